@@ -1,0 +1,81 @@
+#pragma once
+// plugin::config: the whole configuration, one JSON document validated completely at load
+// (unknown keys rejected, every error names its JSON path) and immutable afterwards.
+// docs/configuration.md documents every key.
+
+#include <orgscim/oidc/config.hpp>
+#include <orgscim/scim/config.hpp>
+
+#include <boost/json/fwd.hpp>
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace orgscim::plugin {
+
+/// The operator's fault: a bad config. Carries every problem found, each prefixed with its path.
+class config_error : public std::runtime_error {
+public:
+    explicit config_error(std::vector<std::string> errors);
+    const std::vector<std::string>& errors() const noexcept { return errors_; }
+
+private:
+    std::vector<std::string> errors_;
+};
+
+/// Start-up failed for a reason outside the config (database cannot be opened, port taken).
+class startup_error : public std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+struct server_config {
+    std::string listen = "127.0.0.1:8080";
+    unsigned threads = 0;  ///< 0: one per core
+    std::size_t max_body_bytes = 1048576;
+    std::size_t max_header_bytes = 8192;
+    unsigned read_timeout_ms = 30000;  ///< a whole request must arrive within this
+    unsigned idle_timeout_ms = 60000;  ///< keep-alive connections idle longer are closed
+    unsigned shutdown_grace_ms = 10000;
+    bool access_log = true;
+};
+
+struct sqlite_config {
+    std::string path = "orgscim.db";
+    unsigned busy_timeout_ms = 5000;
+    /// "normal" survives a crash of the process (kill -9); "full" also survives power loss.
+    std::string synchronous = "normal";
+};
+
+struct postgres_config {
+    std::string uri_env = "ORGSCIM_POSTGRES_URI";  ///< name of the variable holding the URI
+    unsigned pool_size = 8;
+    unsigned connect_timeout_ms = 5000;
+    unsigned statement_timeout_ms = 10000;
+};
+
+struct storage_config {
+    std::string backend = "sqlite";  ///< "sqlite" | "postgresql"
+    sqlite_config sqlite;
+    postgres_config postgresql;
+};
+
+struct config {
+    /// Absolute URL clients use to reach this server, without trailing slash; Location headers,
+    /// meta.location and invitation links are built from it, never from the Host header.
+    std::string public_base_url = "http://127.0.0.1:8080";
+    /// Path prefix below which orgscim is mounted ("" standalone, "/api/<instance>" in Glewlwyd).
+    std::string base_path;
+    server_config server;
+    storage_config storage;
+    scim::config scim;
+    oidc::config oidc;
+};
+
+/// Validates and converts. Throws config_error listing every problem ("server.threads: expected
+/// unsigned integer", "storage.backend: unknown backend \"mysql\"", "foo: unknown key").
+config load_config(const boost::json::value& doc);
+/// Reads a file and calls load_config. Throws config_error (unreadable file, invalid JSON).
+config load_config_file(const std::string& path);
+
+}  // namespace orgscim::plugin

@@ -34,7 +34,9 @@ struct negation {
     filter_ptr inner;
 };
 
-/// attrPath "[" valFilter "]": the inner filter's paths are sub-attributes of `path`.
+/// attrPath "[" valFilter "]": the inner filter's paths are sub-attributes of `path`. After bind(),
+/// an inner comparison's path has `attr` = the sub-attribute's canonical name and `attr_def` = its
+/// descriptor (urn and sub empty).
 /// `emails[type eq "work"].value eq "x"` is parsed as emails[type eq "work" and value eq "x"].
 struct value_path {
     attr_path path;
@@ -55,11 +57,16 @@ struct filter_limits {
 result<filter_ptr> parse_filter(std::string_view text, const filter_limits& limits = {});
 
 /// Resolves every path against `type`. Errors: 400 invalidFilter for unknown attributes, for a
-/// value whose JSON type does not fit the attribute, or for an operator the type does not allow.
+/// value whose JSON type does not fit the attribute, or for an operator the type does not allow
+/// (booleans: eq/ne/pr; numbers and dateTimes: no co/sw/ew; complex: pr only), and for
+/// attributes that are never returned (password): 400 invalidFilter, not 403.
 result<void> bind(filter_node& f, const resource_type& type);
 
 /// Evaluates a bound filter against a resource in wire form (with id and meta). Strings compare
-/// per the attribute's caseExact; dateTimes as instants; numbers as numbers.
+/// per the attribute's caseExact (fold_case() from text.hpp); dateTimes as instants; numbers as
+/// numbers. A multi-valued attribute matches when any value matches. `ne` is `not eq`: true when
+/// the attribute is absent and false when any value equals. `eq null` means absent. `pr` means
+/// present and not null, "", [] or {}. bind() rewrites `emails co "x"` to `emails.value co "x"`.
 bool matches(const filter_node& f, const boost::json::object& resource);
 
 }  // namespace orgscim::scim

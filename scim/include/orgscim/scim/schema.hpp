@@ -94,6 +94,14 @@ inline constexpr std::string_view error_urn = "urn:ietf:params:scim:api:messages
 /// Registers User, Group and the Enterprise User extension (RFC 7643 §4) into `reg`.
 void register_core_schemas(schema_registry& reg);
 
+/// The common attributes of RFC 7643 §3.1 that every resource type has: `id` (readOnly,
+/// caseExact), `externalId` (readWrite, caseExact) and `meta` (readOnly complex: resourceType,
+/// created, lastModified, location, version). Paths bind to these before the core schema.
+const std::vector<attribute>& common_attributes();
+
+/// A common attribute by name (case-insensitive), or nullptr.
+const attribute* find_common_attribute(std::string_view n) noexcept;
+
 /// Case-insensitive ASCII comparison used for attribute names and URNs.
 bool iequals(std::string_view a, std::string_view b) noexcept;
 

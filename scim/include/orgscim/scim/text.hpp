@@ -1,0 +1,35 @@
+#pragma once
+// Text helpers shared by the engine and the storage backends. fold_case() is THE case folding of
+// orgscim: filters on caseExact=false attributes and the backends' folded index columns must use
+// it so that an index lookup and an in-memory match agree.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace orgscim::scim {
+
+/// Unicode simple case folding (CaseFolding.txt status C and S; no F expansions, no T) for:
+/// ASCII; Latin-1 Supplement (U+00C0–U+00DE, U+00B5 -> U+03BC); Latin Extended-A (U+0100–U+017F,
+/// incl. U+0178 -> U+00FF, U+017F -> 's'); Latin Extended Additional (U+1E00–U+1EFF, U+1E9E ->
+/// U+00DF); Greek (U+0370–U+03FF, incl. final sigma and the symbol variants); Cyrillic and
+/// Cyrillic Supplement (U+0400–U+052F); Armenian (U+0531–U+0556); fullwidth Latin (U+FF21–U+FF3A);
+/// Kelvin and Ohm signs. Other code points are kept. Invalid UTF-8 bytes are copied through
+/// unchanged (callers validate first; this only promises not to crash).
+std::string fold_case(std::string_view utf8);
+
+/// Appends fold_case(utf8) to `out`, so hot paths can reuse a buffer.
+void fold_case_append(std::string_view utf8, std::string& out);
+
+/// fold_case(a) == fold_case(b) without allocating.
+bool fold_equals(std::string_view a, std::string_view b) noexcept;
+
+/// True when `text` is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
+bool is_valid_utf8(std::string_view text) noexcept;
+
+/// An RFC 3339 date-time ("2024-05-01T10:20:30.123Z", "...+02:00") as microseconds since the
+/// Unix epoch (digits beyond microseconds are truncated); nullopt when malformed or out of range.
+std::optional<std::int64_t> parse_date_time(std::string_view text) noexcept;
+
+}  // namespace orgscim::scim

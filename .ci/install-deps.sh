@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what orgscim needs on Debian 12, by exact package name.
+#   install-deps.sh build   compilers and libraries: enough to build and run the server
+#   install-deps.sh test    build + everything the test suite starts for real (PostgreSQL,
+#                           Glewlwyd, Chromium, the npm test tools)
+set -euo pipefail
+mode="${1:-test}"
+cd "$(dirname "$0")/.."
+
+build_pkgs=(
+  cmake g++ make pkg-config ccache
+  libboost1.81-dev libboost-json1.81-dev libboost-system1.81-dev libboost-url1.81-dev
+  libboost-program-options1.81-dev
+  libssl-dev libcurl4-gnutls-dev libsqlite3-dev libpq-dev libcpp-jwt-dev
+  libulfius-dev libjansson-dev
+)
+test_pkgs=(
+  clang-format libgtest-dev libgmock-dev libbenchmark-dev
+  postgresql sqlite3 curl nodejs npm procps iproute2 psmisc
+)
+
+need=()
+for p in "${build_pkgs[@]}" $([[ "$mode" == test ]] && echo "${test_pkgs[@]}"); do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+done
+# node/npm may come from elsewhere on the machine: only install Debian's when missing.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  filtered=(); for p in "${need[@]}"; do [[ "$p" == nodejs || "$p" == npm ]] || filtered+=("$p"); done
+  need=("${filtered[@]+"${filtered[@]}"}")
+fi
+if (( ${#need[@]} )); then
+  echo "installing: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+if [[ "$mode" == test && -f tests/tools/package.json ]]; then
+  # Test tools from npm (pinned in tests/tools/package-lock.json).
+  (cd tests/tools && npm ci --no-audit --no-fund --loglevel=error)
+fi

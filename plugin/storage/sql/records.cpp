@@ -1,0 +1,282 @@
+#include "sql/records.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <orgscim/scim/filter.hpp>
+#include <orgscim/scim/schema.hpp>
+#include <orgscim/scim/text.hpp>
+#include <random>
+#include <variant>
+
+namespace orgscim::plugin::sql {
+
+namespace json = boost::json;
+
+std::string new_uuid() {
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    std::uint64_t hi = rng();
+    std::uint64_t lo = rng();
+    hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+    lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10
+    char buf[37];
+    std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
+                  static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),
+                  static_cast<unsigned>(lo >> 48),
+                  static_cast<unsigned long long>(lo & 0xffffffffffffULL));
+    return buf;
+}
+
+std::int64_t system_now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string format_time(std::int64_t ms) {
+    std::time_t secs = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<int>(ms % 1000));
+    return buf;
+}
+
+namespace {
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+    y -= m <= 2;
+    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const auto yoe = static_cast<unsigned>(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
+    if (pos + n > s.size()) return false;
+    out = 0;
+    for (std::size_t i = pos; i < pos + n; ++i) {
+        if (s[i] < '0' || s[i] > '9') return false;
+        out = out * 10 + (s[i] - '0');
+    }
+    return true;
+}
+
+}  // namespace
+
+std::optional<std::int64_t> parse_time(std::string_view s) {
+    int y, mo, d, h, mi, sec;
+    if (!digits(s, 0, 4, y) || s.size() < 19 || s[4] != '-' || !digits(s, 5, 2, mo) ||
+        s[7] != '-' || !digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != 't') ||
+        !digits(s, 11, 2, h) || s[13] != ':' || !digits(s, 14, 2, mi) || s[16] != ':' ||
+        !digits(s, 17, 2, sec))
+        return std::nullopt;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+    std::size_t pos = 19;
+    int ms = 0;
+    if (pos < s.size() && s[pos] == '.') {
+        ++pos;
+        int n = 0;
+        while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+            if (n < 3) ms = ms * 10 + (s[pos] - '0');
+            ++n;
+            ++pos;
+        }
+        if (n == 0) return std::nullopt;
+        for (; n < 3; ++n) ms *= 10;
+    }
+    std::int64_t offset_min = 0;
+    if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
+        ++pos;
+    } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
+        int oh, om;
+        if (!digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
+            !digits(s, pos + 4, 2, om))
+            return std::nullopt;
+        offset_min = (s[pos] == '+' ? 1 : -1) * (oh * 60 + om);
+        pos += 6;
+    } else {
+        return std::nullopt;
+    }
+    if (pos != s.size()) return std::nullopt;
+    std::int64_t days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+    std::int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - offset_min * 60;
+    return secs * 1000 + ms;
+}
+
+namespace {
+
+std::string_view string_attr(const json::object& o, std::string_view name) {
+    auto it = o.find(name);
+    if (it == o.end() || !it->value().is_string()) return {};
+    return it->value().as_string();
+}
+
+std::optional<std::string> folded(std::string_view s) {
+    if (s.empty()) return std::nullopt;
+    return scim::fold_case(s);
+}
+
+}  // namespace
+
+index_columns compute_columns(const scim::resource_type& type, const json::object& attrs) {
+    index_columns c;
+    if (type.core != nullptr) {
+        for (const auto& a : type.core->attributes) {
+            if (a.uniqueness == scim::uniqueness::server && !a.case_exact &&
+                a.type == scim::attr_type::string && !a.multi_valued) {
+                c.ukey = folded(string_attr(attrs, a.name));
+                break;  // the core schemas have one such attribute per type
+            }
+        }
+    }
+    std::string_view user_name = string_attr(attrs, "userName");
+    std::string_view display = string_attr(attrs, "displayName");
+    c.username_f = folded(user_name);
+    c.display_f = folded(display);
+    std::string_view ext = string_attr(attrs, "externalId");
+    if (!ext.empty()) c.external_id = std::string(ext);
+    c.label = std::string(display.empty() ? user_name : display);
+    auto emails = attrs.find("emails");
+    if (emails != attrs.end() && emails->value().is_array()) {
+        for (const auto& e : emails->value().as_array()) {
+            if (!e.is_object()) continue;
+            std::string_view v = string_attr(e.as_object(), "value");
+            if (v.empty()) continue;
+            std::string f = scim::fold_case(v);
+            if (std::find(c.emails_f.begin(), c.emails_f.end(), f) == c.emails_f.end())
+                c.emails_f.push_back(std::move(f));
+        }
+    }
+    return c;
+}
+
+json::object wire_view(const scim::resource_type& type, const scim::resource_record& r) {
+    json::object v = r.attrs;
+    v["id"] = r.id;
+    json::object meta;
+    meta["resourceType"] = type.name;
+    meta["created"] = format_time(r.meta.created_ms);
+    meta["lastModified"] = format_time(r.meta.modified_ms);
+    meta["version"] = "W/\"" + std::to_string(r.meta.version) + "\"";
+    v["meta"] = std::move(meta);
+    auto members = [](const std::vector<scim::member_info>& ms) {
+        json::array a;
+        for (const auto& m : ms) {
+            a.push_back(json::object{{"value", m.value}, {"type", m.type}, {"display", m.display}});
+        }
+        return a;
+    };
+    if (!r.members.empty()) v["members"] = members(r.members);
+    if (!r.groups.empty()) v["groups"] = members(r.groups);
+    return v;
+}
+
+bool mentions(const scim::filter_node& f, std::string_view attr) {
+    return std::visit(
+        [&](const auto& n) -> bool {
+            using T = std::decay_t<decltype(n)>;
+            if constexpr (std::is_same_v<T, scim::comparison>) {
+                return scim::iequals(n.path.attr, attr);
+            } else if constexpr (std::is_same_v<T, scim::logical>) {
+                return (n.lhs && mentions(*n.lhs, attr)) || (n.rhs && mentions(*n.rhs, attr));
+            } else if constexpr (std::is_same_v<T, scim::negation>) {
+                return n.inner && mentions(*n.inner, attr);
+            } else {
+                return scim::iequals(n.path.attr, attr);
+            }
+        },
+        f.v);
+}
+
+namespace {
+
+const json::value* sort_value(const json::object& view, const scim::attr_path& p) {
+    const json::object* base = &view;
+    if (p.in_extension) {
+        auto it = view.find(p.urn);
+        if (it == view.end() || !it->value().is_object()) return nullptr;
+        base = &it->value().as_object();
+    }
+    auto it = base->find(p.attr);
+    if (it == base->end()) return nullptr;
+    const json::value* v = &it->value();
+    if (v->is_array()) {
+        const auto& arr = v->as_array();
+        if (arr.empty()) return nullptr;
+        v = &arr.front();
+        for (const auto& e : arr) {
+            if (e.is_object()) {
+                auto pr = e.as_object().find("primary");
+                if (pr != e.as_object().end() && pr->value() == true) {
+                    v = &e;
+                    break;
+                }
+            }
+        }
+    }
+    if (!p.sub.empty()) {
+        if (!v->is_object()) return nullptr;
+        auto s = v->as_object().find(p.sub);
+        if (s == v->as_object().end()) return nullptr;
+        v = &s->value();
+    }
+    if (v->is_null()) return nullptr;
+    return v;
+}
+
+using sort_key = std::variant<std::monostate, bool, double, std::string>;
+
+sort_key make_key(const json::object& view, const scim::attr_path& p) {
+    const json::value* v = sort_value(view, p);
+    if (v == nullptr) return {};
+    if (v->is_bool()) return v->as_bool();
+    if (v->is_number()) return v->to_number<double>();
+    if (v->is_string()) {
+        const scim::attribute* def = p.sub_def != nullptr ? p.sub_def : p.attr_def;
+        bool exact = def != nullptr && def->case_exact;
+        std::string_view s = v->as_string();
+        return exact ? std::string(s) : scim::fold_case(s);
+    }
+    return {};
+}
+
+}  // namespace
+
+void sort_by_path(std::vector<scim::resource_record>& records,
+                  const scim::resource_type& type,
+                  const scim::attr_path& path,
+                  bool descending) {
+    std::vector<std::pair<sort_key, std::size_t>> keyed;
+    keyed.reserve(records.size());
+    for (std::size_t i = 0; i < records.size(); ++i) {
+        keyed.emplace_back(make_key(wire_view(type, records[i]), path), i);
+    }
+    std::sort(keyed.begin(), keyed.end(), [descending](const auto& a, const auto& b) {
+        bool am = std::holds_alternative<std::monostate>(a.first);
+        bool bm = std::holds_alternative<std::monostate>(b.first);
+        if (am != bm) return bm;
+        if (!am && a.first != b.first) return descending ? b.first < a.first : a.first < b.first;
+        return a.second < b.second;
+    });
+    std::vector<scim::resource_record> out;
+    out.reserve(records.size());
+    for (auto& k : keyed) out.push_back(std::move(records[k.second]));
+    records = std::move(out);
+}
+
+void log_driver_error(std::string_view backend, std::string_view what, std::string_view message) {
+    std::string line = "orgscim storage ";
+    line.append(backend).append(": ").append(what).append(": ");
+    for (char ch : message) line.push_back(ch == '\n' || ch == '\r' ? ' ' : ch);
+    line.push_back('\n');
+    std::cerr << line << std::flush;
+}
+
+}  // namespace orgscim::plugin::sql

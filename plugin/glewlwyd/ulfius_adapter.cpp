@@ -70,7 +70,10 @@ http_request to_http_request(const struct _u_request& req) {
 }
 
 bool write_response(const scim::response& res, struct _u_response& out) {
-    if (ulfius_set_binary_body_response(&out, static_cast<unsigned>(res.status), res.body.data(),
+    out.status = res.status;
+    // Ulfius refuses an empty binary body (U_ERROR_PARAMS), which 204 and 304 need.
+    if (!res.body.empty() &&
+        ulfius_set_binary_body_response(&out, static_cast<unsigned>(res.status), res.body.data(),
                                         res.body.size()) != U_OK) {
         return false;
     }

@@ -1,10 +1,12 @@
-// The user mirror against a fake Glewlwyd: SCIM user events become add_user / set_user (merged,
-// because set_user replaces the record) / delete_user with the shapes Glewlwyd expects.
+// The module's parts without a host: the Ulfius translation, and the user mirror against a fake
+// Glewlwyd (SCIM user events become add_user / set_user, merged because set_user replaces the
+// record, / delete_user, with the shapes Glewlwyd expects).
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
 
 #include "fake_glewlwyd_host.hpp"
+#include "ulfius_adapter.hpp"
 #include "user_mirror.hpp"
 
 namespace {
@@ -27,6 +29,50 @@ user_change change(user_event event, const char* scim_json) {
 std::string str(json_t* user, const char* key) {
     const char* v = json_string_value(json_object_get(user, key));
     return v ? v : "";
+}
+
+TEST(ulfius_adapter, request_keeps_the_raw_target_and_lowercases_header_names) {
+    struct _u_request req;
+    ASSERT_EQ(ulfius_init_request(&req), U_OK);
+    req.http_verb = strdup("PATCH");
+    req.http_url = strdup("/api/scim/scim/v2/Users?filter=userName%20eq%20%22a%22");
+    u_map_put(req.map_header, "Content-Type", "application/scim+json");
+    const std::string body = R"({"Operations":[]})";
+    req.binary_body = malloc(body.size());
+    memcpy(req.binary_body, body.data(), body.size());
+    req.binary_body_length = body.size();
+    const auto out = gw::to_http_request(req);
+    ulfius_clean_request(&req);
+    EXPECT_EQ(out.method, "PATCH");
+    EXPECT_EQ(out.target, "/api/scim/scim/v2/Users?filter=userName%20eq%20%22a%22");
+    ASSERT_EQ(out.headers.size(), 1u);
+    EXPECT_EQ(out.headers[0].first, "content-type");
+    EXPECT_EQ(out.headers[0].second, "application/scim+json");
+    EXPECT_EQ(out.body, body);
+}
+
+TEST(ulfius_adapter, response_keeps_scim_content_type_and_allows_an_empty_body) {
+    orgscim::scim::response res;
+    res.status = 201;
+    res.headers = {{"Content-Type", "application/scim+json"}, {"Location", "http://x/Users/1"}};
+    res.body = R"({"id":"1"})";
+    struct _u_response out;
+    ASSERT_EQ(ulfius_init_response(&out), U_OK);
+    EXPECT_TRUE(gw::write_response(res, out));
+    EXPECT_EQ(out.status, 201);
+    EXPECT_STREQ(u_map_get_case(out.map_header, "content-type"), "application/scim+json");
+    EXPECT_STREQ(u_map_get_case(out.map_header, "location"), "http://x/Users/1");
+    EXPECT_EQ(std::string(static_cast<const char*>(out.binary_body), out.binary_body_length),
+              res.body);
+    ulfius_clean_response(&out);
+
+    orgscim::scim::response none;
+    none.status = 204;
+    ASSERT_EQ(ulfius_init_response(&out), U_OK);
+    EXPECT_TRUE(gw::write_response(none, out));  // Ulfius rejects empty binary bodies itself
+    EXPECT_EQ(out.status, 204);
+    EXPECT_EQ(out.binary_body_length, 0u);
+    ulfius_clean_response(&out);
 }
 
 constexpr const char* alice = R"({"id":"u1","userName":"alice@example.com","active":true,

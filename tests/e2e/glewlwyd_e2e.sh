@@ -79,6 +79,12 @@ expect() {  # expect STATUS METHOD URL [BODY [curl args...]]
     [ "$got" = "$want" ] || fail "$1 $2: HTTP $got, expected $want: $(head -c 600 "$W/out")"
 }
 admin() { expect 200 "$1" "$API/$2" "${3-}" -H "$J"; }
+# sign_in USER PASSWORD: HTTP status of a fresh login (its own cookie jar: logging in with the
+# admin's cookie would switch the admin session to that user).
+sign_in() {
+    curl -sS -o /dev/null -w '%{http_code}' -H "$J" -c "$W/user-cookies" \
+        --data-binary "{\"username\":\"$1\",\"password\":\"$2\"}" "$API/auth/"
+}
 
 start_glewlwyd() {
     setsid /usr/bin/glewlwyd -c "$W/glewlwyd.conf" >"$W/stdout.log" 2>&1 </dev/null &
@@ -198,13 +204,12 @@ note "provisioned users in Glewlwyd's user store"
 admin GET user/alice@e2e.test
 [ "$(jq -r .name "$W/out")" = "Alice Renamed" ] || fail "Glewlwyd user not updated: $(cat "$W/out")"
 [ "$(jq -r .enabled "$W/out")" = true ] || fail "Glewlwyd user not enabled"
-expect 200 POST "$API/auth/" '{"username":"alice@e2e.test","password":"Pa55-word!"}' -H "$J" \
-    -c "$W/alice-cookies"
+[ "$(sign_in alice@e2e.test 'Pa55-word!')" = 200 ] || fail "provisioned user cannot sign in"
 disable='{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"active":false}}]}'
 expect 200 PATCH "$SCIM/Users/$BOB" "$disable" "${AUTH[@]}" -H "$SJ"
 admin GET user/bob@e2e.test
 [ "$(jq -r .enabled "$W/out")" = false ] || fail "disabled SCIM user still enabled in Glewlwyd"
-expect 401 POST "$API/auth/" '{"username":"bob@e2e.test","password":"Pa55-word!"}' -H "$J"
+[ "$(sign_in bob@e2e.test 'Pa55-word!')" = 401 ] || fail "disabled user can still sign in"
 expect 204 DELETE "$SCIM/Users/$BOB" "" "${AUTH[@]}"
 expect 404 GET "$SCIM/Users/$BOB" "" "${AUTH[@]}"
 expect 404 GET "$API/user/bob@e2e.test"

@@ -1,1 +1,354 @@
-// placeholder
+#include <array>
+#include <boost/url/parse.hpp>
+#include <chrono>
+#include <exception>
+#include <orgscim/scim/error.hpp>
+#include <orgscim/scim/schema.hpp>
+#include <orgscim/scim/service.hpp>
+
+#include "app_impl.hpp"
+#include "auth.hpp"
+#include "log.hpp"
+#include "metrics.hpp"
+
+namespace orgscim::plugin {
+
+namespace {
+
+using std::string_view;
+
+std::int64_t system_now_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+scim::response error_response(const scim::error& e) {
+    scim::response r;
+    r.status = e.status;
+    r.headers.emplace_back("Content-Type", std::string(scim::scim_content_type));
+    r.body = scim::to_body(e);
+    return r;
+}
+
+scim::response text_response(int status, std::string body, string_view type = "text/plain") {
+    scim::response r;
+    r.status = status;
+    r.headers.emplace_back("Content-Type", std::string(type));
+    r.body = std::move(body);
+    return r;
+}
+
+int hex_value(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+bool ieq(string_view a, string_view b) noexcept { return scim::iequals(a, b); }
+
+// What the request pipeline learned, for the access log and metrics.
+struct request_facts {
+    route rt = route::not_found;
+    bool org_path = false;
+    string_view path;  // raw path, never the query
+    std::string org;
+    std::string credential_id;
+};
+
+constexpr std::size_t max_segments = 16;
+
+// The decoded, normalized path: segments as views into one buffer (no per-segment allocation).
+struct split_path {
+    std::string buf;
+    std::array<string_view, max_segments> seg{};
+    std::size_t n = 0;
+};
+
+enum class path_problem { none, malformed, encoded_separator, dot_segment, too_deep };
+
+path_problem split_target(string_view raw_path, split_path& out) {
+    std::array<std::pair<std::size_t, std::size_t>, max_segments> spans{};
+    out.buf.clear();
+    out.buf.reserve(raw_path.size());
+    std::size_t i = 0;
+    while (i < raw_path.size()) {
+        if (raw_path[i] == '/') {
+            ++i;
+            continue;
+        }
+        const std::size_t start = out.buf.size();
+        while (i < raw_path.size() && raw_path[i] != '/') {
+            char c = raw_path[i];
+            if (c == '%') {
+                if (i + 2 >= raw_path.size()) return path_problem::malformed;
+                const int hi = hex_value(raw_path[i + 1]);
+                const int lo = hex_value(raw_path[i + 2]);
+                if (hi < 0 || lo < 0) return path_problem::malformed;
+                c = static_cast<char>(hi * 16 + lo);
+                if (c == '/' || c == '\\' || c == '\0') return path_problem::encoded_separator;
+                i += 3;
+            } else {
+                ++i;
+            }
+            out.buf += c;
+        }
+        const std::size_t len = out.buf.size() - start;
+        const string_view s(out.buf.data() + start, len);
+        if (s == "." || s == "..") return path_problem::dot_segment;
+        if (out.n == max_segments) return path_problem::too_deep;
+        spans[out.n++] = {start, len};
+    }
+    for (std::size_t k = 0; k < out.n; ++k) {
+        out.seg[k] = string_view(out.buf.data() + spans[k].first, spans[k].second);
+    }
+    return path_problem::none;
+}
+
+route classify(const string_view* rest, std::size_t n) noexcept {
+    if (n == 0) return route::scim_root;
+    const string_view a = rest[0];
+    if (n == 1) {
+        if (ieq(a, "ServiceProviderConfig")) return route::service_provider_config;
+        if (ieq(a, "ResourceTypes")) return route::resource_types;
+        if (ieq(a, "Schemas")) return route::schemas;
+        if (ieq(a, "Bulk")) return route::bulk;
+        if (a == ".search") return route::search_root;
+        if (ieq(a, "Users")) return route::users;
+        if (ieq(a, "Groups")) return route::groups;
+        return route::other_type;
+    }
+    if (n == 2) {
+        const bool search = rest[1] == ".search";
+        if (ieq(a, "ResourceTypes")) return route::resource_type_by_id;
+        if (ieq(a, "Schemas")) return route::schema_by_id;
+        if (ieq(a, "Users")) return search ? route::users_search : route::user_by_id;
+        if (ieq(a, "Groups")) return search ? route::groups_search : route::group_by_id;
+        return search ? route::other_type_search : route::other_type_by_id;
+    }
+    return route::not_found;
+}
+
+class app_impl final : public app {
+  public:
+    app_impl(const config& cfg, std::unique_ptr<backend> store, std::function<std::int64_t()> now)
+        : cfg_(cfg),
+          backend_(std::move(store)),
+          auth_(*backend_,
+                now ? std::move(now) : std::function<std::int64_t()>(&system_now_ms),
+                nullptr) {
+        scim::register_core_schemas(registry_);
+        service_ = std::make_unique<scim::service>(cfg_.scim, registry_, *backend_);
+        const std::string prefix = cfg_.public_base_url + cfg_.base_path;
+        scim_base_ = prefix + "/scim/v2";
+        org_base_prefix_ = prefix + "/o/";
+        split_path bp;
+        split_target(cfg_.base_path, bp);
+        for (std::size_t i = 0; i < bp.n; ++i) owned_base_.emplace_back(bp.seg[i]);
+    }
+
+    scim::response handle(const http_request& req) override {
+        const auto t0 = std::chrono::steady_clock::now();
+        request_facts facts;
+        scim::response res;
+        try {
+            res = dispatch(req, facts);
+        } catch (const std::exception& e) {
+            log_error("unhandled exception", {{"what", e.what()}, {"path", facts.path}});
+            res = error_response(scim::error::internal());
+        } catch (...) {
+            log_error("unhandled exception", {{"what", "unknown"}, {"path", facts.path}});
+            res = error_response(scim::error::internal());
+        }
+        const std::chrono::duration<double> took = std::chrono::steady_clock::now() - t0;
+        metrics_.record(facts.rt, facts.org_path, req.method, res.status, took.count());
+        if (cfg_.server.access_log) {
+            log_access({req.method, route_template(facts.rt, facts.org_path), facts.path,
+                        res.status, took.count() * 1000.0, res.body.size(), facts.org,
+                        facts.credential_id, req.remote_addr});
+        }
+        return res;
+    }
+
+    bool ready() const override { return backend_->healthy(); }
+
+    const config& configuration() const override { return cfg_; }
+
+  private:
+    scim::response dispatch(const http_request& req, request_facts& facts) {
+        const string_view target = req.target;
+        const auto q = target.find('?');
+        facts.path = target.substr(0, q);
+        if (target.empty() || target.front() != '/' || !boost::urls::parse_origin_form(target)) {
+            return error_response(scim::error::bad_request(scim::scim_type::invalid_syntax,
+                                                           "malformed request target"));
+        }
+        split_path sp;
+        switch (split_target(facts.path, sp)) {
+            case path_problem::none:
+                break;
+            case path_problem::malformed:
+                return error_response(scim::error::bad_request(
+                    scim::scim_type::invalid_syntax, "malformed percent-encoding in path"));
+            case path_problem::encoded_separator:
+                return error_response(scim::error::bad_request(
+                    scim::scim_type::invalid_syntax,
+                    "encoded '/', '\\' or NUL is not allowed in a path segment"));
+            case path_problem::dot_segment:
+                return error_response(scim::error::bad_request(
+                    scim::scim_type::invalid_syntax, "'.' and '..' path segments are not allowed"));
+            case path_problem::too_deep:
+                return not_found();
+        }
+        // Strip base_path.
+        if (sp.n < owned_base_.size()) return not_found();
+        for (std::size_t i = 0; i < owned_base_.size(); ++i) {
+            if (sp.seg[i] != owned_base_[i]) return not_found();
+        }
+        const string_view* s = sp.seg.data() + owned_base_.size();
+        const std::size_t n = sp.n - owned_base_.size();
+
+        if (n == 1) {
+            if (s[0] == "healthz") {
+                facts.rt = route::healthz;
+                if (!is_get(req.method)) return method_not_allowed();
+                return text_response(200, "ok");
+            }
+            if (s[0] == "readyz") {
+                facts.rt = route::readyz;
+                if (!is_get(req.method)) return method_not_allowed();
+                return ready() ? text_response(200, "ready") : text_response(503, "not ready");
+            }
+            if (s[0] == "metrics") {
+                facts.rt = route::metrics;
+                if (!is_get(req.method)) return method_not_allowed();
+                return text_response(200, metrics_.render(), "text/plain; version=0.0.4");
+            }
+        }
+        if (n >= 2 && s[0] == "scim" && s[1] == "v2") {
+            return scim_request(req, target, q, s + 2, n - 2, {}, facts);
+        }
+        if (n >= 4 && s[0] == "o" && s[2] == "scim" && s[3] == "v2" && !s[1].empty()) {
+            facts.org_path = true;
+            return scim_request(req, target, q, s + 4, n - 4, s[1], facts);
+        }
+        return not_found();
+    }
+
+    scim::response scim_request(const http_request& req,
+                                string_view target,
+                                std::size_t query_pos,
+                                const string_view* rest,
+                                std::size_t n,
+                                string_view path_org,
+                                request_facts& facts) {
+        facts.rt = classify(rest, n);
+
+        scim::request sreq;
+        sreq.method = req.method;
+        std::size_t len = 0;
+        for (std::size_t i = 0; i < n; ++i) len += rest[i].size() + 1;
+        sreq.path.reserve(len == 0 ? 1 : len);
+        for (std::size_t i = 0; i < n; ++i) {
+            sreq.path += '/';
+            sreq.path += rest[i];
+        }
+        if (n == 0) sreq.path = "/";
+
+        if (query_pos != string_view::npos) {
+            const auto u = boost::urls::parse_origin_form(target);
+            for (const auto& p : u->params()) {
+                if (p.key == "access_token") {
+                    // RFC 6750 §2.3: tokens in URLs end up in logs; refuse rather than ignore.
+                    return to_response(invalid_request("access_token in the query string"));
+                }
+                sreq.query.emplace_back(p.key, p.value);
+            }
+        }
+
+        scim::caller who;
+        const bool anonymous = is_get(req.method) && scim::service::is_discovery(sreq.path);
+        if (!anonymous) {
+            auto authed = auth_.authenticate(req.headers);
+            if (!authed) {
+                const auto& f = authed.error();
+                facts.credential_id = f.credential_id;
+                log_warn("authentication failed", {{"reason", f.reason},
+                                                   {"credential", f.credential_id},
+                                                   {"path", facts.path},
+                                                   {"remote", req.remote_addr}});
+                return to_response(f);
+            }
+            who = std::move(*authed);
+            facts.credential_id = who.credential_id;
+            if (!path_org.empty() && path_org != who.tenant) {
+                // Same answer whether or not the organization exists: nothing leaks.
+                log_warn("organization mismatch", {{"credential", who.credential_id},
+                                                   {"token_org", who.tenant},
+                                                   {"path", facts.path}});
+                return not_found();
+            }
+            facts.org = who.tenant;
+            const bool search = n >= 1 && rest[n - 1] == ".search" && req.method == "POST";
+            const bool write = !is_get(req.method) && !search;
+            if ((write && !who.can_write) || !who.can_read) {
+                auto f = insufficient_scope(
+                    write ? "read-only credential attempted a write" : "credential cannot read",
+                    who.credential_id);
+                log_warn("authorization failed", {{"reason", f.reason},
+                                                  {"credential", who.credential_id},
+                                                  {"path", facts.path}});
+                return to_response(f);
+            }
+        }
+
+        sreq.headers = req.headers;
+        sreq.body = req.body;
+        if (path_org.empty()) {
+            sreq.base_url = scim_base_;
+        } else {
+            sreq.base_url.reserve(org_base_prefix_.size() + path_org.size() + 8);
+            sreq.base_url = org_base_prefix_;
+            sreq.base_url += path_org;
+            sreq.base_url += "/scim/v2";
+        }
+        return service_->handle(sreq, who);
+    }
+
+    static bool is_get(string_view m) noexcept { return m == "GET" || m == "HEAD"; }
+
+    static scim::response not_found() {
+        return error_response(scim::error::not_found("no such endpoint or resource"));
+    }
+
+    static scim::response method_not_allowed() {
+        auto r = text_response(405, "method not allowed");
+        r.headers.emplace_back("Allow", "GET");
+        return r;
+    }
+
+    config cfg_;
+    std::unique_ptr<backend> backend_;
+    scim::schema_registry registry_;
+    std::unique_ptr<scim::service> service_;
+    authenticator auth_;
+    metrics metrics_;
+    std::string scim_base_;
+    std::string org_base_prefix_;
+    std::vector<std::string> owned_base_;
+};
+
+}  // namespace
+
+std::shared_ptr<app> make_app(const config& cfg,
+                              std::unique_ptr<backend> store,
+                              std::function<std::int64_t()> now_ms) {
+    if (!store) throw startup_error("no storage backend");
+    return std::make_shared<app_impl>(cfg, std::move(store), std::move(now_ms));
+}
+
+std::shared_ptr<app> app::create(const config& cfg) {
+    return make_app(cfg, open_backend(cfg.storage));
+}
+
+}  // namespace orgscim::plugin

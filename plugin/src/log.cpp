@@ -1,1 +1,135 @@
-// placeholder
+#include "log.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+namespace orgscim::plugin {
+
+namespace {
+
+void stderr_sink(std::string_view line) {
+    // One write() per line keeps lines from different threads whole (below PIPE_BUF they are
+    // atomic on pipes; on files O_APPEND-like behaviour of fd 2 does the rest).
+    const char* p = line.data();
+    std::size_t left = line.size();
+    while (left > 0) {
+        const ssize_t n = ::write(2, p, left);
+        if (n <= 0) return;
+        p += n;
+        left -= static_cast<std::size_t>(n);
+    }
+}
+
+std::atomic<log_sink> g_sink{&stderr_sink};
+
+void append_time(std::string& out) {
+    using namespace std::chrono;
+    const auto now = system_clock::now();
+    const auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count();
+    const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[32];
+    const int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                                tm.tm_sec, static_cast<int>(ms % 1000));
+    out.append(buf, static_cast<std::size_t>(n));
+}
+
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+    out += ",\"";
+    append_json_escaped(out, name);
+    out += "\":\"";
+    append_json_escaped(out, value);
+    out += '"';
+}
+
+void append_number(std::string& out, std::string_view name, long long value) {
+    out += ",\"";
+    out += name;
+    out += "\":";
+    out += std::to_string(value);
+}
+
+void emit(std::string_view level, std::string_view msg, log_fields fields) {
+    std::string line;
+    line.reserve(160);
+    line += "{\"time\":\"";
+    append_time(line);
+    line += "\",\"level\":\"";
+    line += level;
+    line += '"';
+    append_field(line, "msg", msg);
+    for (const auto& [k, v] : fields) append_field(line, k, v);
+    line += "}\n";
+    g_sink.load(std::memory_order_relaxed)(line);
+}
+
+}  // namespace
+
+void append_json_escaped(std::string& out, std::string_view s) {
+    static constexpr char hex[] = "0123456789abcdef";
+    for (const char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        switch (c) {
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            default:
+                if (u < 0x20 || u == 0x7f) {
+                    out += "\\u00";
+                    out += hex[u >> 4];
+                    out += hex[u & 0xf];
+                } else {
+                    out += c;
+                }
+        }
+    }
+}
+
+void log_info(std::string_view msg, log_fields fields) { emit("info", msg, fields); }
+void log_warn(std::string_view msg, log_fields fields) { emit("warn", msg, fields); }
+void log_error(std::string_view msg, log_fields fields) { emit("error", msg, fields); }
+
+void log_access(const access_record& r) {
+    std::string line;
+    line.reserve(256);
+    line += "{\"time\":\"";
+    append_time(line);
+    line += "\",\"level\":\"info\",\"msg\":\"access\"";
+    append_field(line, "method", r.method);
+    append_field(line, "route", r.route);
+    append_field(line, "path", r.path);
+    append_number(line, "status", r.status);
+    char dur[32];
+    const int n = std::snprintf(dur, sizeof dur, ",\"duration_ms\":%.3f", r.duration_ms);
+    line.append(dur, static_cast<std::size_t>(n));
+    append_number(line, "bytes", static_cast<long long>(r.bytes));
+    if (!r.org.empty()) append_field(line, "org", r.org);
+    if (!r.credential_id.empty()) append_field(line, "credential", r.credential_id);
+    if (!r.remote.empty()) append_field(line, "remote", r.remote);
+    line += "}\n";
+    g_sink.load(std::memory_order_relaxed)(line);
+}
+
+void set_log_sink(log_sink sink) noexcept {
+    g_sink.store(sink ? sink : &stderr_sink, std::memory_order_relaxed);
+}
+
+}  // namespace orgscim::plugin

@@ -1,1 +1,101 @@
-// placeholder
+#include "secrets.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include <stdexcept>
+
+namespace orgscim::plugin {
+
+namespace {
+
+constexpr char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+void append_base64url(std::string& out, const unsigned char* p, std::size_t n) {
+    std::size_t i = 0;
+    for (; i + 3 <= n; i += 3) {
+        const unsigned v = (unsigned(p[i]) << 16) | (unsigned(p[i + 1]) << 8) | p[i + 2];
+        out += b64url[(v >> 18) & 63];
+        out += b64url[(v >> 12) & 63];
+        out += b64url[(v >> 6) & 63];
+        out += b64url[v & 63];
+    }
+    if (n - i == 1) {
+        const unsigned v = unsigned(p[i]) << 16;
+        out += b64url[(v >> 18) & 63];
+        out += b64url[(v >> 12) & 63];
+    } else if (n - i == 2) {
+        const unsigned v = (unsigned(p[i]) << 16) | (unsigned(p[i + 1]) << 8);
+        out += b64url[(v >> 18) & 63];
+        out += b64url[(v >> 12) & 63];
+        out += b64url[(v >> 6) & 63];
+    }
+}
+
+bool is_b64url(char c) noexcept {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
+}
+
+}  // namespace
+
+std::string generate_secret() {
+    unsigned char raw[32];
+    if (RAND_bytes(raw, sizeof raw) != 1) throw std::runtime_error("RAND_bytes failed");
+    std::string s;
+    s.reserve(secret_length);
+    s += secret_prefix;
+    append_base64url(s, raw, sizeof raw);
+    OPENSSL_cleanse(raw, sizeof raw);
+    return s;
+}
+
+std::string hash_secret(std::string_view secret) {
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), md);
+    return std::string(reinterpret_cast<const char*>(md), sizeof md);
+}
+
+bool looks_like_secret(std::string_view token) noexcept {
+    if (token.size() != secret_length || !token.starts_with(secret_prefix)) return false;
+    for (const char c : token.substr(secret_prefix.size())) {
+        if (!is_b64url(c)) return false;
+    }
+    return true;
+}
+
+store_result<issued_secret> issue_secret(token_store& store,
+                                         std::string_view org_id,
+                                         std::string_view name,
+                                         std::optional<std::int64_t> expires_ms,
+                                         bool can_write) {
+    std::string secret = generate_secret();
+    auto info = store.create_token(org_id, name, hash_secret(secret), expires_ms, can_write);
+    if (!info) return info.error();
+    return issued_secret{std::move(*info), std::move(secret)};
+}
+
+secret_check verify_secret(token_store& store, std::string_view secret, std::int64_t now_ms) {
+    const std::string hash = hash_secret(secret);
+    auto found = store.find_token(hash);
+    if (!found) {
+        return {found.error() == store_errc::not_found ? secret_status::unknown
+                                                       : secret_status::unavailable,
+                {}};
+    }
+    auto& [info, stored] = *found;
+    // The lookup was by hash already; the constant-time compare guards against a store whose
+    // index lookup is looser than byte equality (collation, truncation).
+    if (stored.size() != hash.size() ||
+        CRYPTO_memcmp(stored.data(), hash.data(), hash.size()) != 0) {
+        return {secret_status::unknown, {}};
+    }
+    if (info.revoked_ms) return {secret_status::revoked, std::move(info)};
+    if (info.expires_ms && *info.expires_ms <= now_ms) {
+        return {secret_status::expired, std::move(info)};
+    }
+    return {secret_status::valid, std::move(info)};
+}
+
+}  // namespace orgscim::plugin

@@ -1,0 +1,433 @@
+// The `orgscim` program: the server and the admin subcommands. Exit codes scripts can rely on:
+// 0 ok, 1 runtime failure, 2 usage error, 3 config error; errors are one line on stderr.
+
+#include <boost/json.hpp>
+#include <boost/program_options.hpp>
+#include <chrono>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <orgscim/plugin/app.hpp>
+#include <orgscim/plugin/config.hpp>
+#include <orgscim/plugin/server.hpp>
+#include <orgscim/plugin/storage/backend.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "log.hpp"
+#include "secrets.hpp"
+
+namespace po = boost::program_options;
+namespace json = boost::json;
+using namespace orgscim::plugin;
+
+namespace {
+
+constexpr int exit_ok = 0;
+constexpr int exit_runtime = 1;
+constexpr int exit_usage = 2;
+constexpr int exit_config = 3;
+
+struct usage_error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+struct runtime_failure : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+constexpr const char* top_help =
+    "orgscim - SCIM 2.0 provisioning server for organizations\n"
+    "\n"
+    "usage: orgscim <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  serve           run the HTTP server (serve --demo: with a demo organization and token)\n"
+    "  demo            same as serve --demo\n"
+    "  orgs create     create an organization and print its id\n"
+    "  orgs list       list organizations\n"
+    "  tokens create   create a provisioning secret (printed once)\n"
+    "  tokens list     list an organization's provisioning secrets (never the secrets)\n"
+    "  tokens revoke   revoke a provisioning secret at once\n"
+    "\n"
+    "Every command accepts --config FILE, --db PATH and --help.\n"
+    "  --version       print the version\n"
+    "\n"
+    "exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 configuration error\n";
+
+std::int64_t now_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string iso_time(std::int64_t ms) {
+    const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+po::options_description common_options() {
+    po::options_description d("common options");
+    d.add_options()("config", po::value<std::string>()->value_name("FILE"),
+                    "JSON configuration file (docs/configuration.md)")(
+        "db", po::value<std::string>()->value_name("PATH"),
+        "SQLite database file (overrides storage.*; default orgscim.db)")("help,h",
+                                                                          "show this help");
+    return d;
+}
+
+po::variables_map parse(const std::vector<std::string>& args, const po::options_description& d) {
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(args).options(d).run(), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        throw usage_error(e.what());
+    }
+    return vm;
+}
+
+bool wants_help(const po::variables_map& vm,
+                const std::string& usage,
+                const po::options_description& d) {
+    if (!vm.count("help")) return false;
+    std::cout << "usage: " << usage << "\n\n" << d << "\n";
+    return true;
+}
+
+struct loaded_config {
+    config cfg;
+    bool explicit_base_url = false;
+};
+
+// Config file (if any), then flags: flags win.
+loaded_config load(const po::variables_map& vm) {
+    loaded_config out;
+    if (vm.count("config")) {
+        const auto path = vm["config"].as<std::string>();
+        std::ifstream in(path, std::ios::binary);
+        if (!in) throw config_error({path + ": cannot read file"});
+        std::ostringstream ss;
+        ss << in.rdbuf();
+        boost::system::error_code ec;
+        const auto doc = json::parse(ss.str(), ec);
+        if (ec) throw config_error({path + ": invalid JSON (" + ec.message() + ")"});
+        out.cfg = load_config(doc);
+        out.explicit_base_url = doc.is_object() && doc.as_object().contains("public_base_url");
+    }
+    if (vm.count("db")) {
+        const auto db = vm["db"].as<std::string>();
+        if (db.empty()) throw usage_error("--db: must not be empty");
+        out.cfg.storage.backend = "sqlite";
+        out.cfg.storage.sqlite.path = db;
+    }
+    return out;
+}
+
+template <class T>
+T check(orgscim::plugin::store_result<T> r, const std::string& what) {
+    if (!r) {
+        if (r.error() == store_errc::not_found) throw runtime_failure(what + ": not found");
+        throw runtime_failure(what + ": storage error (" +
+                              std::string(orgscim::scim::to_string(r.error())) + ")");
+    }
+    if constexpr (!std::is_void_v<T>) return std::move(*r);
+}
+
+std::string require(const po::variables_map& vm, const char* name) {
+    if (!vm.count(name)) throw usage_error(std::string("the option '--") + name + "' is required");
+    return vm[name].as<std::string>();
+}
+
+// --- orgs ---------------------------------------------------------------------------------
+
+int orgs_create(const std::vector<std::string>& args) {
+    auto d = common_options();
+    d.add_options()("name", po::value<std::string>()->value_name("NAME"), "organization name")(
+        "parent", po::value<std::string>()->value_name("ID"), "parent organization id")(
+        "json", "print {\"id\": ...}");
+    const auto vm = parse(args, d);
+    if (wants_help(vm, "orgscim orgs create --name NAME [--parent ID] [--json]", d)) return exit_ok;
+    const auto name = require(vm, "name");
+    if (name.empty()) throw usage_error("--name: must not be empty");
+    const auto lc = load(vm);
+    auto store = open_backend(lc.cfg.storage);
+    std::optional<std::string> parent;
+    if (vm.count("parent")) parent = vm["parent"].as<std::string>();
+    auto org = check(
+        store->create_org(name, parent ? std::optional<std::string_view>(*parent) : std::nullopt),
+        parent ? "parent organization " + *parent : "organization");
+    if (vm.count("json")) {
+        std::cout << json::serialize(json::object{{"id", org.id}}) << "\n";
+    } else {
+        std::cout << org.id << "\n";
+    }
+    return exit_ok;
+}
+
+int orgs_list(const std::vector<std::string>& args) {
+    auto d = common_options();
+    d.add_options()("json", "print a JSON array");
+    const auto vm = parse(args, d);
+    if (wants_help(vm, "orgscim orgs list [--json]", d)) return exit_ok;
+    const auto lc = load(vm);
+    auto store = open_backend(lc.cfg.storage);
+    const auto orgs = check(store->list_orgs(), "organizations");
+    if (vm.count("json")) {
+        json::array a;
+        for (const auto& o : orgs) {
+            json::object j{{"id", o.id},
+                           {"name", o.name},
+                           {"status", o.status},
+                           {"created", iso_time(o.created_ms)}};
+            j["parent"] = o.parent_id ? json::value(*o.parent_id) : json::value(nullptr);
+            a.push_back(std::move(j));
+        }
+        std::cout << json::serialize(a) << "\n";
+    } else {
+        std::cout << "ID\tNAME\tPARENT\tSTATUS\tCREATED\n";
+        for (const auto& o : orgs) {
+            std::cout << o.id << '\t' << o.name << '\t' << o.parent_id.value_or("-") << '\t'
+                      << o.status << '\t' << iso_time(o.created_ms) << "\n";
+        }
+    }
+    return exit_ok;
+}
+
+// --- tokens -------------------------------------------------------------------------------
+
+int tokens_create(const std::vector<std::string>& args) {
+    auto d = common_options();
+    d.add_options()("org", po::value<std::string>()->value_name("ID"), "organization id")(
+        "name", po::value<std::string>()->value_name("LABEL")->default_value(""),
+        "label shown by tokens list")("expires-in", po::value<unsigned>()->value_name("DAYS"),
+                                      "expire after DAYS days (default: never; rotate instead)")(
+        "read-only", "allow reads only (GET, POST .search)")(
+        "json", "print {\"id\": ..., \"secret\": ...}");
+    const auto vm = parse(args, d);
+    if (wants_help(vm,
+                   "orgscim tokens create --org ID [--name LABEL] [--expires-in DAYS] "
+                   "[--read-only] [--json]",
+                   d)) {
+        return exit_ok;
+    }
+    const auto org_id = require(vm, "org");
+    std::optional<std::int64_t> expires;
+    if (vm.count("expires-in")) {
+        const auto days = vm["expires-in"].as<unsigned>();
+        if (days == 0 || days > 36500) throw usage_error("--expires-in: expected 1..36500 days");
+        expires = now_ms() + static_cast<std::int64_t>(days) * 86400000;
+    }
+    const auto lc = load(vm);
+    auto store = open_backend(lc.cfg.storage);
+    check(store->get_org(org_id), "organization " + org_id);
+    auto issued = check(
+        issue_secret(*store, org_id, vm["name"].as<std::string>(), expires, !vm.count("read-only")),
+        "organization " + org_id);
+    if (vm.count("json")) {
+        std::cout << json::serialize(
+                         json::object{{"id", issued.info.id}, {"secret", issued.secret}})
+                  << "\n";
+    } else {
+        std::cout << issued.secret << "\n";
+    }
+    return exit_ok;
+}
+
+int tokens_list(const std::vector<std::string>& args) {
+    auto d = common_options();
+    d.add_options()("org", po::value<std::string>()->value_name("ID"), "organization id")(
+        "json", "print a JSON array");
+    const auto vm = parse(args, d);
+    if (wants_help(vm, "orgscim tokens list --org ID [--json]", d)) return exit_ok;
+    const auto org_id = require(vm, "org");
+    const auto lc = load(vm);
+    auto store = open_backend(lc.cfg.storage);
+    check(store->get_org(org_id), "organization " + org_id);
+    const auto tokens = check(store->list_tokens(org_id), "tokens");
+    const auto now = now_ms();
+    const auto state = [now](const token_info& t) -> std::string {
+        if (t.revoked_ms) return "revoked";
+        if (t.expires_ms && *t.expires_ms <= now) return "expired";
+        return "active";
+    };
+    if (vm.count("json")) {
+        json::array a;
+        for (const auto& t : tokens) {
+            json::object j{{"id", t.id},
+                           {"name", t.name},
+                           {"state", state(t)},
+                           {"read_only", !t.can_write},
+                           {"created", iso_time(t.created_ms)}};
+            j["expires"] =
+                t.expires_ms ? json::value(iso_time(*t.expires_ms)) : json::value(nullptr);
+            j["revoked"] =
+                t.revoked_ms ? json::value(iso_time(*t.revoked_ms)) : json::value(nullptr);
+            a.push_back(std::move(j));
+        }
+        std::cout << json::serialize(a) << "\n";
+    } else {
+        std::cout << "ID\tNAME\tSTATE\tSCOPE\tCREATED\tEXPIRES\n";
+        for (const auto& t : tokens) {
+            std::cout << t.id << '\t' << (t.name.empty() ? "-" : t.name) << '\t' << state(t) << '\t'
+                      << (t.can_write ? "read-write" : "read-only") << '\t'
+                      << iso_time(t.created_ms) << '\t'
+                      << (t.expires_ms ? iso_time(*t.expires_ms) : std::string("never")) << "\n";
+        }
+    }
+    return exit_ok;
+}
+
+int tokens_revoke(const std::vector<std::string>& args) {
+    auto d = common_options();
+    d.add_options()("id", po::value<std::string>()->value_name("ID"), "token id");
+    po::positional_options_description pos;
+    pos.add("id", 1);
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(args).options(d).positional(pos).run(), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        throw usage_error(e.what());
+    }
+    if (wants_help(vm, "orgscim tokens revoke ID", d)) return exit_ok;
+    const auto id = require(vm, "id");
+    const auto lc = load(vm);
+    auto store = open_backend(lc.cfg.storage);
+    check(store->revoke_token(id, now_ms()), "token " + id);
+    return exit_ok;
+}
+
+// --- serve --------------------------------------------------------------------------------
+
+struct demo_credentials {
+    std::string org_id;
+    std::string secret;
+};
+
+// Idempotent: the first start creates the "demo" organization, later starts reuse it; every
+// start mints a fresh token because the old secrets were shown once and are gone.
+demo_credentials prepare_demo(const config& cfg) {
+    auto store = open_backend(cfg.storage);
+    std::string org_id;
+    for (const auto& o : check(store->list_orgs(), "organizations")) {
+        if (o.name == "demo") {
+            org_id = o.id;
+            break;
+        }
+    }
+    if (org_id.empty()) org_id = check(store->create_org("demo", std::nullopt), "organization").id;
+    auto issued = check(issue_secret(*store, org_id, "demo", std::nullopt, true), "organization");
+    return {org_id, std::move(issued.secret)};
+}
+
+std::string url_host(std::string address) {
+    if (address.starts_with("0.0.0.0:")) return "127.0.0.1" + address.substr(7);
+    if (address.starts_with("[::]:")) return "[::1]" + address.substr(4);
+    return address;
+}
+
+int serve(const std::vector<std::string>& args, bool demo) {
+    auto d = common_options();
+    d.add_options()("listen", po::value<std::string>()->value_name("HOST:PORT"),
+                    "address to listen on (default 127.0.0.1:8080; port 0 picks a free one)")(
+        "demo", "create a demo organization (once) and a fresh token, print a curl line");
+    const auto vm = parse(args, d);
+    if (wants_help(vm, "orgscim serve [--config FILE] [--listen HOST:PORT] [--db PATH] [--demo]",
+                   d)) {
+        return exit_ok;
+    }
+    demo = demo || vm.count("demo") > 0;
+    auto lc = load(vm);
+    if (vm.count("listen")) {
+        lc.cfg.server.listen = vm["listen"].as<std::string>();
+        // Validate the flag the same way as the file.
+        load_config(json::value{{"server", {{"listen", lc.cfg.server.listen}}}});
+    }
+    http_server server(lc.cfg.server);
+    const auto address = url_host(server.local_address());
+    if (!lc.explicit_base_url) lc.cfg.public_base_url = "http://" + address;
+
+    std::optional<demo_credentials> creds;
+    if (demo) creds = prepare_demo(lc.cfg);
+    auto application = app::create(lc.cfg);
+    if (creds) {
+        const std::string base = lc.cfg.public_base_url + lc.cfg.base_path + "/scim/v2";
+        std::cout << "orgscim demo\n"
+                  << "  organization: " << creds->org_id << "\n"
+                  << "  token:        " << creds->secret << "\n"
+                  << "  SCIM base:    " << base << "\n"
+                  << "list users:\n"
+                  << "  curl -s -H 'Authorization: Bearer " << creds->secret << "' " << base
+                  << "/Users\n"
+                  << std::flush;
+    }
+    server.run(std::move(application), true);
+    return exit_ok;
+}
+
+int dispatch(std::vector<std::string> args) {
+    if (args.empty()) throw usage_error("missing command (see orgscim --help)");
+    const std::string cmd = args.front();
+    args.erase(args.begin());
+    if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+        std::cout << top_help;
+        return exit_ok;
+    }
+    if (cmd == "--version") {
+        std::cout << "orgscim " << ORGSCIM_VERSION << "\n";
+        return exit_ok;
+    }
+    if (cmd == "serve") return serve(args, false);
+    if (cmd == "demo") return serve(args, true);
+    if (cmd == "orgs" || cmd == "tokens") {
+        const std::string group_help =
+            cmd == "orgs"
+                ? "usage: orgscim orgs {create|list} [options]  (--help on each)\n"
+                : "usage: orgscim tokens {create|list|revoke} [options]  (--help on each)\n";
+        if (args.empty()) throw usage_error("missing subcommand: orgscim " + cmd + " --help");
+        const std::string sub = args.front();
+        args.erase(args.begin());
+        if (sub == "--help" || sub == "-h") {
+            std::cout << group_help;
+            return exit_ok;
+        }
+        if (cmd == "orgs" && sub == "create") return orgs_create(args);
+        if (cmd == "orgs" && sub == "list") return orgs_list(args);
+        if (cmd == "tokens" && sub == "create") return tokens_create(args);
+        if (cmd == "tokens" && sub == "list") return tokens_list(args);
+        if (cmd == "tokens" && sub == "revoke") return tokens_revoke(args);
+        throw usage_error("unknown subcommand '" + cmd + " " + sub + "' (see orgscim " + cmd +
+                          " --help)");
+    }
+    throw usage_error("unknown command '" + cmd + "' (see orgscim --help)");
+}
+
+std::string one_line(std::string s) {
+    for (auto& c : s) {
+        if (c == '\n' || c == '\r') c = ' ';
+    }
+    return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    try {
+        return dispatch(std::move(args));
+    } catch (const usage_error& e) {
+        std::cerr << "orgscim: " << one_line(e.what()) << "\n";
+        return exit_usage;
+    } catch (const config_error& e) {
+        std::cerr << "orgscim: " << one_line(e.what()) << "\n";
+        return exit_config;
+    } catch (const std::exception& e) {
+        std::cerr << "orgscim: " << one_line(e.what()) << "\n";
+        return exit_runtime;
+    }
+}

@@ -1,0 +1,151 @@
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <csignal>
+#include <orgscim/plugin/server.hpp>
+#include <thread>
+#include <vector>
+
+#include "http_session.hpp"
+#include "listener.hpp"
+#include "log.hpp"
+
+namespace orgscim::plugin {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using server_detail::server_impl;
+
+void server_detail::server_impl::add_session(http_session* s, std::weak_ptr<http_session> w) {
+    std::lock_guard lock(sessions_mutex);
+    sessions.emplace(s, std::move(w));
+}
+
+void server_detail::server_impl::remove_session(http_session* s) {
+    std::lock_guard lock(sessions_mutex);
+    sessions.erase(s);
+}
+
+std::size_t server_detail::server_impl::session_count() {
+    std::lock_guard lock(sessions_mutex);
+    return sessions.size();
+}
+
+struct http_server::impl : server_impl {
+    using server_impl::server_impl;
+    std::chrono::steady_clock::time_point deadline;
+
+    void watch_drain() {
+        drain_timer->expires_after(std::chrono::milliseconds(10));
+        drain_timer->async_wait([this](boost::system::error_code ec) {
+            if (ec) return;
+            if (session_count() == 0 || std::chrono::steady_clock::now() >= deadline) {
+                if (session_count() > 0) {
+                    log_warn("shutdown grace period over, closing connections",
+                             {{"connections", std::to_string(session_count())}});
+                }
+                ioc.stop();
+                return;
+            }
+            watch_drain();
+        });
+    }
+};
+
+namespace {
+
+tcp::endpoint resolve_listen(asio::io_context& ioc, const std::string& listen) {
+    const auto colon = listen.rfind(':');
+    if (colon == std::string::npos) throw startup_error("server.listen: expected HOST:PORT");
+    std::string host = listen.substr(0, colon);
+    const std::string port = listen.substr(colon + 1);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+    }
+    boost::system::error_code ec;
+    const auto addr = asio::ip::make_address(host, ec);
+    unsigned long p = 0;
+    try {
+        p = std::stoul(port);
+    } catch (const std::exception&) {
+        throw startup_error("server.listen: bad port \"" + port + "\"");
+    }
+    if (p > 65535) throw startup_error("server.listen: bad port \"" + port + "\"");
+    if (!ec) return {addr, static_cast<unsigned short>(p)};
+    tcp::resolver resolver(ioc);
+    const auto results = resolver.resolve(host, port, ec);
+    if (ec || results.empty()) {
+        throw startup_error("cannot resolve listen host \"" + host + "\": " + ec.message());
+    }
+    return results.begin()->endpoint();
+}
+
+std::string format_endpoint(const tcp::endpoint& ep) {
+    const auto a = ep.address();
+    std::string s = a.is_v6() ? "[" + a.to_string() + "]" : a.to_string();
+    return s + ":" + std::to_string(ep.port());
+}
+
+}  // namespace
+
+http_server::http_server(const server_config& cfg) : impl_(std::make_shared<impl>(cfg)) {
+    const auto ep = resolve_listen(impl_->ioc, cfg.listen);
+    impl_->acceptor = std::make_shared<server_detail::listener>(*impl_, ep);
+    impl_->drain_timer = std::make_unique<asio::steady_timer>(impl_->ioc);
+}
+
+http_server::~http_server() {
+    // Sessions own handlers on the io_context; tear them down before the registry goes.
+    impl_->acceptor.reset();
+}
+
+std::string http_server::local_address() const {
+    return format_endpoint(impl_->acceptor->local_endpoint());
+}
+
+void http_server::run(std::shared_ptr<app> a, bool handle_signals) {
+    impl_->application = std::move(a);
+    if (handle_signals) {
+        impl_->signals = std::make_unique<asio::signal_set>(impl_->ioc, SIGINT, SIGTERM);
+        impl_->signals->async_wait([this](boost::system::error_code ec, int sig) {
+            if (ec) return;
+            log_info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+            stop();
+        });
+    }
+    impl_->acceptor->start();
+    log_info("listening", {{"address", local_address()}});
+
+    unsigned n = impl_->cfg.threads;
+    if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
+    std::vector<std::thread> pool;
+    pool.reserve(n - 1);
+    for (unsigned i = 1; i < n; ++i) pool.emplace_back([this] { impl_->ioc.run(); });
+    impl_->ioc.run();
+    for (auto& t : pool) t.join();
+    log_info("stopped");
+}
+
+void http_server::stop() {
+    if (impl_->stopping.exchange(true)) return;
+    asio::post(impl_->ioc, [impl = impl_] {
+        impl->acceptor->close();
+        if (impl->signals) {
+            boost::system::error_code ignored;
+            impl->signals->cancel(ignored);
+        }
+        std::vector<std::shared_ptr<server_detail::http_session>> live;
+        {
+            std::lock_guard lock(impl->sessions_mutex);
+            for (auto& [p, w] : impl->sessions) {
+                if (auto s = w.lock()) live.push_back(std::move(s));
+            }
+        }
+        for (auto& s : live) s->shutdown();
+        impl->deadline = std::chrono::steady_clock::now() +
+                         std::chrono::milliseconds(impl->cfg.shutdown_grace_ms);
+        impl->watch_drain();
+    });
+}
+
+}  // namespace orgscim::plugin

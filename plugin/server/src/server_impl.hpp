@@ -1,0 +1,44 @@
+#pragma once
+// State shared by the listener, the sessions and http_server: one io_context run by N threads.
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <mutex>
+#include <orgscim/plugin/app.hpp>
+#include <orgscim/plugin/config.hpp>
+#include <unordered_map>
+
+namespace orgscim::plugin::server_detail {
+
+class http_session;
+class listener;
+
+struct server_impl {
+    explicit server_impl(const server_config& c) : cfg(c) {}
+
+    server_config cfg;
+    std::shared_ptr<app> application;
+    std::atomic<bool> stopping{false};
+
+    // Live sessions, so that a shutdown can close the idle ones. Touched once per connection,
+    // not per request.
+    std::mutex sessions_mutex;
+    std::unordered_map<http_session*, std::weak_ptr<http_session>> sessions;
+
+    void add_session(http_session* s, std::weak_ptr<http_session> w);
+    void remove_session(http_session* s);
+    std::size_t session_count();
+
+    // Declared last: destroyed first, so pending handlers (and the sessions they own) go away
+    // while the registry above still exists.
+    boost::asio::io_context ioc;
+    std::shared_ptr<listener> acceptor;
+    std::unique_ptr<boost::asio::signal_set> signals;
+    std::unique_ptr<boost::asio::steady_timer> drain_timer;
+};
+
+}  // namespace orgscim::plugin::server_detail

@@ -52,6 +52,8 @@ struct fixture_row {
     json::object resources;
 };
 
+void PrintTo(const fixture_row& r, std::ostream* os) { *os << r.file << " row " << r.index; }
+
 std::vector<fixture_row> load_rows() {
     std::vector<fixture_row> rows;
     const std::filesystem::path dir =

@@ -2,13 +2,14 @@
 // Checks and normalizes client-supplied resource attributes against the descriptors, for POST and
 // PUT bodies and for the result of a PATCH, so that what reaches the store is in canonical form.
 
+#include <boost/json/fwd.hpp>
 #include <orgscim/scim/config.hpp>
 #include <orgscim/scim/error.hpp>
-
-#include <boost/json/fwd.hpp>
+#include <string_view>
 
 namespace orgscim::scim {
 
+struct attribute;
 struct resource_type;
 
 enum class validation_mode {
@@ -38,5 +39,21 @@ result<void> validate_resource(boost::json::object& attrs,
                                const resource_type& type,
                                const compat_options& compat,
                                validation_mode mode);
+
+/// Normalizes one value of attribute `def` the way validate_resource() does (canonical
+/// sub-attribute names, readOnly and null sub-attributes dropped, compat coercions, a single value
+/// of a multi-valued attribute wrapped in an array) and checks its type. `shown` names the
+/// attribute in error details. Errors: 400 invalidValue.
+result<void> normalize_value(boost::json::value& v,
+                             const attribute& def,
+                             const compat_options& compat,
+                             std::string_view shown);
+
+/// As normalize_value() for exactly one element (never wraps or expects an array), e.g. the
+/// element added to a multi-valued attribute. Errors: 400 invalidValue.
+result<void> normalize_single(boost::json::value& v,
+                              const attribute& def,
+                              const compat_options& compat,
+                              std::string_view shown);
 
 }  // namespace orgscim::scim

@@ -42,51 +42,53 @@ bool substring(compare_op op) noexcept {
     return op == compare_op::co || op == compare_op::sw || op == compare_op::ew;
 }
 
-/// Checks that `c.value` and `c.op` fit the attribute `d` named `shown`.
-result<void> check_value(comparison& c, const attribute& d, const std::string& shown) {
+/// Checks that `c.value` and `c.op` fit the attribute `d`; `shown()` names it, and is only
+/// called on error so that binding a valid filter builds no strings.
+template <class Shown>
+result<void> check_value(comparison& c, const attribute& d, const Shown& shown) {
     // Sensitive attributes are not filterable at all: a filter on password would be an oracle.
     // 400 invalidFilter rather than 403 sensitive, because the filter itself is what is invalid.
     if (d.returned == returned::never || d.mutability == mutability::write_only)
-        return bad("attribute \"" + shown + "\" cannot be used in a filter");
+        return bad("attribute \"" + shown() + "\" cannot be used in a filter");
     if (c.op == compare_op::pr) return {};
     const auto& v = c.value;
-    const std::string what = "\"" + shown + "\" " + std::string(op_name(c.op));
+    auto what = [&] { return "\"" + shown() + "\" " + std::string(op_name(c.op)); };
     if (v.is_null()) {
         if (c.op == compare_op::eq || c.op == compare_op::ne) return {};
-        return bad(what + " null is not allowed");
+        return bad(what() + " null is not allowed");
     }
     switch (d.type) {
         case attr_type::complex:
-            return bad("complex attribute \"" + shown + "\" only supports \"pr\"");
+            return bad("complex attribute \"" + shown() + "\" only supports \"pr\"");
         case attr_type::boolean:
-            if (!v.is_bool()) return bad(what + " needs true or false");
+            if (!v.is_bool()) return bad(what() + " needs true or false");
             if (c.op != compare_op::eq && c.op != compare_op::ne)
-                return bad("boolean attribute \"" + shown + "\" supports only eq, ne and pr");
+                return bad("boolean attribute \"" + shown() + "\" supports only eq, ne and pr");
             return {};
         case attr_type::integer:
         case attr_type::decimal:
-            if (!v.is_number()) return bad(what + " needs a number");
+            if (!v.is_number()) return bad(what() + " needs a number");
             if (substring(c.op))
-                return bad("numeric attribute \"" + shown + "\" has no " +
+                return bad("numeric attribute \"" + shown() + "\" has no " +
                            std::string(op_name(c.op)));
             if (d.type == attr_type::integer && v.is_double())
-                return bad(what + " needs an integer");
+                return bad(what() + " needs an integer");
             return {};
         case attr_type::date_time:
             if (!v.is_string() || !parse_date_time(v.get_string()))
-                return bad(what + " needs an RFC 3339 date-time string");
+                return bad(what() + " needs an RFC 3339 date-time string");
             if (substring(c.op))
-                return bad("dateTime attribute \"" + shown + "\" has no " +
+                return bad("dateTime attribute \"" + shown() + "\" has no " +
                            std::string(op_name(c.op)));
             return {};
         case attr_type::binary:
-            if (!v.is_string()) return bad(what + " needs a string");
+            if (!v.is_string()) return bad(what() + " needs a string");
             if (c.op != compare_op::eq && c.op != compare_op::ne)
-                return bad("binary attribute \"" + shown + "\" supports only eq, ne and pr");
+                return bad("binary attribute \"" + shown() + "\" supports only eq, ne and pr");
             return {};
         case attr_type::string:
         case attr_type::reference:
-            if (!v.is_string()) return bad(what + " needs a string");
+            if (!v.is_string()) return bad(what() + " needs a string");
             return {};
     }
     return {};
@@ -108,7 +110,7 @@ result<void> bind_comparison(comparison& c, const resource_type& type) {
             d = v;
         }
     }
-    return check_value(c, *d, c.path.to_string());
+    return check_value(c, *d, [&] { return c.path.to_string(); });
 }
 
 result<void> bind_inner(filter_node& f, const attr_path& outer, const resource_type& type);
@@ -156,7 +158,7 @@ result<void> bind_inner(filter_node& f, const attr_path& outer, const resource_t
                 p.attr_def = sd;
                 p.sub_def = nullptr;
                 p.in_extension = false;
-                return check_value(n, *sd, outer.to_string() + "." + p.attr);
+                return check_value(n, *sd, [&] { return outer.to_string() + "." + p.attr; });
             } else if constexpr (std::is_same_v<T, logical>) {
                 if (auto r = bind_inner(*n.lhs, outer, type); !r) return r;
                 return bind_inner(*n.rhs, outer, type);

@@ -660,6 +660,18 @@ result<void> apply_patch(json::object& resource,
     applier a{work, type, compat, members, {}};
     for (const auto& op : req.operations)
         if (auto r = a.apply(op); !r) return r;
+    // RFC 7644 §3.5.2.2: a required attribute that is removed or becomes unassigned is a
+    // mutability error (validate_resource() alone would call it invalidValue).
+    if (type.core) {
+        auto assigned = [](const json::object& o, std::string_view n) {
+            const auto* v = o.if_contains(n);
+            return v && !v->is_null() && !(v->is_string() && v->get_string().empty());
+        };
+        for (const auto& attr : type.core->attributes)
+            if (attr.required && assigned(resource, attr.name) && !assigned(work, attr.name))
+                return mutability_error("attribute " + quoted(attr.name) +
+                                        " is required and cannot be removed");
+    }
     if (auto r = validate_resource(work, type, compat, validation_mode::patched); !r) return r;
     resource = std::move(work);
     if (members && a.delta.touched()) {

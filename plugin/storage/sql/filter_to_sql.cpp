@@ -40,6 +40,11 @@ std::optional<column> column_for(const scim::attr_path& p) {
     return std::nullopt;
 }
 
+std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+    std::int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
 class translator {
   public:
     translator(dialect d, std::size_t first) : d_(d), first_(first) {}
@@ -136,60 +141,49 @@ class translator {
                 return string_leaf(col->expr, col->nullable, c.op, scim::fold_case(value));
             case col_kind::time: {
                 if (c.op == compare_op::pr) return "(1=1)";
-                auto ms = parse_time(value);
-                if (!ms) return std::nullopt;
-                const char* op = nullptr;
+                // matches() compares instants in microseconds; the column holds milliseconds.
+                auto us = scim::parse_date_time(value);
+                if (!us) return std::nullopt;
+                std::int64_t lo = floor_div(*us, 1000);
+                std::int64_t hi = lo + (*us % 1000 != 0 ? 1 : 0);
+                bool whole = *us % 1000 == 0;
                 switch (c.op) {
                     case compare_op::eq:
-                        op = "=";
-                        break;
+                        return whole ? "(" + col->expr + " = " + bind_param(lo) + ")" : "(1=0)";
                     case compare_op::ne:
-                        op = "<>";
-                        break;
-                    case compare_op::gt:
-                        op = ">";
-                        break;
-                    case compare_op::ge:
-                        op = ">=";
-                        break;
-                    case compare_op::lt:
-                        op = "<";
-                        break;
-                    case compare_op::le:
-                        op = "<=";
-                        break;
-                    default:
-                        return std::nullopt;
+                        return whole ? "(" + col->expr + " <> " + bind_param(lo) + ")" : "(1=1)";
+                    case compare_op::gt: return "(" + col->expr + " > " + bind_param(lo) + ")";
+                    case compare_op::ge: return "(" + col->expr + " >= " + bind_param(hi) + ")";
+                    case compare_op::lt: return "(" + col->expr + " < " + bind_param(hi) + ")";
+                    case compare_op::le: return "(" + col->expr + " <= " + bind_param(lo) + ")";
+                    default: return std::nullopt;
                 }
-                return "(" + col->expr + " " + op + " " + bind_param(*ms) + ")";
             }
-            case col_kind::emails: {
-                // ne over a multi-valued attribute has no single agreed meaning: leave it to
-                // matches().
-                if (c.op == compare_op::ne) return std::nullopt;
-                std::string head =
-                    "EXISTS (SELECT 1 FROM resource_emails e WHERE e.tenant = r.tenant AND "
-                    "e.rid = r.id";
-                if (c.op == compare_op::pr) return head + ")";
-                auto leaf = string_leaf(col->expr, false, c.op, scim::fold_case(value));
-                if (!leaf) return std::nullopt;
-                return head + " AND " + *leaf + ")";
-            }
-            case col_kind::members: {
-                std::string head =
-                    "EXISTS (SELECT 1 FROM group_members m WHERE m.tenant = r.tenant AND "
-                    "m.group_id = r.id";
-                if (c.op == compare_op::pr) return head + ")";
-                if (c.op != compare_op::eq) return std::nullopt;
-                return head + " AND m.member_id = " + bind_param(value) + ")";
-            }
+            case col_kind::emails:
+            case col_kind::members:
             case col_kind::groups: {
-                std::string head =
-                    "EXISTS (SELECT 1 FROM group_members g WHERE g.tenant = r.tenant AND "
-                    "g.member_id = r.id";
+                // Multi-valued: "some value matches"; ne is "no value equals" (as in matches()).
+                std::string head;
+                if (col->kind == col_kind::emails) {
+                    head = "EXISTS (SELECT 1 FROM resource_emails e WHERE e.tenant = r.tenant AND "
+                           "e.rid = r.id";
+                } else if (col->kind == col_kind::members) {
+                    head = "EXISTS (SELECT 1 FROM group_members m WHERE m.tenant = r.tenant AND "
+                           "m.group_id = r.id";
+                } else {
+                    head = "EXISTS (SELECT 1 FROM group_members g WHERE g.tenant = r.tenant AND "
+                           "g.member_id = r.id";
+                }
                 if (c.op == compare_op::pr) return head + ")";
-                if (c.op != compare_op::eq) return std::nullopt;
-                return head + " AND g.group_id = " + bind_param(value) + ")";
+                // ids are lower-case hex, so the folded value finds them as matches() would.
+                std::string v = scim::fold_case(value);
+                if (col->kind != col_kind::emails && c.op != compare_op::eq &&
+                    c.op != compare_op::ne)
+                    return std::nullopt;
+                bool negate = c.op == compare_op::ne;
+                auto leaf = string_leaf(col->expr, false, negate ? compare_op::eq : c.op, v);
+                if (!leaf) return std::nullopt;
+                return std::string(negate ? "(NOT " : "(") + head + " AND " + *leaf + "))";
             }
         }
         return std::nullopt;

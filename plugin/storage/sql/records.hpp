@@ -23,9 +23,6 @@ std::int64_t system_now_ms();
 /// "2024-05-01T12:00:00.123Z": fixed width, so string order is time order.
 std::string format_time(std::int64_t ms);
 
-/// RFC 3339 date-time (with 'Z' or an offset, optional fraction) to epoch ms; nullopt if invalid.
-std::optional<std::int64_t> parse_time(std::string_view text);
-
 /// Columns every SQL backend stores next to the JSON body so that lookups, uniqueness and the
 /// translated filters run on indexes. Case-insensitive values are scim::fold_case()d here, in
 /// C++, so SQLite and PostgreSQL agree byte for byte and no query calls LOWER().

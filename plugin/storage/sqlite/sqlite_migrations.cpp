@@ -67,8 +67,173 @@ CREATE TABLE group_members (
 CREATE INDEX group_members_member ON group_members (tenant, member_id);
 )sql";
 
-constexpr std::array<sql::migration, 1> all{{
+// Invitations, access requests, their history and the mail outbox (issue 6). At most one pending
+// invitation per (org, kind, email) and one pending access request per (org, requester). The
+// outbox is leased by senders (claimed_by, lease_until_ms).
+constexpr std::string_view v2 = R"sql(
+CREATE TABLE invitations (
+    seq            INTEGER PRIMARY KEY,
+    id             TEXT NOT NULL UNIQUE,
+    org_id         TEXT NOT NULL,
+    kind           TEXT NOT NULL,
+    status         TEXT NOT NULL,
+    email          TEXT NOT NULL,
+    display_name   TEXT NOT NULL,
+    parent_user    TEXT NOT NULL,
+    roles          TEXT NOT NULL,
+    groups_        TEXT NOT NULL,
+    inviter        TEXT NOT NULL,
+    token_hash     TEXT NOT NULL UNIQUE,
+    token_version  INTEGER NOT NULL,
+    resend_count   INTEGER NOT NULL,
+    created_ms     INTEGER NOT NULL,
+    modified_ms    INTEGER NOT NULL,
+    expires_ms     INTEGER NOT NULL,
+    last_sent_ms   INTEGER NOT NULL,
+    reminder_at_ms INTEGER NOT NULL,
+    finished_ms    INTEGER NOT NULL,
+    finished_by    TEXT NOT NULL,
+    reason         TEXT NOT NULL,
+    delivery       TEXT NOT NULL,
+    delivery_error TEXT NOT NULL,
+    version        INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX invitations_pending ON invitations (org_id, kind, email) WHERE status = 'pending';
+CREATE INDEX invitations_org ON invitations (org_id, seq);
+CREATE INDEX invitations_due ON invitations (status, expires_ms);
+CREATE INDEX invitations_reminder ON invitations (reminder_at_ms) WHERE reminder_at_ms > 0;
+CREATE TABLE invitation_history (
+    seq      INTEGER PRIMARY KEY,
+    owner_id TEXT NOT NULL,
+    at_ms    INTEGER NOT NULL,
+    action   TEXT NOT NULL,
+    actor    TEXT NOT NULL,
+    detail   TEXT NOT NULL
+);
+CREATE INDEX invitation_history_owner ON invitation_history (owner_id, seq);
+CREATE TABLE access_requests (
+    seq              INTEGER PRIMARY KEY,
+    id               TEXT NOT NULL UNIQUE,
+    org_id           TEXT NOT NULL,
+    status           TEXT NOT NULL,
+    requester        TEXT NOT NULL,
+    email            TEXT NOT NULL,
+    display_name     TEXT NOT NULL,
+    reason           TEXT NOT NULL,
+    decided_by       TEXT NOT NULL,
+    role             TEXT NOT NULL,
+    deny_reason      TEXT NOT NULL,
+    created_ms       INTEGER NOT NULL,
+    modified_ms      INTEGER NOT NULL,
+    last_notified_ms INTEGER NOT NULL,
+    notify_count     INTEGER NOT NULL,
+    version          INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX access_requests_pending ON access_requests (org_id, requester) WHERE status = 'pending';
+CREATE INDEX access_requests_org ON access_requests (org_id, seq);
+CREATE TABLE mail_outbox (
+    id              INTEGER PRIMARY KEY,
+    org_id          TEXT NOT NULL,
+    ref             TEXT NOT NULL,
+    template        TEXT NOT NULL,
+    recipient       TEXT NOT NULL,
+    subject         TEXT NOT NULL,
+    body_text       TEXT NOT NULL,
+    body_html       TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    attempts        INTEGER NOT NULL,
+    next_attempt_ms INTEGER NOT NULL,
+    created_ms      INTEGER NOT NULL,
+    sent_ms         INTEGER NOT NULL,
+    last_error      TEXT NOT NULL,
+    claimed_by      TEXT NOT NULL,
+    lease_until_ms  INTEGER NOT NULL
+);
+CREATE INDEX mail_outbox_due ON mail_outbox (status, next_attempt_ms);
+CREATE INDEX mail_outbox_ref ON mail_outbox (ref);
+)sql";
+
+// The organization model (issue 5): org tree columns (materialized path '/root/../self/', kept by
+// a trigger for rows inserted without one), identities, memberships, custom roles, group-to-role
+// mappings, and the append-only event log (triggers refuse UPDATE and DELETE).
+constexpr std::string_view v3 = R"sql(
+ALTER TABLE orgs ADD COLUMN managed_by TEXT;
+ALTER TABLE orgs ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE orgs ADD COLUMN path TEXT;
+ALTER TABLE orgs ADD COLUMN modified_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE orgs ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+WITH RECURSIVE p(id, path) AS (
+    SELECT id, '/' || id || '/' FROM orgs WHERE parent_id IS NULL
+    UNION ALL SELECT o.id, p.path || o.id || '/' FROM orgs o JOIN p ON o.parent_id = p.id)
+UPDATE orgs SET path = (SELECT path FROM p WHERE p.id = orgs.id), modified_ms = created_ms;
+CREATE TRIGGER orgs_path_on_insert AFTER INSERT ON orgs WHEN NEW.path IS NULL BEGIN
+    UPDATE orgs SET path = coalesce((SELECT path FROM orgs WHERE id = NEW.parent_id), '/') ||
+        NEW.id || '/', modified_ms = NEW.created_ms WHERE id = NEW.id;
+END;
+CREATE INDEX orgs_path ON orgs (path);
+CREATE INDEX orgs_parent ON orgs (parent_id);
+CREATE TABLE identities (
+    id           TEXT PRIMARY KEY,
+    issuer       TEXT,
+    subject      TEXT,
+    home_org     TEXT NOT NULL,
+    home_user_id TEXT,
+    display      TEXT NOT NULL,
+    created_ms   INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX identities_subject ON identities (issuer, subject) WHERE issuer IS NOT NULL;
+CREATE UNIQUE INDEX identities_home_user ON identities (home_org, home_user_id)
+    WHERE home_user_id IS NOT NULL;
+CREATE TABLE memberships (
+    identity_id        TEXT NOT NULL,
+    org_id             TEXT NOT NULL,
+    kind               TEXT NOT NULL,
+    home_org           TEXT NOT NULL,
+    user_ref           TEXT,
+    override_inherited INTEGER NOT NULL,
+    roles              TEXT NOT NULL,
+    created_ms         INTEGER NOT NULL,
+    PRIMARY KEY (identity_id, org_id)
+) WITHOUT ROWID;
+CREATE INDEX memberships_org ON memberships (org_id);
+CREATE TABLE custom_roles (
+    org_id      TEXT NOT NULL,
+    id          TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    permissions INTEGER NOT NULL,
+    PRIMARY KEY (org_id, id)
+) WITHOUT ROWID;
+CREATE TABLE group_roles (
+    org_id   TEXT NOT NULL,
+    group_id TEXT NOT NULL,
+    role_id  TEXT NOT NULL,
+    PRIMARY KEY (org_id, group_id, role_id)
+) WITHOUT ROWID;
+CREATE TABLE events (
+    seq           INTEGER PRIMARY KEY,
+    id            TEXT NOT NULL UNIQUE,
+    org_id        TEXT NOT NULL,
+    time_ms       INTEGER NOT NULL,
+    actor         TEXT NOT NULL,
+    credential_id TEXT NOT NULL,
+    action        TEXT NOT NULL,
+    target_type   TEXT NOT NULL,
+    target_id     TEXT NOT NULL,
+    detail        TEXT NOT NULL
+);
+CREATE INDEX events_org ON events (org_id, seq);
+CREATE TRIGGER events_append_only_u BEFORE UPDATE ON events BEGIN
+    SELECT RAISE(ABORT, 'events are append-only');
+END;
+CREATE TRIGGER events_append_only_d BEFORE DELETE ON events BEGIN
+    SELECT RAISE(ABORT, 'events are append-only');
+END;
+)sql";
+
+constexpr std::array<sql::migration, 3> all{{
     {1, "orgs, tokens, resources, emails, group members", v1},
+    {2, "invitations, access requests, history, mail outbox", v2},
+    {3, "org tree, identities, memberships, roles, group roles, events", v3},
 }};
 
 }  // namespace

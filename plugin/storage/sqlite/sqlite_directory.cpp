@@ -1,0 +1,756 @@
+// SQLite implementation of directory_store: its own connection to the database file (WAL, the
+// tables of migration 3), one mutex, writes in BEGIN IMMEDIATE. Reads outside write() run on the
+// same connection in autocommit mode.
+
+#include <sqlite3.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <mutex>
+#include <orgscim/plugin/storage/directory_store.hpp>
+#include <unordered_map>
+
+#include "sql/records.hpp"
+
+namespace orgscim::plugin {
+
+namespace json = boost::json;
+
+namespace {
+
+struct db_failure {
+    store_errc code;
+};
+
+[[noreturn]] void fail(store_errc c) { throw db_failure{c}; }
+
+[[noreturn]] void fail_db(sqlite3* db, int rc, std::string_view what) {
+    store_errc code = store_errc::internal;
+    switch (rc & 0xff) {
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+        case SQLITE_FULL:
+        case SQLITE_IOERR:
+        case SQLITE_CANTOPEN:
+            code = store_errc::unavailable;
+            break;
+        case SQLITE_CONSTRAINT:
+            if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+                code = store_errc::conflict;
+            }
+            break;
+        default:
+            break;
+    }
+    if (code != store_errc::conflict) {
+        sql::log_driver_error("sqlite", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    }
+    fail(code);
+}
+
+// A prepared statement, finalized on scope exit (the directory's statements are few and cheap).
+class stmt {
+  public:
+    stmt(sqlite3* db, std::string_view sql) : db_(db) {
+        const int rc =
+            sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &st_, nullptr);
+        if (rc != SQLITE_OK) fail_db(db, rc, "prepare");
+    }
+    ~stmt() { sqlite3_finalize(st_); }
+    stmt(const stmt&) = delete;
+    stmt& operator=(const stmt&) = delete;
+
+    stmt& bind(int i, std::string_view v) {
+        check(sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
+        return *this;
+    }
+    stmt& bind(int i, const std::optional<std::string>& v) {
+        if (v) return bind(i, std::string_view(*v));
+        check(sqlite3_bind_null(st_, i));
+        return *this;
+    }
+    stmt& bind(int i, std::int64_t v) {
+        check(sqlite3_bind_int64(st_, i, v));
+        return *this;
+    }
+    bool step() {
+        const int rc = sqlite3_step(st_);
+        if (rc == SQLITE_ROW) return true;
+        if (rc == SQLITE_DONE) return false;
+        fail_db(db_, rc, "step");
+    }
+    void run() {
+        while (step()) {
+        }
+    }
+    std::string text(int c) const {
+        const auto* p = sqlite3_column_text(st_, c);
+        return p ? std::string(reinterpret_cast<const char*>(p),
+                               static_cast<std::size_t>(sqlite3_column_bytes(st_, c)))
+                 : std::string();
+    }
+    std::optional<std::string> opt_text(int c) const {
+        if (sqlite3_column_type(st_, c) == SQLITE_NULL) return std::nullopt;
+        return text(c);
+    }
+    std::int64_t int64(int c) const { return sqlite3_column_int64(st_, c); }
+
+  private:
+    void check(int rc) {
+        if (rc != SQLITE_OK) fail_db(db_, rc, "bind");
+    }
+    sqlite3* db_;
+    sqlite3_stmt* st_ = nullptr;
+};
+
+std::vector<std::string> split_path(std::string_view path) {
+    std::vector<std::string> out;
+    std::size_t i = 0;
+    while (i < path.size()) {
+        if (path[i] == '/') {
+            ++i;
+            continue;
+        }
+        const auto j = path.find('/', i);
+        out.emplace_back(path.substr(i, j - i));
+        i = j == std::string_view::npos ? path.size() : j;
+    }
+    return out;
+}
+
+// Ids become path segments: nothing that could be mistaken for a separator.
+bool valid_id(std::string_view id) {
+    if (id.empty() || id.size() > 128) return false;
+    for (char c : id) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+// The upper bound of a subtree's paths: "/a/b/" -> "/a/b0" ('0' follows '/').
+std::string path_end(const std::string& p) { return p.substr(0, p.size() - 1) + "0"; }
+
+constexpr std::string_view org_cols =
+    "id, name, parent_id, status, managed_by, settings, path, created_ms, modified_ms, version";
+
+org_node read_org(const stmt& s) {
+    org_node o;
+    o.id = s.text(0);
+    o.name = s.text(1);
+    o.parent_id = s.opt_text(2);
+    o.status = s.text(3);
+    o.managed_by = s.opt_text(4);
+    boost::system::error_code ec;
+    auto v = json::parse(s.text(5), ec);
+    if (!ec && v.is_object()) o.settings = std::move(v.as_object());
+    o.ancestors = split_path(s.text(6));
+    if (!o.ancestors.empty()) o.ancestors.pop_back();
+    o.created_ms = s.int64(7);
+    o.modified_ms = s.int64(8);
+    o.version = static_cast<std::uint64_t>(s.int64(9));
+    return o;
+}
+
+constexpr std::string_view identity_cols =
+    "id, issuer, subject, home_org, home_user_id, display, created_ms";
+
+identity_record read_identity(const stmt& s) {
+    return {s.text(0),     s.opt_text(1), s.opt_text(2), s.text(3),
+            s.opt_text(4), s.text(5),     s.int64(6)};
+}
+
+constexpr std::string_view membership_cols =
+    "org_id, identity_id, kind, home_org, user_ref, override_inherited, roles, created_ms";
+
+membership_record read_membership(const stmt& s) {
+    membership_record m;
+    m.org_id = s.text(0);
+    m.identity_id = s.text(1);
+    m.kind = parse_membership_kind(s.text(2)).value_or(membership_kind::home);
+    m.home_org = s.text(3);
+    m.user_ref = s.opt_text(4);
+    m.override_inherited = s.int64(5) != 0;
+    boost::system::error_code ec;
+    auto v = json::parse(s.text(6), ec);
+    if (!ec && v.is_array()) {
+        for (const auto& r : v.as_array()) {
+            if (r.is_string()) m.roles.emplace_back(r.as_string());
+        }
+    }
+    m.created_ms = s.int64(7);
+    return m;
+}
+
+std::string roles_json(const std::vector<std::string>& roles) {
+    json::array a;
+    for (const auto& r : roles) a.emplace_back(r);
+    return json::serialize(a);
+}
+
+template <class F>
+auto guarded(F&& f) -> decltype(f()) {
+    try {
+        return f();
+    } catch (const db_failure& e) {
+        return e.code;
+    }
+}
+
+// The transaction view and the non-transactional reads share this class; the caller holds the
+// mutex.
+class sqlite_directory_conn final : public directory_tx {
+  public:
+    sqlite_directory_conn(sqlite3* db, std::function<std::int64_t()> now)
+        : db_(db), now_(std::move(now)) {}
+
+    store_result<org_node> get_org(std::string_view id) override {
+        return guarded([&]() -> store_result<org_node> {
+            stmt s(db_, "SELECT " + std::string(org_cols) + " FROM orgs WHERE id = ?1");
+            s.bind(1, id);
+            if (!s.step()) return store_errc::not_found;
+            return read_org(s);
+        });
+    }
+
+    store_result<std::vector<org_node>> list_orgs() override {
+        return guarded([&]() -> store_result<std::vector<org_node>> {
+            stmt s(db_, "SELECT " + std::string(org_cols) + " FROM orgs ORDER BY created_ms, id");
+            std::vector<org_node> out;
+            while (s.step()) out.push_back(read_org(s));
+            return out;
+        });
+    }
+
+    store_result<std::vector<org_node>> children(std::string_view id) override {
+        return guarded([&]() -> store_result<std::vector<org_node>> {
+            stmt s(db_, "SELECT " + std::string(org_cols) +
+                            " FROM orgs WHERE parent_id = ?1 ORDER BY created_ms, id");
+            s.bind(1, id);
+            std::vector<org_node> out;
+            while (s.step()) out.push_back(read_org(s));
+            return out;
+        });
+    }
+
+    store_result<std::vector<org_node>> descendants(std::string_view id) override {
+        return guarded([&]() -> store_result<std::vector<org_node>> {
+            const std::string p = path_of(id);
+            stmt s(db_, "SELECT " + std::string(org_cols) +
+                            " FROM orgs WHERE path > ?1 AND path < ?2 ORDER BY length(path), "
+                            "created_ms");
+            s.bind(1, p).bind(2, path_end(p));
+            std::vector<org_node> out;
+            while (s.step()) out.push_back(read_org(s));
+            return out;
+        });
+    }
+
+    store_result<identity_record> get_identity(std::string_view id) override {
+        return one_identity("id = ?1", id, {});
+    }
+    store_result<identity_record> find_identity_by_subject(std::string_view issuer,
+                                                           std::string_view subject) override {
+        return one_identity("issuer = ?1 AND subject = ?2", issuer, subject);
+    }
+    store_result<identity_record> find_identity_by_home_user(std::string_view home_org,
+                                                             std::string_view user_id) override {
+        return one_identity("home_org = ?1 AND home_user_id = ?2", home_org, user_id);
+    }
+
+    store_result<membership_record> get_membership(std::string_view org_id,
+                                                   std::string_view identity_id) override {
+        return guarded([&]() -> store_result<membership_record> {
+            stmt s(db_, "SELECT " + std::string(membership_cols) +
+                            " FROM memberships WHERE org_id = ?1 AND identity_id = ?2");
+            s.bind(1, org_id).bind(2, identity_id);
+            if (!s.step()) return store_errc::not_found;
+            return read_membership(s);
+        });
+    }
+
+    store_result<std::vector<membership_record>> memberships_in(
+        std::string_view identity_id, std::span<const std::string> org_ids) override {
+        return guarded([&]() -> store_result<std::vector<membership_record>> {
+            std::vector<membership_record> out;
+            if (org_ids.empty()) return out;
+            // The ids go in as one JSON array: one statement whatever the depth.
+            json::array ids;
+            for (const auto& o : org_ids) ids.emplace_back(o);
+            stmt s(db_, "SELECT " + std::string(membership_cols) +
+                            " FROM memberships WHERE identity_id = ?1 AND org_id IN "
+                            "(SELECT value FROM json_each(?2))");
+            s.bind(1, identity_id).bind(2, json::serialize(ids));
+            while (s.step()) out.push_back(read_membership(s));
+            return out;
+        });
+    }
+
+    store_result<std::vector<membership_record>> memberships_of(
+        std::string_view identity_id) override {
+        return many_memberships("identity_id = ?1", identity_id);
+    }
+
+    store_result<std::vector<membership_record>> members(std::string_view org_id) override {
+        return many_memberships("org_id = ?1", org_id);
+    }
+
+    store_result<std::vector<custom_role_record>> custom_roles(std::string_view org_id) override {
+        return guarded([&]() -> store_result<std::vector<custom_role_record>> {
+            stmt s(db_,
+                   "SELECT org_id, id, name, permissions FROM custom_roles WHERE org_id = ?1 "
+                   "ORDER BY name");
+            s.bind(1, org_id);
+            std::vector<custom_role_record> out;
+            while (s.step()) {
+                out.push_back(
+                    {s.text(0), s.text(1), s.text(2), static_cast<std::uint32_t>(s.int64(3))});
+            }
+            return out;
+        });
+    }
+
+    store_result<std::vector<group_role_record>> group_roles(std::string_view org_id) override {
+        return guarded([&]() -> store_result<std::vector<group_role_record>> {
+            stmt s(db_,
+                   "SELECT org_id, group_id, role_id FROM group_roles WHERE org_id = ?1 "
+                   "ORDER BY group_id, role_id");
+            s.bind(1, org_id);
+            std::vector<group_role_record> out;
+            while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2)});
+            return out;
+        });
+    }
+
+    store_result<std::vector<std::string>> groups_of(std::string_view org_id,
+                                                     std::string_view member_id) override {
+        return guarded([&]() -> store_result<std::vector<std::string>> {
+            stmt s(db_, "SELECT group_id FROM group_members WHERE tenant = ?1 AND member_id = ?2");
+            s.bind(1, org_id).bind(2, member_id);
+            std::vector<std::string> out;
+            while (s.step()) out.push_back(s.text(0));
+            return out;
+        });
+    }
+
+    store_result<event_page> list_events(std::string_view org_id,
+                                         std::int64_t offset,
+                                         std::int64_t limit) override {
+        return guarded([&]() -> store_result<event_page> {
+            event_page page;
+            {
+                stmt c(db_, "SELECT count(*) FROM events WHERE org_id = ?1");
+                c.bind(1, org_id);
+                if (c.step()) page.total = c.int64(0);
+            }
+            stmt s(db_,
+                   "SELECT id, seq, time_ms, org_id, actor, credential_id, action, target_type, "
+                   "target_id, detail FROM events WHERE org_id = ?1 ORDER BY seq DESC "
+                   "LIMIT ?2 OFFSET ?3");
+            s.bind(1, org_id).bind(2, limit).bind(3, offset);
+            while (s.step()) {
+                event_record e;
+                e.id = s.text(0);
+                e.seq = s.int64(1);
+                e.time_ms = s.int64(2);
+                e.ev.org_id = s.text(3);
+                e.ev.actor = s.text(4);
+                e.ev.credential_id = s.text(5);
+                e.ev.action = s.text(6);
+                e.ev.target_type = s.text(7);
+                e.ev.target_id = s.text(8);
+                boost::system::error_code ec;
+                auto v = json::parse(s.text(9), ec);
+                if (!ec && v.is_object()) e.ev.detail = std::move(v.as_object());
+                page.items.push_back(std::move(e));
+            }
+            return page;
+        });
+    }
+
+    // --- writes --------------------------------------------------------------------------
+
+    store_result<org_node> insert_org(org_node o) override {
+        return guarded([&]() -> store_result<org_node> {
+            if (o.id.empty()) o.id = sql::new_uuid();
+            if (!valid_id(o.id)) return store_errc::internal;
+            std::string path = "/";
+            if (o.parent_id) {
+                auto p = path_of_opt(*o.parent_id);
+                if (!p) return store_errc::not_found;
+                path = *p;
+            }
+            path += o.id + "/";
+            const auto now = now_();
+            stmt s(db_,
+                   "INSERT INTO orgs (id, name, parent_id, status, created_ms, managed_by, "
+                   "settings, path, modified_ms, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+                   "?8, ?5, 1)");
+            s.bind(1, o.id)
+                .bind(2, o.name)
+                .bind(3, o.parent_id)
+                .bind(4, o.status)
+                .bind(5, now)
+                .bind(6, o.managed_by)
+                .bind(7, json::serialize(o.settings))
+                .bind(8, path);
+            s.run();
+            return get_org(o.id);
+        });
+    }
+
+    store_result<org_node> update_org(const org_node& o,
+                                      std::optional<std::uint64_t> if_match) override {
+        return guarded([&]() -> store_result<org_node> {
+            auto cur = get_org(o.id);
+            if (!cur) return cur.error();
+            if (if_match && *if_match != cur->version) return store_errc::version_mismatch;
+            if (o.parent_id != cur->parent_id) {
+                const std::string old_path = path_of(o.id);
+                std::string new_path = "/";
+                if (o.parent_id) {
+                    auto p = path_of_opt(*o.parent_id);
+                    if (!p) return store_errc::not_found;
+                    new_path = *p;
+                }
+                new_path += o.id + "/";
+                stmt m(db_,
+                       "UPDATE orgs SET path = ?1 || substr(path, length(?2) + 1) WHERE path >= ?2 "
+                       "AND path < ?3");
+                m.bind(1, new_path).bind(2, old_path).bind(3, path_end(old_path)).run();
+            }
+            stmt s(db_,
+                   "UPDATE orgs SET name = ?2, parent_id = ?3, status = ?4, managed_by = ?5, "
+                   "settings = ?6, modified_ms = ?7, version = version + 1 WHERE id = ?1");
+            s.bind(1, o.id)
+                .bind(2, o.name)
+                .bind(3, o.parent_id)
+                .bind(4, o.status)
+                .bind(5, o.managed_by)
+                .bind(6, json::serialize(o.settings))
+                .bind(7, now_())
+                .run();
+            return get_org(o.id);
+        });
+    }
+
+    store_result<void> delete_org(std::string_view id) override {
+        return guarded([&]() -> store_result<void> {
+            if (!path_of_opt(id)) return store_errc::not_found;
+            static constexpr std::string_view by_org[] = {
+                "DELETE FROM memberships WHERE org_id = ?1",
+                "DELETE FROM custom_roles WHERE org_id = ?1",
+                "DELETE FROM group_roles WHERE org_id = ?1",
+                "DELETE FROM group_members WHERE tenant = ?1",
+                "DELETE FROM resource_emails WHERE tenant = ?1",
+                "DELETE FROM resources WHERE tenant = ?1",
+                "DELETE FROM tokens WHERE org_id = ?1",
+                "DELETE FROM orgs WHERE id = ?1",
+            };
+            for (auto q : by_org) stmt(db_, q).bind(1, id).run();
+            return {};
+        });
+    }
+
+    store_result<identity_record> put_identity(identity_record i) override {
+        return guarded([&]() -> store_result<identity_record> {
+            if (i.id.empty()) i.id = sql::new_uuid();
+            if (i.created_ms == 0) i.created_ms = now_();
+            stmt s(db_,
+                   "INSERT INTO identities (id, issuer, subject, home_org, home_user_id, display, "
+                   "created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO UPDATE "
+                   "SET issuer = ?2, subject = ?3, home_org = ?4, home_user_id = ?5, display = ?6");
+            s.bind(1, i.id)
+                .bind(2, i.issuer)
+                .bind(3, i.subject)
+                .bind(4, i.home_org)
+                .bind(5, i.home_user_id)
+                .bind(6, i.display)
+                .bind(7, i.created_ms)
+                .run();
+            return i;
+        });
+    }
+
+    store_result<void> delete_identity(std::string_view id) override {
+        return guarded([&]() -> store_result<void> {
+            stmt(db_, "DELETE FROM memberships WHERE identity_id = ?1").bind(1, id).run();
+            stmt s(db_, "DELETE FROM identities WHERE id = ?1");
+            s.bind(1, id).run();
+            if (sqlite3_changes(db_) == 0) return store_errc::not_found;
+            return {};
+        });
+    }
+
+    store_result<membership_record> put_membership(membership_record m) override {
+        return guarded([&]() -> store_result<membership_record> {
+            if (!path_of_opt(m.org_id)) return store_errc::not_found;
+            {
+                stmt e(db_, "SELECT 1 FROM identities WHERE id = ?1");
+                e.bind(1, m.identity_id);
+                if (!e.step()) return store_errc::not_found;
+            }
+            auto existing = get_membership(m.org_id, m.identity_id);
+            m.created_ms = existing ? existing->created_ms : now_();
+            stmt s(db_,
+                   "INSERT INTO memberships (identity_id, org_id, kind, home_org, user_ref, "
+                   "override_inherited, roles, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+                   "?8) ON CONFLICT (identity_id, org_id) DO UPDATE SET kind = ?3, home_org = "
+                   "?4, user_ref = ?5, override_inherited = ?6, roles = ?7");
+            s.bind(1, m.identity_id)
+                .bind(2, m.org_id)
+                .bind(3, to_string(m.kind))
+                .bind(4, m.home_org)
+                .bind(5, m.user_ref)
+                .bind(6, std::int64_t{m.override_inherited ? 1 : 0})
+                .bind(7, roles_json(m.roles))
+                .bind(8, m.created_ms)
+                .run();
+            return m;
+        });
+    }
+
+    store_result<void> delete_membership(std::string_view org_id,
+                                         std::string_view identity_id) override {
+        return guarded([&]() -> store_result<void> {
+            stmt s(db_, "DELETE FROM memberships WHERE org_id = ?1 AND identity_id = ?2");
+            s.bind(1, org_id).bind(2, identity_id).run();
+            if (sqlite3_changes(db_) == 0) return store_errc::not_found;
+            return {};
+        });
+    }
+
+    store_result<custom_role_record> put_custom_role(custom_role_record r) override {
+        return guarded([&]() -> store_result<custom_role_record> {
+            if (!path_of_opt(r.org_id)) return store_errc::not_found;
+            if (r.id.empty()) r.id = sql::new_uuid();
+            stmt s(db_,
+                   "INSERT INTO custom_roles (org_id, id, name, permissions) VALUES (?1, ?2, ?3, "
+                   "?4) ON CONFLICT (org_id, id) DO UPDATE SET name = ?3, permissions = ?4");
+            s.bind(1, r.org_id)
+                .bind(2, r.id)
+                .bind(3, r.name)
+                .bind(4, std::int64_t{r.permissions})
+                .run();
+            return r;
+        });
+    }
+
+    store_result<void> delete_custom_role(std::string_view org_id,
+                                          std::string_view role_id) override {
+        return guarded([&]() -> store_result<void> {
+            stmt s(db_, "DELETE FROM custom_roles WHERE org_id = ?1 AND id = ?2");
+            s.bind(1, org_id).bind(2, role_id).run();
+            if (sqlite3_changes(db_) == 0) return store_errc::not_found;
+            stmt(db_, "DELETE FROM group_roles WHERE org_id = ?1 AND role_id = ?2")
+                .bind(1, org_id)
+                .bind(2, role_id)
+                .run();
+            return {};
+        });
+    }
+
+    store_result<void> set_group_roles(std::string_view org_id,
+                                       std::string_view group_id,
+                                       std::span<const std::string> role_ids) override {
+        return guarded([&]() -> store_result<void> {
+            if (!path_of_opt(org_id)) return store_errc::not_found;
+            stmt(db_, "DELETE FROM group_roles WHERE org_id = ?1 AND group_id = ?2")
+                .bind(1, org_id)
+                .bind(2, group_id)
+                .run();
+            for (const auto& r : role_ids) {
+                stmt(db_,
+                     "INSERT OR IGNORE INTO group_roles (org_id, group_id, role_id) VALUES (?1, "
+                     "?2, ?3)")
+                    .bind(1, org_id)
+                    .bind(2, group_id)
+                    .bind(3, r)
+                    .run();
+            }
+            return {};
+        });
+    }
+
+    store_result<event_record> append_event(event_draft ev) override {
+        return guarded([&]() -> store_result<event_record> {
+            event_record e;
+            e.id = sql::new_uuid();
+            e.time_ms = now_();
+            stmt s(db_,
+                   "INSERT INTO events (id, org_id, time_ms, actor, credential_id, action, "
+                   "target_type, target_id, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+            s.bind(1, e.id)
+                .bind(2, ev.org_id)
+                .bind(3, e.time_ms)
+                .bind(4, ev.actor)
+                .bind(5, ev.credential_id)
+                .bind(6, ev.action)
+                .bind(7, ev.target_type)
+                .bind(8, ev.target_id)
+                .bind(9, json::serialize(ev.detail))
+                .run();
+            e.seq = sqlite3_last_insert_rowid(db_);
+            e.ev = std::move(ev);
+            return e;
+        });
+    }
+
+  private:
+    std::optional<std::string> path_of_opt(std::string_view id) {
+        stmt s(db_, "SELECT path FROM orgs WHERE id = ?1");
+        s.bind(1, id);
+        if (!s.step()) return std::nullopt;
+        return s.text(0);
+    }
+    std::string path_of(std::string_view id) {
+        auto p = path_of_opt(id);
+        if (!p) fail(store_errc::not_found);
+        return *p;
+    }
+
+    store_result<identity_record> one_identity(std::string_view where,
+                                               std::string_view a,
+                                               std::optional<std::string_view> b) {
+        return guarded([&]() -> store_result<identity_record> {
+            stmt s(db_, "SELECT " + std::string(identity_cols) + " FROM identities WHERE " +
+                            std::string(where));
+            s.bind(1, a);
+            if (b) s.bind(2, *b);
+            if (!s.step()) return store_errc::not_found;
+            return read_identity(s);
+        });
+    }
+
+    store_result<std::vector<membership_record>> many_memberships(std::string_view where,
+                                                                  std::string_view a) {
+        return guarded([&]() -> store_result<std::vector<membership_record>> {
+            stmt s(db_, "SELECT " + std::string(membership_cols) + " FROM memberships WHERE " +
+                            std::string(where) + " ORDER BY created_ms, identity_id, org_id");
+            s.bind(1, a);
+            std::vector<membership_record> out;
+            while (s.step()) out.push_back(read_membership(s));
+            return out;
+        });
+    }
+
+    sqlite3* db_;
+    std::function<std::int64_t()> now_;
+};
+
+class sqlite_directory final : public directory_store {
+  public:
+    sqlite_directory(const sqlite_config& cfg, std::function<std::int64_t()> now) {
+        int rc = sqlite3_open_v2(cfg.path.c_str(), &db_,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+        if (rc != SQLITE_OK) {
+            sqlite3_close_v2(db_);
+            throw startup_error("cannot open SQLite database " + cfg.path);
+        }
+        sqlite3_extended_result_codes(db_, 1);
+        sqlite3_busy_timeout(db_, static_cast<int>(cfg.busy_timeout_ms));
+        bool migrated = false;
+        try {
+            stmt s(db_, "SELECT coalesce(max(version), 0) FROM schema_migrations");
+            migrated = s.step() && s.int64(0) >= 3;
+        } catch (const db_failure&) {
+        }
+        if (!migrated) {
+            sqlite3_close_v2(db_);
+            throw startup_error("SQLite database " + cfg.path +
+                                " has no organization tables (migration 3): open the backend "
+                                "first");
+        }
+        conn_ = std::make_unique<sqlite_directory_conn>(
+            db_, now ? std::move(now) : std::function<std::int64_t()>(&sql::system_now_ms));
+    }
+    ~sqlite_directory() override {
+        conn_.reset();
+        sqlite3_close_v2(db_);
+    }
+
+    store_result<void> write(const write_fn& fn) override {
+        std::lock_guard lock(mu_);
+        return guarded([&]() -> store_result<void> {
+            stmt(db_, "BEGIN IMMEDIATE").run();
+            store_result<void> r = store_errc::internal;
+            try {
+                r = fn(*conn_);
+            } catch (...) {
+                rollback();
+                throw;
+            }
+            if (!r) {
+                rollback();
+                return r;
+            }
+            const int rc = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
+            if (rc != SQLITE_OK) {
+                rollback();
+                fail_db(db_, rc, "commit");
+            }
+            return r;
+        });
+    }
+
+#define ORGSCIM_READ(sig, call)    \
+    sig override {                 \
+        std::lock_guard lock(mu_); \
+        return conn_->call;        \
+    }
+    ORGSCIM_READ(store_result<org_node> get_org(std::string_view id), get_org(id))
+    ORGSCIM_READ(store_result<std::vector<org_node>> list_orgs(), list_orgs())
+    ORGSCIM_READ(store_result<std::vector<org_node>> children(std::string_view id), children(id))
+    ORGSCIM_READ(store_result<std::vector<org_node>> descendants(std::string_view id),
+                 descendants(id))
+    ORGSCIM_READ(store_result<identity_record> get_identity(std::string_view id), get_identity(id))
+    ORGSCIM_READ(store_result<identity_record> find_identity_by_subject(std::string_view i,
+                                                                        std::string_view s),
+                 find_identity_by_subject(i, s))
+    ORGSCIM_READ(store_result<identity_record> find_identity_by_home_user(std::string_view o,
+                                                                          std::string_view u),
+                 find_identity_by_home_user(o, u))
+    ORGSCIM_READ(store_result<membership_record> get_membership(std::string_view o,
+                                                                std::string_view i),
+                 get_membership(o, i))
+    ORGSCIM_READ(store_result<std::vector<membership_record>> memberships_in(
+                     std::string_view i, std::span<const std::string> o),
+                 memberships_in(i, o))
+    ORGSCIM_READ(store_result<std::vector<membership_record>> memberships_of(std::string_view i),
+                 memberships_of(i))
+    ORGSCIM_READ(store_result<std::vector<membership_record>> members(std::string_view o),
+                 members(o))
+    ORGSCIM_READ(store_result<std::vector<custom_role_record>> custom_roles(std::string_view o),
+                 custom_roles(o))
+    ORGSCIM_READ(store_result<std::vector<group_role_record>> group_roles(std::string_view o),
+                 group_roles(o))
+    ORGSCIM_READ(store_result<std::vector<std::string>> groups_of(std::string_view o,
+                                                                  std::string_view m),
+                 groups_of(o, m))
+    ORGSCIM_READ(store_result<event_page> list_events(std::string_view o,
+                                                      std::int64_t off,
+                                                      std::int64_t lim),
+                 list_events(o, off, lim))
+#undef ORGSCIM_READ
+
+  private:
+    void rollback() noexcept { sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr); }
+
+    std::mutex mu_;
+    sqlite3* db_ = nullptr;
+    std::unique_ptr<sqlite_directory_conn> conn_;
+};
+
+}  // namespace
+
+std::unique_ptr<directory_store> open_directory(const storage_config& cfg,
+                                                std::function<std::int64_t()> now_ms) {
+    if (cfg.backend == "sqlite") return std::make_unique<sqlite_directory>(cfg.sqlite, now_ms);
+    if (cfg.backend == "postgresql") {
+        throw startup_error("the organization directory is not available on postgresql yet");
+    }
+    throw startup_error("storage.backend: unknown backend \"" + cfg.backend + "\"");
+}
+
+}  // namespace orgscim::plugin

@@ -1,0 +1,198 @@
+// SQLite against the conformance suite, on a real database file in a temp dir; plus what only a
+// file-backed database can show: durability across kill -9, reopening, migrations, concurrency.
+#include "sqlite/sqlite_store.hpp"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <orgscim/testing/process.hpp>
+#include <thread>
+
+#include "store_conformance.hpp"
+
+namespace orgscim::conformance {
+namespace {
+
+plugin::sqlite_config config_in(const std::string& dir) {
+    plugin::sqlite_config cfg;
+    cfg.path = dir + "/orgscim.db";
+    cfg.busy_timeout_ms = 5000;
+    return cfg;
+}
+
+struct sqlite_instance final : store_instance {
+    explicit sqlite_instance(std::function<std::int64_t()> clock)
+        : s(config_in(dir.path()), std::move(clock)) {}
+    scim::resource_store& store() override { return s; }
+    plugin::backend* backend() override { return &s; }
+    orgscim::testing::temp_dir dir;  // declared first: outlives the store
+    plugin::sqlite_store s;
+};
+
+struct sqlite_traits {
+    static std::unique_ptr<store_instance> open(std::function<std::int64_t()> clock) {
+        return std::make_unique<sqlite_instance>(std::move(clock));
+    }
+};
+
+}  // namespace
+
+INSTANTIATE_TYPED_TEST_SUITE_P(sqlite, store_conformance, ::testing::Types<sqlite_traits>);
+INSTANTIATE_TYPED_TEST_SUITE_P(sqlite, backend_conformance, ::testing::Types<sqlite_traits>);
+
+namespace {
+
+class sqlite_file : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        scim::register_core_schemas(reg_);
+        user_ = reg_.find_by_id("User");
+    }
+    scim::schema_registry reg_;
+    const scim::resource_type* user_ = nullptr;
+    orgscim::testing::temp_dir dir_;
+};
+
+TEST_F(sqlite_file, acknowledged_write_survives_kill_9) {
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        ::close(fds[0]);
+        int code = 1;
+        try {
+            plugin::sqlite_store s(config_in(dir_.path()));
+            write_set w;
+            w.attrs = json::object{{"userName", "durable"}};
+            auto r = s.create("t1", *user_, w);
+            if (r) {
+                std::string line = r->id + "\n";
+                if (::write(fds[1], line.data(), line.size()) == static_cast<ssize_t>(line.size()))
+                    code = 0;
+            }
+            // Acknowledged: now wait to be killed without any chance to clean up.
+            if (code == 0) ::pause();
+        } catch (...) {
+        }
+        ::_exit(code);
+    }
+    ::close(fds[1]);
+    std::string id;
+    char ch;
+    while (::read(fds[0], &ch, 1) == 1 && ch != '\n') id.push_back(ch);
+    ::close(fds[0]);
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "child did not get as far as the acknowledgement";
+    ASSERT_EQ(id.size(), 36u);
+
+    plugin::sqlite_store s(config_in(dir_.path()));
+    auto got = s.get("t1", *user_, id, {});
+    ASSERT_TRUE(got.has_value());
+    EXPECT_EQ(got->attrs.at("userName"), "durable");
+}
+
+TEST_F(sqlite_file, reopening_keeps_data_and_does_not_migrate_twice) {
+    std::string id;
+    {
+        plugin::sqlite_store s(config_in(dir_.path()));
+        write_set w;
+        w.attrs = json::object{{"userName", "kept"}};
+        id = s.create("t1", *user_, w)->id;
+        ASSERT_TRUE(s.create_org("Org", std::nullopt).has_value());
+    }
+    plugin::sqlite_store s(config_in(dir_.path()));
+    EXPECT_EQ(s.get("t1", *user_, id, {})->attrs.at("userName"), "kept");
+    EXPECT_EQ(s.list_orgs()->size(), 1u);
+    auto [rc, out] = orgscim::testing::run_command(
+        {"sqlite3", dir_.path() + "/orgscim.db", "SELECT count(*) FROM schema_migrations"});
+    if (rc == 0) {
+        EXPECT_EQ(out, "1\n");
+    }
+}
+
+TEST_F(sqlite_file, bad_settings_fail_at_startup) {
+    auto cfg = config_in(dir_.path());
+    cfg.synchronous = "sometimes";
+    EXPECT_THROW(plugin::sqlite_store{cfg}, plugin::startup_error);
+    cfg = config_in(dir_.path() + "/missing/dir");
+    EXPECT_THROW(plugin::sqlite_store{cfg}, plugin::startup_error);
+    plugin::storage_config sc;
+    sc.backend = "sqlite";
+    sc.sqlite = config_in(dir_.path());
+    EXPECT_NE(plugin::open_backend(sc), nullptr);
+    sc.backend = "mysql";
+    EXPECT_THROW(plugin::open_backend(sc), plugin::startup_error);
+}
+
+TEST_F(sqlite_file, readers_run_in_parallel_with_a_writer) {
+    plugin::sqlite_store s(config_in(dir_.path()));
+    std::vector<std::string> ids;
+    for (int i = 0; i < 200; ++i) {
+        write_set w;
+        w.attrs = json::object{{"userName", "u" + std::to_string(i)}};
+        ids.push_back(s.create("t1", *user_, w)->id);
+    }
+    std::atomic<bool> stop{false};
+    std::atomic<int> failures{0};
+    std::atomic<long> reads{0};
+    std::thread writer([&] {
+        for (int i = 0; i < 200 && !stop; ++i) {
+            write_set w;
+            w.attrs = json::object{{"userName", "w" + std::to_string(i)}};
+            if (!s.create("t1", *user_, w)) ++failures;
+        }
+    });
+    std::vector<std::thread> readers;
+    for (int t = 0; t < 4; ++t) {
+        readers.emplace_back([&, t] {
+            for (int i = 0; i < 2000; ++i) {
+                auto r = s.get("t1", *user_, ids[static_cast<std::size_t>((i * 7 + t) % 200)],
+                               fetch_options{false, false});
+                if (!r) ++failures;
+                ++reads;
+            }
+        });
+    }
+    for (auto& r : readers) r.join();
+    stop = true;
+    writer.join();
+    EXPECT_EQ(failures.load(), 0);
+    EXPECT_EQ(reads.load(), 8000);
+}
+
+TEST_F(sqlite_file, get_by_id_throughput) {
+    plugin::sqlite_store s(config_in(dir_.path()));
+    std::vector<std::string> ids;
+    for (int i = 0; i < 1000; ++i) {
+        write_set w;
+        w.attrs = json::object{{"userName", "u" + std::to_string(i)},
+                               {"name", json::object{{"givenName", "G"}, {"familyName", "F"}}},
+                               {"emails", json::array{json::object{{"value", "u@example.com"}}}}};
+        ids.push_back(s.create("t1", *user_, w)->id);
+    }
+    const unsigned threads = std::max(2u, std::thread::hardware_concurrency());
+    const int per_thread = 20000;
+    auto start = std::chrono::steady_clock::now();
+    std::vector<std::thread> pool;
+    std::atomic<int> failures{0};
+    for (unsigned t = 0; t < threads; ++t) {
+        pool.emplace_back([&, t] {
+            for (int i = 0; i < per_thread; ++i) {
+                if (!s.get("t1", *user_, ids[static_cast<std::size_t>((i + t * 31) % 1000)], {}))
+                    ++failures;
+            }
+        });
+    }
+    for (auto& p : pool) p.join();
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::printf("[ figure ] GET by id (with groups): %.0f/s on %u threads\n",
+                threads * per_thread / secs, threads);
+    EXPECT_EQ(failures.load(), 0);
+}
+
+}  // namespace
+}  // namespace orgscim::conformance

@@ -64,7 +64,7 @@ class stmt {
         check(sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
         return *this;
     }
-    stmt& bind(int i, const std::optional<std::string>& v) {
+    stmt& bind_opt(int i, const std::optional<std::string>& v) {
         if (v) return bind(i, std::string_view(*v));
         check(sqlite3_bind_null(st_, i));
         return *this;
@@ -389,10 +389,10 @@ class sqlite_directory_conn final : public directory_tx {
                    "?8, ?5, 1)");
             s.bind(1, o.id)
                 .bind(2, o.name)
-                .bind(3, o.parent_id)
+                .bind_opt(3, o.parent_id)
                 .bind(4, o.status)
                 .bind(5, now)
-                .bind(6, o.managed_by)
+                .bind_opt(6, o.managed_by)
                 .bind(7, json::serialize(o.settings))
                 .bind(8, path);
             s.run();
@@ -425,9 +425,9 @@ class sqlite_directory_conn final : public directory_tx {
                    "settings = ?6, modified_ms = ?7, version = version + 1 WHERE id = ?1");
             s.bind(1, o.id)
                 .bind(2, o.name)
-                .bind(3, o.parent_id)
+                .bind_opt(3, o.parent_id)
                 .bind(4, o.status)
-                .bind(5, o.managed_by)
+                .bind_opt(5, o.managed_by)
                 .bind(6, json::serialize(o.settings))
                 .bind(7, now_())
                 .run();
@@ -462,10 +462,10 @@ class sqlite_directory_conn final : public directory_tx {
                    "created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO UPDATE "
                    "SET issuer = ?2, subject = ?3, home_org = ?4, home_user_id = ?5, display = ?6");
             s.bind(1, i.id)
-                .bind(2, i.issuer)
-                .bind(3, i.subject)
+                .bind_opt(2, i.issuer)
+                .bind_opt(3, i.subject)
                 .bind(4, i.home_org)
-                .bind(5, i.home_user_id)
+                .bind_opt(5, i.home_user_id)
                 .bind(6, i.display)
                 .bind(7, i.created_ms)
                 .run();
@@ -502,7 +502,7 @@ class sqlite_directory_conn final : public directory_tx {
                 .bind(2, m.org_id)
                 .bind(3, to_string(m.kind))
                 .bind(4, m.home_org)
-                .bind(5, m.user_ref)
+                .bind_opt(5, m.user_ref)
                 .bind(6, std::int64_t{m.override_inherited ? 1 : 0})
                 .bind(7, roles_json(m.roles))
                 .bind(8, m.created_ms)

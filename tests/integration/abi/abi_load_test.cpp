@@ -46,7 +46,9 @@ struct abi {
     }
 
     void close() {
-        if (handle != nullptr) EXPECT_EQ(dlclose(handle), 0) << dlerror();
+        if (handle != nullptr) {
+            EXPECT_EQ(dlclose(handle), 0) << dlerror();
+        }
         handle = nullptr;
     }
 };

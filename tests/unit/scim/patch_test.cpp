@@ -13,6 +13,8 @@
 #include <orgscim/scim/json.hpp>
 #include <orgscim/scim/patch.hpp>
 #include <orgscim/scim/schema.hpp>
+#include <orgscim/scim/validate.hpp>
+#include <random>
 #include <sstream>
 
 namespace orgscim::scim {
@@ -150,6 +152,91 @@ std::string row_name(const ::testing::TestParamInfo<patch_row>& info) {
 INSTANTIATE_TEST_SUITE_P(Fixtures, PatchFixture, ::testing::ValuesIn(load_rows()), row_name);
 
 TEST(PatchFixtures, EnoughRows) { EXPECT_GE(load_rows().size(), 50u); }
+
+// Random operation lists over a pool of paths and values: every outcome is either a clean error
+// that leaves the resource untouched or a resource that is already in normalized stored form.
+TEST(PatchFuzz, ErrorsLeaveResourceUntouchedAndResultsAreNormalized) {
+    schema_registry reg;
+    register_core_schemas(reg);
+    const resource_type& user = *reg.find_by_id("User");
+    const std::vector<std::string> paths = {
+        "",
+        "userName",
+        "displayName",
+        "name",
+        "name.givenName",
+        "emails",
+        "emails[type eq \"work\"]",
+        "emails[type eq \"work\"].value",
+        "emails[value co \"x\"].primary",
+        "emails.value",
+        "active",
+        "id",
+        "groups",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+        "nosuch",
+        "emails[",
+        "x509Certificates",
+        "password",
+        "externalId",
+        "addresses[type eq \"home\"].locality"};
+    const std::vector<json::value> values = {
+        json::value("x"),
+        json::value(true),
+        json::value("False"),
+        json::value(nullptr),
+        json::value(7),
+        json::parse(R"({"givenName":"G","familyName":"F"})"),
+        json::parse(R"([{"value":"a@x","type":"work","primary":true},{"value":"b@x"}])"),
+        json::parse(R"({"value":"c@x","type":"home"})"),
+        json::parse(
+            R"({"name.givenName":"Q","active":"True","emails[type eq \"work\"].value":"w"})"),
+        json::parse(
+            R"({"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"manager":"m"}})"),
+        json::parse(R"([{"value":"a@x"}])"),
+        json::array(),
+        json::object()};
+    const char* ops[] = {"add", "Replace", "remove", "bogus"};
+    std::mt19937 rng(7);
+    const json::object start = json::parse(R"({"userName":"u","emails":[{"value":"a@x",
+        "type":"work"}],"name":{"givenName":"A"},"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":
+        {"department":"D"}})")
+                                   .as_object();
+    std::size_t succeeded = 0;
+    for (int iter = 0; iter < 3000; ++iter) {
+        json::array list;
+        const std::size_t n = 1 + rng() % 3;
+        for (std::size_t i = 0; i < n; ++i) {
+            json::object o;
+            o["op"] = ops[rng() % 4];
+            const auto& p = paths[rng() % paths.size()];
+            if (!p.empty()) o["path"] = p;
+            if (rng() % 5) o["value"] = values[rng() % values.size()];
+            list.push_back(std::move(o));
+        }
+        json::value body = {{"schemas", json::array{patch_op_urn}}, {"Operations", list}};
+        json::object res = start;
+        auto req = parse_patch(body, user, {});
+        if (!req) {
+            EXPECT_EQ(req.error().status, 400);
+            continue;
+        }
+        auto r = apply_patch(res, *req, user, {}, nullptr);
+        if (!r) {
+            EXPECT_EQ(r.error().status, 400) << json::serialize(body) << r.error().detail;
+            EXPECT_EQ(res, start) << json::serialize(body);
+            continue;
+        }
+        ++succeeded;
+        json::object again = res;
+        ASSERT_TRUE(validate_resource(again, user, {}, validation_mode::patched))
+            << json::serialize(body);
+        EXPECT_EQ(again, res) << json::serialize(body);
+    }
+    EXPECT_GT(succeeded, 300u);
+}
 
 }  // namespace
 }  // namespace orgscim::scim

@@ -152,27 +152,44 @@ class translator {
                         return whole ? "(" + col->expr + " = " + bind_param(lo) + ")" : "(1=0)";
                     case compare_op::ne:
                         return whole ? "(" + col->expr + " <> " + bind_param(lo) + ")" : "(1=1)";
-                    case compare_op::gt: return "(" + col->expr + " > " + bind_param(lo) + ")";
-                    case compare_op::ge: return "(" + col->expr + " >= " + bind_param(hi) + ")";
-                    case compare_op::lt: return "(" + col->expr + " < " + bind_param(hi) + ")";
-                    case compare_op::le: return "(" + col->expr + " <= " + bind_param(lo) + ")";
-                    default: return std::nullopt;
+                    case compare_op::gt:
+                        return "(" + col->expr + " > " + bind_param(lo) + ")";
+                    case compare_op::ge:
+                        return "(" + col->expr + " >= " + bind_param(hi) + ")";
+                    case compare_op::lt:
+                        return "(" + col->expr + " < " + bind_param(hi) + ")";
+                    case compare_op::le:
+                        return "(" + col->expr + " <= " + bind_param(lo) + ")";
+                    default:
+                        return std::nullopt;
                 }
             }
             case col_kind::emails:
             case col_kind::members:
             case col_kind::groups: {
                 // Multi-valued: "some value matches"; ne is "no value equals" (as in matches()).
+                // pr probes per row by primary key; comparisons select matching ids once through
+                // the value index (an IN list the planner can drive the lookup from).
                 std::string head;
+                std::string in;
+                std::string tenant = d_ == dialect::sqlite ? "?1" : "$1::text";
                 if (col->kind == col_kind::emails) {
-                    head = "EXISTS (SELECT 1 FROM resource_emails e WHERE e.tenant = r.tenant AND "
-                           "e.rid = r.id";
+                    head =
+                        "EXISTS (SELECT 1 FROM resource_emails e WHERE e.tenant = r.tenant AND "
+                        "e.rid = r.id";
+                    in = "r.id IN (SELECT e.rid FROM resource_emails e WHERE e.tenant = " + tenant;
                 } else if (col->kind == col_kind::members) {
-                    head = "EXISTS (SELECT 1 FROM group_members m WHERE m.tenant = r.tenant AND "
-                           "m.group_id = r.id";
+                    head =
+                        "EXISTS (SELECT 1 FROM group_members m WHERE m.tenant = r.tenant AND "
+                        "m.group_id = r.id";
+                    in = "r.id IN (SELECT m.group_id FROM group_members m WHERE m.tenant = " +
+                         tenant;
                 } else {
-                    head = "EXISTS (SELECT 1 FROM group_members g WHERE g.tenant = r.tenant AND "
-                           "g.member_id = r.id";
+                    head =
+                        "EXISTS (SELECT 1 FROM group_members g WHERE g.tenant = r.tenant AND "
+                        "g.member_id = r.id";
+                    in = "r.id IN (SELECT g.member_id FROM group_members g WHERE g.tenant = " +
+                         tenant;
                 }
                 if (c.op == compare_op::pr) return head + ")";
                 // ids are lower-case hex, so the folded value finds them as matches() would.
@@ -183,7 +200,7 @@ class translator {
                 bool negate = c.op == compare_op::ne;
                 auto leaf = string_leaf(col->expr, false, negate ? compare_op::eq : c.op, v);
                 if (!leaf) return std::nullopt;
-                return std::string(negate ? "(NOT " : "(") + head + " AND " + *leaf + "))";
+                return std::string(negate ? "(NOT " : "(") + in + " AND " + *leaf + "))";
             }
         }
         return std::nullopt;

@@ -29,7 +29,8 @@ struct where_clause {
 };
 
 /// Translates a bound filter (nullptr: no filter). Placeholders are ?N (SQLite) or $N
-/// (PostgreSQL), N starting at `first_index`. Never fails: untranslatable parts make the result
+/// (PostgreSQL), N starting at `first_index`; the caller binds the tenant as parameter 1 (the
+/// multi-valued subqueries refer to it). Never fails: untranslatable parts make the result
 /// inexact.
 where_clause translate_filter(const scim::filter_node* f, dialect d, std::size_t first_index);
 

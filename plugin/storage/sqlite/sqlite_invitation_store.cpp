@@ -27,12 +27,14 @@ store_errc map_code(int rc) {
         case SQLITE_LOCKED:
         case SQLITE_FULL:
         case SQLITE_IOERR:
-        case SQLITE_CANTOPEN: return store_errc::unavailable;
+        case SQLITE_CANTOPEN:
+            return store_errc::unavailable;
         case SQLITE_CONSTRAINT:
             return (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
                        ? store_errc::conflict
                        : store_errc::internal;
-        default: return store_errc::internal;
+        default:
+            return store_errc::internal;
     }
 }
 
@@ -44,7 +46,7 @@ store_errc map_code(int rc) {
 }
 
 class stmt {
-public:
+  public:
     stmt(sqlite3* db, std::unordered_map<std::string, sqlite3_stmt*>& cache, const std::string& sql)
         : db_(db) {
         auto it = cache.find(sql);
@@ -89,7 +91,7 @@ public:
     }
     std::int64_t i64(int c) const { return sqlite3_column_int64(st_, c); }
 
-private:
+  private:
     void check(int rc) {
         if (rc != SQLITE_OK) fail_db(db_, rc, "bind");
     }
@@ -244,23 +246,26 @@ struct sqlite_invitation_store::impl {
     };
 
     void add_history(std::string_view owner, const history_entry& h) {
-        auto s = q("INSERT INTO invitation_history (owner_id, at_ms, action, actor, detail) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5)");
+        auto s =
+            q("INSERT INTO invitation_history (owner_id, at_ms, action, actor, detail) "
+              "VALUES (?1, ?2, ?3, ?4, ?5)");
         s.bind(1, owner).bind(2, h.at_ms).bind(3, h.action).bind(4, h.actor).bind(5, h.detail);
         s.run();
     }
 
     void apply(std::string_view owner, const side_effects& e) {
         if (!e.supersede_ref.empty()) {
-            auto s = q("UPDATE mail_outbox SET status = 'superseded', body_text = '', "
-                       "body_html = '' WHERE ref = ?1 AND status = 'queued'");
+            auto s =
+                q("UPDATE mail_outbox SET status = 'superseded', body_text = '', "
+                  "body_html = '' WHERE ref = ?1 AND status = 'queued'");
             s.bind(1, e.supersede_ref).run();
         }
         for (const auto& m : e.mail) {
-            auto s = q("INSERT INTO mail_outbox (org_id, ref, template, recipient, subject, "
-                       "body_text, body_html, status, attempts, next_attempt_ms, created_ms, "
-                       "sent_ms, last_error, claimed_by, lease_until_ms) VALUES (?1, ?2, ?3, ?4, "
-                       "?5, ?6, ?7, 'queued', 0, ?8, ?9, 0, '', '', 0)");
+            auto s =
+                q("INSERT INTO mail_outbox (org_id, ref, template, recipient, subject, "
+                  "body_text, body_html, status, attempts, next_attempt_ms, created_ms, "
+                  "sent_ms, last_error, claimed_by, lease_until_ms) VALUES (?1, ?2, ?3, ?4, "
+                  "?5, ?6, ?7, 'queued', 0, ?8, ?9, 0, '', '', 0)");
             s.bind(1, m.org_id).bind(2, m.ref).bind(3, m.template_name).bind(4, m.to);
             s.bind(5, m.subject).bind(6, m.text).bind(7, m.html).bind(8, m.next_attempt_ms);
             s.bind(9, m.created_ms).run();
@@ -270,17 +275,19 @@ struct sqlite_invitation_store::impl {
 
     std::vector<history_entry> history(std::string_view owner) {
         std::vector<history_entry> out;
-        auto s = q("SELECT at_ms, action, actor, detail FROM invitation_history WHERE owner_id = "
-                   "?1 ORDER BY seq");
+        auto s =
+            q("SELECT at_ms, action, actor, detail FROM invitation_history WHERE owner_id = "
+              "?1 ORDER BY seq");
         s.bind(1, owner);
         while (s.step()) out.push_back({s.i64(0), s.text(1), s.text(2), s.text(3)});
         return out;
     }
 
-    std::optional<invitation_record> load(std::string_view where, std::string_view a,
+    std::optional<invitation_record> load(std::string_view where,
+                                          std::string_view a,
                                           std::string_view b = {}) {
-        auto s = q(std::string("SELECT ") + inv_cols + " FROM invitations WHERE " +
-                   std::string(where));
+        auto s =
+            q(std::string("SELECT ") + inv_cols + " FROM invitations WHERE " + std::string(where));
         s.bind(1, a);
         if (!b.empty()) s.bind(2, b);
         if (!s.step()) return std::nullopt;
@@ -338,8 +345,9 @@ sqlite_invitation_store::insert_invitations(std::vector<invitation_write> items,
             auto& r = w.record;
             // A pending row past its expiry must not block: it becomes what it is, expired.
             {
-                auto s = d.q("SELECT id, expires_ms FROM invitations WHERE org_id = ?1 AND kind = "
-                             "?2 AND email = ?3 AND status = 'pending'");
+                auto s =
+                    d.q("SELECT id, expires_ms FROM invitations WHERE org_id = ?1 AND kind = "
+                        "?2 AND email = ?3 AND status = 'pending'");
                 s.bind(1, r.org_id).bind(2, r.kind).bind(3, r.email);
                 if (s.step()) {
                     std::string old_id = s.text(0);
@@ -349,9 +357,10 @@ sqlite_invitation_store::insert_invitations(std::vector<invitation_write> items,
                         continue;
                     }
                     std::string to = expired ? "expired" : "revoked";
-                    auto u = d.q("UPDATE invitations SET status = ?2, finished_ms = ?3, "
-                                 "finished_by = 'system', reason = ?4, reminder_at_ms = 0, "
-                                 "modified_ms = ?3, version = version + 1 WHERE id = ?1");
+                    auto u =
+                        d.q("UPDATE invitations SET status = ?2, finished_ms = ?3, "
+                            "finished_by = 'system', reason = ?4, reminder_at_ms = 0, "
+                            "modified_ms = ?3, version = version + 1 WHERE id = ?1");
                     u.bind(1, old_id).bind(2, to).bind(3, now_ms);
                     u.bind(4, expired ? std::string() : "replaced by " + r.id).run();
                     side_effects e;
@@ -584,9 +593,10 @@ store_result<void> sqlite_invitation_store::mark_sent(std::int64_t id,
         impl::tx t(d, true);
         std::string ref, to;
         {
-            auto s = d.q("UPDATE mail_outbox SET status = 'sent', sent_ms = ?3, body_text = '', "
-                         "body_html = '', lease_until_ms = 0, last_error = '' WHERE id = ?1 AND "
-                         "claimed_by = ?2 AND status = 'queued' RETURNING ref, recipient, template");
+            auto s =
+                d.q("UPDATE mail_outbox SET status = 'sent', sent_ms = ?3, body_text = '', "
+                    "body_html = '', lease_until_ms = 0, last_error = '' WHERE id = ?1 AND "
+                    "claimed_by = ?2 AND status = 'queued' RETURNING ref, recipient, template");
             s.bind(1, id).bind(2, worker).bind(3, now_ms);
             if (!s.step()) return store_errc::not_found;
             ref = s.text(0);
@@ -616,9 +626,10 @@ store_result<void> sqlite_invitation_store::mark_failed(std::int64_t id,
         impl::tx t(d, true);
         std::string ref;
         {
-            auto s = d.q("UPDATE mail_outbox SET status = ?4, next_attempt_ms = ?5, last_error = "
-                         "?3, lease_until_ms = 0 WHERE id = ?1 AND claimed_by = ?2 AND status = "
-                         "'queued' RETURNING ref");
+            auto s =
+                d.q("UPDATE mail_outbox SET status = ?4, next_attempt_ms = ?5, last_error = "
+                    "?3, lease_until_ms = 0 WHERE id = ?1 AND claimed_by = ?2 AND status = "
+                    "'queued' RETURNING ref");
             s.bind(1, id).bind(2, worker).bind(3, error);
             s.bind(4, retry_at_ms == 0 ? "failed" : "queued").bind(5, retry_at_ms);
             if (!s.step()) return store_errc::not_found;

@@ -2,14 +2,13 @@
 // SQLite implementation of invitation_store and outbox_store: its own write connection to the
 // database file (WAL), every write in BEGIN IMMEDIATE, tables from migration 2.
 
-#include <orgscim/plugin/storage/invitation_backend.hpp>
-
 #include <memory>
+#include <orgscim/plugin/storage/invitation_backend.hpp>
 
 namespace orgscim::plugin {
 
 class sqlite_invitation_store final : public invitation_backend {
-public:
+  public:
     /// Throws startup_error when cfg.path cannot be opened.
     explicit sqlite_invitation_store(const sqlite_config& cfg);
     ~sqlite_invitation_store() override;
@@ -21,9 +20,10 @@ public:
     scim::store_result<invitation_record> find_by_token(std::string_view token_hash) override;
     scim::store_result<std::vector<invitation_record>> list_invitations(
         std::string_view org_id) override;
-    scim::store_result<std::optional<invitation_record>> find_pending(
-        std::string_view org_id, std::string_view kind, std::string_view email,
-        std::int64_t now_ms) override;
+    scim::store_result<std::optional<invitation_record>> find_pending(std::string_view org_id,
+                                                                      std::string_view kind,
+                                                                      std::string_view email,
+                                                                      std::int64_t now_ms) override;
     scim::store_result<invitation_record> update_invitation(
         std::string_view org_id, std::string_view id, const invitation_mutate& mutate) override;
     scim::store_result<void> delete_invitation(std::string_view org_id,
@@ -55,7 +55,7 @@ public:
                                          std::int64_t retry_at_ms) override;
     scim::store_result<std::vector<outbox_message>> messages_for(std::string_view ref) override;
 
-private:
+  private:
     struct impl;
     std::unique_ptr<impl> impl_;
 };

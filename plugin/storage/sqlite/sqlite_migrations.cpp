@@ -65,6 +65,25 @@ CREATE TABLE group_members (
     PRIMARY KEY (tenant, group_id, member_id)
 ) WITHOUT ROWID;
 CREATE INDEX group_members_member ON group_members (tenant, member_id);
+-- Fixed planner statistics (SQLite "manual control of query plans"): without them the planner
+-- prefers the (tenant, type) prefix over an id IN (...) lookup and scans a whole tenant for an
+-- emails.value filter. The figures describe the shape (many rows per tenant, one per id), not
+-- real counts.
+ANALYZE sqlite_schema;
+DELETE FROM sqlite_stat1;
+INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES
+    ('resources', 'resources_id', '1000000 100000 1'),
+    ('resources', 'resources_ukey', '1000000 100000 50000 1'),
+    ('resources', 'resources_order', '1000000 100000 50000 1'),
+    ('resources', 'resources_username', '1000000 100000 50000 1'),
+    ('resources', 'resources_display', '1000000 100000 50000 2'),
+    ('resources', 'resources_external', '1000000 100000 50000 1'),
+    ('resources', 'resources_created', '1000000 100000 50000 1'),
+    ('resource_emails', 'resource_emails', '1000000 100000 1 1'),
+    ('resource_emails', 'resource_emails_value', '1000000 100000 1'),
+    ('group_members', 'group_members', '1000000 100000 100 1'),
+    ('group_members', 'group_members_member', '1000000 100000 5'),
+    ('tokens', 'tokens_org', '10000 10');
 )sql";
 
 // Invitations, access requests, their history and the mail outbox (issue 6). At most one pending

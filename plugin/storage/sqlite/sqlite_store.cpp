@@ -411,6 +411,7 @@ struct sqlite_store::impl {
                 .run();
         }
         t.commit();
+        c.exec("ANALYZE sqlite_schema");  // load the planner statistics on this connection too
     }
 };
 
@@ -496,8 +497,19 @@ store_result<scim::list_result> sqlite_store::list(std::string_view tenant,
                              (req.descending ? " DESC, " : " ASC, ");
                 }
                 order += "r.seq";
-                query q(c, std::string("SELECT ") + record_columns + from + order + " LIMIT ?" +
-                               std::to_string(next) + " OFFSET ?" + std::to_string(next + 1));
+                std::string page;
+                if (!sort_col && w.sql.empty() && offset > 1000) {
+                    // Deep page in creation order: skip rows on the covering (tenant, type, seq)
+                    // index alone, then read only the 100 rows wanted.
+                    page = std::string("SELECT ") + record_columns + from +
+                           " AND r.seq >= (SELECT r.seq" + from +
+                           " ORDER BY r.seq LIMIT 1 OFFSET ?" + std::to_string(next + 1) + ")" +
+                           order + " LIMIT ?" + std::to_string(next);
+                } else {
+                    page = std::string("SELECT ") + record_columns + from + order + " LIMIT ?" +
+                           std::to_string(next) + " OFFSET ?" + std::to_string(next + 1);
+                }
+                query q(c, page);
                 bind_common(q);
                 q.bind(next, limit).bind(next + 1, offset);
                 while (q.step()) out.items.push_back(read_record(q, 0));

@@ -21,6 +21,9 @@ struct strict_handler {
     constexpr static std::size_t max_string_size = std::size_t(-1);
 
     json::value_stack st;
+
+    /// `temp` is scratch space for the value stack, so small documents need no heap for it.
+    strict_handler(unsigned char* temp, std::size_t size) : st(json::storage_ptr(), temp, size) {}
     // Names of the members of all open objects, innermost last.
     std::string key_chars;
     std::vector<std::pair<std::uint32_t, std::uint32_t>> keys;  // offset, length
@@ -137,7 +140,8 @@ result<json::value> parse_json(std::string_view text, std::size_t max_depth) {
         return error::bad_request(scim_type::invalid_syntax, "the request body is empty");
     json::parse_options opt;
     opt.max_depth = max_depth;
-    json::basic_parser<strict_handler> p(opt);
+    unsigned char temp[4096];
+    json::basic_parser<strict_handler> p(opt, temp, sizeof temp);
     error_code ec;
     const std::size_t used = p.write_some(false, text.data(), text.size(), ec);
     if (!ec && used < text.size()) ec = json::error::extra_data;

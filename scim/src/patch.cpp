@@ -457,8 +457,12 @@ struct applier {
         patch_operation sub_op;
         sub_op.op = op.op;
         sub_op.value = v;
-        if (is_members(*parsed) && members && !parsed->value_filter)
+        if (is_members(*parsed) && members) {
+            if (parsed->value_filter || parsed->attr.sub_def)
+                return error::bad_request(scim_type::invalid_path,
+                                          "filtered member changes need a \"path\"");
             return members_op(sub_op, &*parsed);
+        }
         if (v.is_null()) {
             if (op.op == patch_kind::replace) return remove_path(*parsed, json::value());
             return {};

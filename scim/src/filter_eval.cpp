@@ -1,5 +1,6 @@
-// Evaluation over the wire form. Allocation happens only for case-insensitive co/ew/ordering on
-// non-ASCII-equal strings, and then into thread-local buffers that are reused.
+// Evaluation over the wire form. Case-insensitive eq compares folded code points in place;
+// co/sw/ew and ordering fold into thread-local buffers that are reused, so steady-state
+// evaluation does not allocate.
 #include <boost/json/object.hpp>
 #include <boost/json/string.hpp>
 #include <orgscim/scim/filter.hpp>

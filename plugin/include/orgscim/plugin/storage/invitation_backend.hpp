@@ -1,0 +1,19 @@
+#pragma once
+// The invitation records and the mail outbox of one database, opened by backend name like
+// open_backend(). The schema comes from the backend's migrations, so open_backend() (which
+// migrates) must have run on the same database first.
+
+#include <memory>
+#include <orgscim/plugin/config.hpp>
+#include <orgscim/plugin/storage/invitation_store.hpp>
+#include <orgscim/plugin/storage/outbox.hpp>
+
+namespace orgscim::plugin {
+
+class invitation_backend : public invitation_store, public outbox_store {};
+
+/// Throws startup_error when the database cannot be opened or the backend is not available for
+/// invitations yet (postgresql).
+std::unique_ptr<invitation_backend> open_invitation_backend(const storage_config& cfg);
+
+}  // namespace orgscim::plugin

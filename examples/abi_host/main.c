@@ -9,7 +9,6 @@
  * threads; see docs/plugin-abi.md.
  */
 #include <orgscim/abi/orgscim.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

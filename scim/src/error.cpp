@@ -1,32 +1,40 @@
+#include <boost/json.hpp>
 #include <orgscim/scim/error.hpp>
 #include <orgscim/scim/schema.hpp>
-
-#include <boost/json.hpp>
 #include <stdexcept>
 
 namespace orgscim::scim {
 
 std::string_view to_string(scim_type t) noexcept {
     switch (t) {
-        case scim_type::none: return "";
-        case scim_type::invalid_filter: return "invalidFilter";
-        case scim_type::too_many: return "tooMany";
-        case scim_type::uniqueness: return "uniqueness";
-        case scim_type::mutability: return "mutability";
-        case scim_type::invalid_syntax: return "invalidSyntax";
-        case scim_type::invalid_path: return "invalidPath";
-        case scim_type::no_target: return "noTarget";
-        case scim_type::invalid_value: return "invalidValue";
-        case scim_type::invalid_vers: return "invalidVers";
-        case scim_type::sensitive: return "sensitive";
+        case scim_type::none:
+            return "";
+        case scim_type::invalid_filter:
+            return "invalidFilter";
+        case scim_type::too_many:
+            return "tooMany";
+        case scim_type::uniqueness:
+            return "uniqueness";
+        case scim_type::mutability:
+            return "mutability";
+        case scim_type::invalid_syntax:
+            return "invalidSyntax";
+        case scim_type::invalid_path:
+            return "invalidPath";
+        case scim_type::no_target:
+            return "noTarget";
+        case scim_type::invalid_value:
+            return "invalidValue";
+        case scim_type::invalid_vers:
+            return "invalidVers";
+        case scim_type::sensitive:
+            return "sensitive";
     }
     return "";
 }
 
 error error::bad_request(scim_type t, std::string detail) { return {400, t, std::move(detail)}; }
-error error::unauthorized(std::string detail) {
-    return {401, scim_type::none, std::move(detail)};
-}
+error error::unauthorized(std::string detail) { return {401, scim_type::none, std::move(detail)}; }
 error error::forbidden(std::string detail) { return {403, scim_type::none, std::move(detail)}; }
 error error::not_found(std::string detail) { return {404, scim_type::none, std::move(detail)}; }
 error error::conflict(std::string detail) {

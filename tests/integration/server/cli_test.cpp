@@ -1,14 +1,13 @@
 // The `orgscim` program as scripts and the benchmark harness call it.
 
-#include <orgscim/testing/http_client.hpp>
-#include <orgscim/testing/process.hpp>
-
-#include <boost/json.hpp>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
 #include <csignal>
 #include <fstream>
+#include <orgscim/testing/http_client.hpp>
+#include <orgscim/testing/process.hpp>
 
 namespace {
 
@@ -48,10 +47,15 @@ TEST_F(cli, version_and_help) {
     auto [rc, out] = run({"--version"});
     EXPECT_EQ(rc, 0);
     EXPECT_THAT(out, HasSubstr("orgscim "));
-    for (std::vector<std::string> a :
-         {std::vector<std::string>{"--help"}, {"serve", "--help"}, {"orgs", "create", "--help"},
-          {"orgs", "list", "--help"}, {"tokens", "create", "--help"}, {"tokens", "list", "--help"},
-          {"tokens", "revoke", "--help"}, {"orgs", "--help"}, {"tokens", "--help"}}) {
+    for (std::vector<std::string> a : {std::vector<std::string>{"--help"},
+                                       {"serve", "--help"},
+                                       {"orgs", "create", "--help"},
+                                       {"orgs", "list", "--help"},
+                                       {"tokens", "create", "--help"},
+                                       {"tokens", "list", "--help"},
+                                       {"tokens", "revoke", "--help"},
+                                       {"orgs", "--help"},
+                                       {"tokens", "--help"}}) {
         auto [hrc, hout] = run(a);
         EXPECT_EQ(hrc, 0) << a[0];
         EXPECT_THAT(hout, HasSubstr("usage")) << a[0];
@@ -59,10 +63,15 @@ TEST_F(cli, version_and_help) {
 }
 
 TEST_F(cli, usage_errors_exit_2_with_one_line) {
-    for (std::vector<std::string> a : {std::vector<std::string>{}, {"bogus"}, {"orgs"},
-                                       {"orgs", "create"}, {"orgs", "create", "--name"},
-                                       {"orgs", "frob"}, {"tokens", "create", "--db", db},
-                                       {"serve", "--what"}, {"tokens", "revoke"}}) {
+    for (std::vector<std::string> a : {std::vector<std::string>{},
+                                       {"bogus"},
+                                       {"orgs"},
+                                       {"orgs", "create"},
+                                       {"orgs", "create", "--name"},
+                                       {"orgs", "frob"},
+                                       {"tokens", "create", "--db", db},
+                                       {"serve", "--what"},
+                                       {"tokens", "revoke"}}) {
         std::string err;
         auto [rc, out] = run(a, &err);
         EXPECT_EQ(rc, 2) << ::testing::PrintToString(a);
@@ -98,7 +107,8 @@ TEST_F(cli, orgs_and_tokens_round_trip) {
     ASSERT_EQ(lrc, 0);
     EXPECT_EQ(boost::json::parse(list).as_array().size(), 2u);
 
-    auto [trc, tok] = run({"tokens", "create", "--org", org, "--db", db, "--json", "--name", "entra"});
+    auto [trc, tok] =
+        run({"tokens", "create", "--org", org, "--db", db, "--json", "--name", "entra"});
     ASSERT_EQ(trc, 0);
     const auto id = json_field(tok, "id");
     const auto secret = json_field(tok, "secret");
@@ -126,13 +136,15 @@ TEST_F(cli, serve_as_the_benchmark_harness_runs_it) {
     auto [trc, tok] = run({"tokens", "create", "--org", org, "--db", db, "--json"});
     ASSERT_EQ(trc, 0);
     const auto secret = json_field(tok, "secret");
-    const auto ro = json_field(run({"tokens", "create", "--org", org, "--db", db, "--json",
-                                    "--read-only"}).second, "secret");
+    const auto ro = json_field(
+        run({"tokens", "create", "--org", org, "--db", db, "--json", "--read-only"}).second,
+        "secret");
 
     child_process server({bin, "serve", "--listen", "127.0.0.1:0", "--db", db});
     const auto address = listening_address(server);
     orgscim::testing::http_client http("127.0.0.1", port_of(address));
-    const std::vector<std::pair<std::string, std::string>> auth{{"Authorization", "Bearer " + secret}};
+    const std::vector<std::pair<std::string, std::string>> auth{
+        {"Authorization", "Bearer " + secret}};
     EXPECT_EQ(http.request("GET", "/scim/v2/Users", auth).status, 200);
     auto created = http.request(
         "POST", "/scim/v2/Users",
@@ -140,11 +152,12 @@ TEST_F(cli, serve_as_the_benchmark_harness_runs_it) {
         R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bench1"})");
     EXPECT_EQ(created.status, 201);
     EXPECT_THAT(created.header("Location"), HasSubstr("http://" + address + "/scim/v2/Users/"));
-    EXPECT_EQ(http.request("POST", "/scim/v2/Users",
-                           {{"Authorization", "Bearer " + ro}, {"Content-Type", "application/scim+json"}},
-                           R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"x"})")
-                  .status,
-              403);
+    EXPECT_EQ(
+        http.request("POST", "/scim/v2/Users",
+                     {{"Authorization", "Bearer " + ro}, {"Content-Type", "application/scim+json"}},
+                     R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"x"})")
+            .status,
+        403);
     // Revocation through the CLI takes effect at once for the running server.
     const auto tid = json_field(tok, "id");
     EXPECT_EQ(run({"tokens", "revoke", tid, "--db", db}).first, 0);

@@ -1,13 +1,8 @@
 // The Beast host on a real socket (port 0) over a real SQLite file: keep-alive, limits, deadlines,
 // graceful shutdown, /metrics.
 
-#include <orgscim/plugin/app.hpp>
-#include <orgscim/plugin/server.hpp>
-#include <orgscim/plugin/storage/backend.hpp>
-#include <orgscim/testing/process.hpp>
-
-#include "log.hpp"
-#include "secrets.hpp"
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -16,11 +11,15 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <chrono>
+#include <orgscim/plugin/app.hpp>
+#include <orgscim/plugin/server.hpp>
+#include <orgscim/plugin/storage/backend.hpp>
+#include <orgscim/testing/process.hpp>
 #include <thread>
+
+#include "log.hpp"
+#include "secrets.hpp"
 
 namespace {
 
@@ -77,7 +76,9 @@ struct conn {
     tcp::socket sock{ioc};
     boost::beast::flat_buffer buf;
 
-    explicit conn(unsigned short port) { sock.connect({asio::ip::make_address("127.0.0.1"), port}); }
+    explicit conn(unsigned short port) {
+        sock.connect({asio::ip::make_address("127.0.0.1"), port});
+    }
     void send(std::string_view s) { asio::write(sock, asio::buffer(s.data(), s.size())); }
     http::response<http::string_body> read() {
         http::response<http::string_body> res;
@@ -113,8 +114,8 @@ std::string post_user(std::string_view token, std::string_view name) {
     const std::string body =
         R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":")" +
         std::string(name) + "\"}";
-    return "POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + std::string(token) +
-           "\r\nContent-Type: application/scim+json\r\nContent-Length: " +
+    return "POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+           std::string(token) + "\r\nContent-Type: application/scim+json\r\nContent-Length: " +
            std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
@@ -204,8 +205,9 @@ TEST(server, malformed_request_is_400) {
 TEST(server, content_length_with_transfer_encoding_is_refused) {
     running_server s;
     conn c(s.port);
-    c.send("POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
-           "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+    c.send(
+        "POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
     auto r = c.read();
     EXPECT_EQ(r.result_int(), 400u);
 }
@@ -296,8 +298,12 @@ TEST(server, metrics_are_prometheus_text) {
     ASSERT_EQ(r.result_int(), 200u);
     EXPECT_THAT(std::string(r[http::field::content_type]), HasSubstr("text/plain"));
     const std::string& body = r.body();
-    EXPECT_THAT(body, HasSubstr("orgscim_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 1\n"));
-    EXPECT_THAT(body, HasSubstr("orgscim_http_requests_total{route=\"/scim/v2/Users/{id}\",method=\"GET\",status=\"404\"} 1\n"));
+    EXPECT_THAT(
+        body,
+        HasSubstr(
+            "orgscim_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 1\n"));
+    EXPECT_THAT(body, HasSubstr("orgscim_http_requests_total{route=\"/scim/v2/Users/"
+                                "{id}\",method=\"GET\",status=\"404\"} 1\n"));
     EXPECT_THAT(body, ::testing::Not(HasSubstr("abc")));
     // Every sample line: name{labels} number.
     std::size_t pos = 0, samples = 0;

@@ -65,7 +65,8 @@ class fake_fetcher final : public http_fetcher {
 #define ORGSCIM_OIDC_ERRCS(X)                                                                     \
     X(empty_token)                                                                                \
     X(token_too_large)                                                                            \
-    X(malformed) X(bad_base64) X(bad_json) X(duplicate_member) X(bad_header) X(forbidden_header)  \
+    X(malformed)                                                                                  \
+    X(bad_base64) X(bad_json) X(duplicate_member) X(bad_header) X(forbidden_header)               \
         X(alg_not_allowed) X(typ_not_allowed) X(unknown_issuer) X(tenant_mismatch) X(unknown_kid) \
             X(key_alg_mismatch) X(bad_signature) X(missing_claim) X(bad_claim) X(expired)         \
                 X(not_yet_valid) X(issued_in_future) X(wrong_audience) X(not_access_token)        \

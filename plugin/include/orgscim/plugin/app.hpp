@@ -3,10 +3,9 @@
 // validated configuration, and answers HTTP-shaped requests. The Beast server, the C ABI and the
 // Glewlwyd module are thin translations onto app::handle.
 
+#include <memory>
 #include <orgscim/plugin/config.hpp>
 #include <orgscim/scim/message.hpp>
-
-#include <memory>
 #include <string>
 
 namespace orgscim::plugin {
@@ -22,7 +21,7 @@ struct http_request {
 };
 
 class app {
-public:
+  public:
     /// Opens storage (applying migrations) and builds every service. Throws startup_error with a
     /// one-line message when the database cannot be opened or migrated.
     static std::shared_ptr<app> create(const config& cfg);

@@ -3,11 +3,10 @@
 // (unknown keys rejected, every error names its JSON path) and immutable afterwards.
 // docs/configuration.md documents every key.
 
-#include <orgscim/oidc/config.hpp>
-#include <orgscim/scim/config.hpp>
-
 #include <boost/json/fwd.hpp>
 #include <cstddef>
+#include <orgscim/oidc/config.hpp>
+#include <orgscim/scim/config.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -16,11 +15,11 @@ namespace orgscim::plugin {
 
 /// The operator's fault: a bad config. Carries every problem found, each prefixed with its path.
 class config_error : public std::runtime_error {
-public:
+  public:
     explicit config_error(std::vector<std::string> errors);
     const std::vector<std::string>& errors() const noexcept { return errors_; }
 
-private:
+  private:
     std::vector<std::string> errors_;
 };
 

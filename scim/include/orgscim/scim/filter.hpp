@@ -2,11 +2,10 @@
 // The filter AST (RFC 7644 §3.4.2.2). Parsing is schema-free; bind() resolves attribute names
 // against a resource type so that evaluation and SQL translation work on canonical, typed paths.
 
-#include <orgscim/scim/error.hpp>
-#include <orgscim/scim/path.hpp>
-
 #include <boost/json/value.hpp>
 #include <memory>
+#include <orgscim/scim/error.hpp>
+#include <orgscim/scim/path.hpp>
 #include <string_view>
 #include <variant>
 

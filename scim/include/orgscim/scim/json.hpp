@@ -2,9 +2,8 @@
 // Strict JSON for untrusted bodies: RFC 8259 plus no duplicate member names, valid UTF-8 only, a
 // depth cap, nothing after the value.
 
-#include <orgscim/scim/error.hpp>
-
 #include <boost/json/value.hpp>
+#include <orgscim/scim/error.hpp>
 #include <string_view>
 
 namespace orgscim::scim {

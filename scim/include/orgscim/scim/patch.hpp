@@ -1,12 +1,11 @@
 #pragma once
 // PATCH (RFC 7644 §3.5.2) with the shapes Entra ID and Okta send, each behind a compat switch.
 
+#include <boost/json/object.hpp>
+#include <optional>
 #include <orgscim/scim/config.hpp>
 #include <orgscim/scim/error.hpp>
 #include <orgscim/scim/filter.hpp>
-
-#include <boost/json/object.hpp>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,9 +43,9 @@ result<patch_request> parse_patch(const boost::json::value& body,
 /// Membership changes extracted from operations on a Group's `members`, so a change to a huge
 /// group never materializes the member list.
 struct member_delta {
-    bool clear_all = false;            ///< applied first
-    std::vector<std::string> add;      ///< member ids
-    std::vector<std::string> remove;   ///< member ids
+    bool clear_all = false;           ///< applied first
+    std::vector<std::string> add;     ///< member ids
+    std::vector<std::string> remove;  ///< member ids
     bool touched() const { return clear_all || !add.empty() || !remove.empty(); }
 };
 

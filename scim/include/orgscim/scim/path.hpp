@@ -3,7 +3,6 @@
 // case-insensitively and rewritten to their canonical spelling by bind().
 
 #include <orgscim/scim/error.hpp>
-
 #include <string>
 #include <string_view>
 

@@ -62,7 +62,7 @@ struct resource_type {
 /// Owns schemas and resource types. Filled once at start-up (core types plus whatever the product
 /// registers), then only read.
 class schema_registry {
-public:
+  public:
     const schema& add_schema(schema s);
     const resource_type& add_resource_type(resource_type t);
 
@@ -76,7 +76,7 @@ public:
         return types_;
     }
 
-private:
+  private:
     std::vector<std::unique_ptr<schema>> schemas_;
     std::vector<std::unique_ptr<resource_type>> types_;
 };

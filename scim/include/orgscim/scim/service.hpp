@@ -3,14 +3,13 @@
 // discovery, CRUD, list, search, PATCH, Bulk, ETags, projection and error bodies. No socket, no
 // driver: hosts translate their transport into scim::request and back.
 
+#include <functional>
+#include <memory>
 #include <orgscim/scim/caller.hpp>
 #include <orgscim/scim/config.hpp>
 #include <orgscim/scim/message.hpp>
 #include <orgscim/scim/schema.hpp>
 #include <orgscim/scim/store.hpp>
-
-#include <functional>
-#include <memory>
 
 namespace orgscim::scim {
 
@@ -18,7 +17,7 @@ namespace orgscim::scim {
 using clock_fn = std::function<std::int64_t()>;
 
 class service {
-public:
+  public:
     /// `registry` and `store` must outlive the service.
     service(const config& cfg, const schema_registry& registry, resource_store& store);
     ~service();
@@ -33,7 +32,7 @@ public:
     /// True for the discovery endpoints that may be served without authentication.
     static bool is_discovery(std::string_view path) noexcept;
 
-private:
+  private:
     struct impl;
     std::unique_ptr<impl> impl_;
 };

@@ -3,15 +3,14 @@
 // store) live outside scim/ and implement it; no driver type crosses this header. Every call is
 // scoped to one tenant (organization): a backend never returns or touches another tenant's rows.
 
-#include <orgscim/scim/error.hpp>
-#include <orgscim/scim/filter.hpp>
-
 #include <boost/json/object.hpp>
 #include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <orgscim/scim/error.hpp>
+#include <orgscim/scim/filter.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -75,8 +74,8 @@ struct list_request {
     const filter_node* filter = nullptr;  ///< bound filter, or null for all
     std::optional<attr_path> sort_by;     ///< bound path, or none (then by creation order)
     bool descending = false;
-    std::int64_t offset = 0;  ///< 0-based (startIndex - 1)
-    std::int64_t limit = 100; ///< 0 returns only the total
+    std::int64_t offset = 0;   ///< 0-based (startIndex - 1)
+    std::int64_t limit = 100;  ///< 0 returns only the total
     fetch_options fetch;
 };
 
@@ -88,13 +87,13 @@ struct list_result {
 /// What a write transaction stores: the new attributes and the membership change.
 struct write_set {
     boost::json::object attrs;
-    bool clear_members = false;        ///< applied before add/remove
+    bool clear_members = false;  ///< applied before add/remove
     std::vector<std::string> add_members;
     std::vector<std::string> remove_members;
 };
 
 class resource_store {
-public:
+  public:
     virtual ~resource_store() = default;
 
     /// Errors: not_found, unavailable, internal.

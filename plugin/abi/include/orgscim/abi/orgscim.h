@@ -49,7 +49,7 @@ typedef enum orgscim_status {
         prefixed with its JSON path ("storage.backend: unknown backend \"mysql\""). */
     ORGSCIM_ERROR_CONFIG = 1,
     /** The configuration was valid but start-up failed (database cannot be opened or migrated);
-        *error_out holds a one-line reason. */
+     *error_out holds a one-line reason. */
     ORGSCIM_ERROR_STARTUP = 2,
     /** A required pointer was NULL or a length was inconsistent; nothing was done. */
     ORGSCIM_ERROR_INVALID_ARGUMENT = 3,
@@ -116,9 +116,9 @@ ORGSCIM_API uint32_t orgscim_abi_version(void);
  * Thread-safety: any thread; several instances may exist at once (each with its own database).
  */
 ORGSCIM_API int orgscim_create(const char* config_json,
-                   size_t len,
-                   orgscim_instance** out,
-                   char** error_out);
+                               size_t len,
+                               orgscim_instance** out,
+                               char** error_out);
 
 /**
  * Answers one request. Every HTTP outcome, including 4xx/5xx SCIM errors, is ORGSCIM_OK with the
@@ -131,8 +131,8 @@ ORGSCIM_API int orgscim_create(const char* config_json,
  * never concurrently with (or after) orgscim_destroy of that instance. May block on storage.
  */
 ORGSCIM_API int orgscim_handle(orgscim_instance* instance,
-                   const orgscim_request* request,
-                   orgscim_response** out);
+                               const orgscim_request* request,
+                               orgscim_response** out);
 
 /**
  * 1 when the instance is ready to serve (storage reachable, first key fetches done), else 0; the

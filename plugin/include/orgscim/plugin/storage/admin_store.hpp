@@ -2,10 +2,9 @@
 // Ports for the product's own records that the SCIM engine does not know: organizations and
 // provisioning secrets. Same error model as scim::resource_store.
 
-#include <orgscim/scim/store.hpp>
-
 #include <cstdint>
 #include <optional>
+#include <orgscim/scim/store.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,7 +24,7 @@ struct organization {
 };
 
 class org_store {
-public:
+  public:
     virtual ~org_store() = default;
     /// Errors: not_found (parent), unavailable, internal.
     virtual store_result<organization> create_org(std::string_view name,
@@ -48,7 +47,7 @@ struct token_info {
 
 /// Provisioning secrets. The store only ever sees the SHA-256 of a secret (32 raw bytes).
 class token_store {
-public:
+  public:
     virtual ~token_store() = default;
     /// Errors: not_found (org), unavailable, internal.
     virtual store_result<token_info> create_token(std::string_view org_id,

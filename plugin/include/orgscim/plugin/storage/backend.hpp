@@ -2,16 +2,15 @@
 // A storage backend: everything orgscim keeps, behind the ports, chosen by name from config
 // ("sqlite" | "postgresql"). Nothing driver-specific crosses this header.
 
+#include <memory>
 #include <orgscim/plugin/config.hpp>
 #include <orgscim/plugin/storage/admin_store.hpp>
 #include <orgscim/scim/store.hpp>
 
-#include <memory>
-
 namespace orgscim::plugin {
 
 class backend : public scim::resource_store, public org_store, public token_store {
-public:
+  public:
     /// True when the database answers (for /readyz).
     virtual bool healthy() = 0;
 };

@@ -135,6 +135,24 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, FilterFixture, ::testing::ValuesIn(load_rows(
 
 TEST(FilterFixtures, EnoughRows) { EXPECT_GE(load_rows().size(), 80u); }
 
+TEST(FilterParse, NumbersKeepTheirJsonType) {
+    auto value_of = [](std::string_view src) {
+        auto f = parse_filter(src);
+        EXPECT_TRUE(f) << src;
+        return f ? std::get<comparison>((*f)->v).value : json::value();
+    };
+    EXPECT_EQ(value_of("x eq 42"), json::value(42));
+    EXPECT_EQ(value_of("x eq -7"), json::value(-7));
+    EXPECT_EQ(value_of("x eq 0"), json::value(0));
+    EXPECT_EQ(value_of("x eq -1.5e3"), json::value(-1500.0));
+    EXPECT_EQ(value_of("x eq 2.25"), json::value(2.25));
+    EXPECT_TRUE(value_of("x eq 99999999999999999999").is_double());
+    EXPECT_FALSE(parse_filter("x eq 1e"));
+    EXPECT_FALSE(parse_filter("x eq -"));
+    EXPECT_FALSE(parse_filter("x eq +1"));
+    EXPECT_FALSE(parse_filter("x eq 1e999"));
+}
+
 TEST(FilterLimits, LengthDepthTerms) {
     filter_limits lim;
     lim.max_length = 30;

@@ -7,8 +7,11 @@
 #include <openssl/param_build.h>
 #include <openssl/rsa.h>
 
+#include <array>
+#include <atomic>
 #include <boost/json.hpp>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <orgscim/oidc/base64url.hpp>
 #include <orgscim/oidc/jwk.hpp>
@@ -20,7 +23,14 @@ namespace orgscim::oidc {
 
 struct public_key::impl {
     EVP_PKEY* pkey = nullptr;
-    ~impl() { EVP_PKEY_free(pkey); }
+    // Initialised verify contexts per alg, copied per verification: EVP_DigestVerifyInit fetches
+    // the algorithm from the provider store on every call, which costs more than the copy.
+    mutable std::array<std::atomic<EVP_MD_CTX*>, std::size(all_algs)> templates{};
+    mutable std::mutex templates_m;
+    ~impl() {
+        for (auto& t : templates) EVP_MD_CTX_free(t.load());
+        EVP_PKEY_free(pkey);
+    }
 };
 
 namespace {
@@ -255,6 +265,36 @@ std::optional<std::string> raw_to_der(std::string_view sig, std::size_t coord) {
     return out;
 }
 
+bool init_verify(EVP_MD_CTX* ctx, EVP_PKEY* pkey, alg a) {
+    EVP_PKEY_CTX* pctx = nullptr;
+    const EVP_MD* md = digest_for(a);
+    if (a != alg::eddsa && !md) return false;
+    if (EVP_DigestVerifyInit(ctx, &pctx, md, nullptr, pkey) != 1) return false;
+    if (a == alg::ps256 || a == alg::ps384 || a == alg::ps512) {
+        // RFC 7518 §3.5: MGF1 with the same hash, salt length = hash length, nothing else.
+        return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+               EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1 &&
+               EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) == 1;
+    }
+    if (a == alg::rs256 || a == alg::rs384 || a == alg::rs512)
+        return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) == 1;
+    return true;
+}
+
+const EVP_MD_CTX* verify_template(const public_key::impl& k, alg a) {
+    auto& slot = k.templates[static_cast<std::size_t>(a)];
+    if (EVP_MD_CTX* t = slot.load(std::memory_order_acquire)) return t;
+    std::lock_guard lk(k.templates_m);
+    if (EVP_MD_CTX* t = slot.load(std::memory_order_acquire)) return t;
+    EVP_MD_CTX* t = EVP_MD_CTX_new();
+    if (!t || !init_verify(t, k.pkey, a)) {
+        EVP_MD_CTX_free(t);
+        return nullptr;
+    }
+    slot.store(t, std::memory_order_release);
+    return t;
+}
+
 }  // namespace
 
 const jwk* jwk_set::find(std::string_view kid) const noexcept {
@@ -314,21 +354,10 @@ bool verify_signature(const jwk& key,
         if (!der) return false;
         to_check = *der;
     }
+    const EVP_MD_CTX* tmpl = verify_template(*key.key.get(), a);
+    if (!tmpl) return false;
     mdctx_ptr ctx(EVP_MD_CTX_new());
-    if (!ctx) return false;
-    EVP_PKEY_CTX* pctx = nullptr;
-    const EVP_MD* md = digest_for(a);
-    if (a != alg::eddsa && !md) return false;
-    if (EVP_DigestVerifyInit(ctx.get(), &pctx, md, nullptr, pkey) != 1) return false;
-    if (a == alg::ps256 || a == alg::ps384 || a == alg::ps512) {
-        // RFC 7518 §3.5: MGF1 with the same hash, salt length = hash length, nothing else.
-        if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
-            EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
-            EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) != 1)
-            return false;
-    } else if (rsa) {
-        if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1) return false;
-    }
+    if (!ctx || EVP_MD_CTX_copy_ex(ctx.get(), tmpl) != 1) return false;
     return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(to_check.data()),
                             to_check.size(),
                             reinterpret_cast<const unsigned char*>(signing_input.data()),

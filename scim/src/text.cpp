@@ -78,6 +78,33 @@ char32_t fold_cp(char32_t c) noexcept {
         if (c >= 0x3D8 && c <= 0x3EF) return (c & 1) ? c : c + 1;
         return c;
     }
+    if (c >= 0x1C4 && c < 0x250) {
+        // Latin Extended-B: the regular stretches only (U+0180–U+01C3 and U+0234–U+0245 are
+        // irregular and kept as they are).
+        switch (c) {
+            case 0x1C4:
+            case 0x1C5:
+                return 0x1C6;
+            case 0x1C7:
+            case 0x1C8:
+                return 0x1C9;
+            case 0x1CA:
+            case 0x1CB:
+                return 0x1CC;
+            case 0x1F1:
+            case 0x1F2:
+                return 0x1F3;
+            case 0x1F4:
+                return 0x1F5;
+            default:
+                break;
+        }
+        if (c >= 0x1CD && c <= 0x1DC) return (c & 1) ? c + 1 : c;
+        if ((c >= 0x1DE && c <= 0x1EF) || (c >= 0x1F8 && c <= 0x21F) ||
+            (c >= 0x222 && c <= 0x233) || (c >= 0x246 && c <= 0x24F))
+            return (c & 1) ? c : c + 1;
+        return c;
+    }
     if (c == 0x345) return 0x3B9;
     if (c >= 0x400 && c < 0x530) {
         if (c < 0x410) return c + 0x50;
@@ -89,16 +116,24 @@ char32_t fold_cp(char32_t c) noexcept {
         return c;
     }
     if (c >= 0x531 && c <= 0x556) return c + 0x30;
+    if (c >= 0x10A0 && c <= 0x10C5) return c + 0x1C60;  // Georgian Asomtavruli -> Nuskhuri
+    if (c == 0x10C7 || c == 0x10CD) return c + 0x1C60;
     if (c >= 0x1E00 && c <= 0x1EFF) {
         if (c == 0x1E9B) return 0x1E61;
         if (c == 0x1E9E) return 0xDF;
         if (c >= 0x1E96 && c <= 0x1E9F) return c;
         return (c & 1) ? c : c + 1;
     }
-    if (c == 0x2126) return 0x3C9;  // OHM SIGN
-    if (c == 0x212A) return 'k';    // KELVIN SIGN
-    if (c == 0x212B) return 0xE5;   // ANGSTROM SIGN
+    if (c == 0x2126) return 0x3C9;                    // OHM SIGN
+    if (c == 0x212A) return 'k';                      // KELVIN SIGN
+    if (c == 0x212B) return 0xE5;                     // ANGSTROM SIGN
+    if (c >= 0x2160 && c <= 0x216F) return c + 0x10;  // Roman numerals
+    if (c >= 0x24B6 && c <= 0x24CF) return c + 0x1A;  // circled Latin letters
+    if (c >= 0x2C00 && c <= 0x2C2F) return c + 0x30;  // Glagolitic
+    if ((c >= 0xA640 && c <= 0xA66D) || (c >= 0xA680 && c <= 0xA69B))
+        return (c & 1) ? c : c + 1;  // Cyrillic Extended-B
     if (c >= 0xFF21 && c <= 0xFF3A) return c + 0x20;
+    if (c >= 0x10400 && c <= 0x10427) return c + 0x28;  // Deseret
     return c;
 }
 

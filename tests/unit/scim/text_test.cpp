@@ -42,6 +42,12 @@ TEST(FoldCase, OtherCoveredRanges) {
     EXPECT_EQ(fold_case("ԱՖ"), "աֆ");
     EXPECT_EQ(fold_case("ＡＺ"), "ａｚ");
     EXPECT_EQ(fold_case("K"), "k");  // Kelvin sign
+    EXPECT_EQ(fold_case("ȘTEFAN ȚEPEȘ"), "ștefan țepeș");
+    EXPECT_EQ(fold_case("ǄǅǆǍǞ"), "ǆǆǆǎǟ");
+    EXPECT_EQ(fold_case("ƁƂ"), "ƁƂ");  // irregular Latin Extended-B is kept
+    EXPECT_EQ(fold_case("ႠჅ"), "ⴀⴥ");
+    EXPECT_EQ(fold_case("ⅫⒶⰀ𐐀"), "ⅻⓐⰰ𐐨");
+    EXPECT_EQ(fold_case("Ꙁ"), "ꙁ");
     EXPECT_EQ(fold_case("日本語"), "日本語");
     EXPECT_EQ(fold_case("😀"), "😀");
 }

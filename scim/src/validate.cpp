@@ -115,9 +115,7 @@ struct placer {
     }
 
     result<void> key(std::string_view k, json::value&& v) {
-        if (mode != validation_mode::patched &&
-            (iequals(k, "schemas") || iequals(k, "id") || iequals(k, "meta")))
-            return {};
+        if (iequals(k, "schemas") || iequals(k, "id") || iequals(k, "meta")) return {};
         // A whole extension object: {"urn:...:enterprise:2.0:User": {...}}
         if (const schema* ext = type.extension(k)) {
             if (v.is_null()) return {};

@@ -1,10 +1,11 @@
 // directory_store on SQLite (a real file in a temp dir, migrated by open_backend()).
 #include <gtest/gtest.h>
 
-#include <orgscim/plugin/storage/backend.hpp>
 #include <orgscim/plugin/storage/directory_store.hpp>
 #include <orgscim/scim/schema.hpp>
 #include <orgscim/testing/process.hpp>
+
+#include "sqlite/sqlite_store.hpp"
 
 namespace {
 
@@ -16,7 +17,7 @@ class directory_sqlite : public ::testing::Test {
     void SetUp() override {
         cfg_.backend = "sqlite";
         cfg_.sqlite.path = dir_.path() + "/orgscim.db";
-        backend_ = open_backend(cfg_);
+        backend_ = std::make_unique<sqlite_store>(cfg_.sqlite);  // migrates
         dir_store_ = open_directory(cfg_, [this] { return ++now_; });
         orgscim::scim::register_core_schemas(reg_);
     }

@@ -7,6 +7,8 @@
 // A backend joins with a traits type:
 //   struct my_traits {
 //       static std::unique_ptr<store_instance> open(std::function<std::int64_t()> clock);
+//       // optional: a reason to skip (a service that is not there outside CI)
+//       static std::optional<std::string> skip_reason();
 //   };
 //   INSTANTIATE_TYPED_TEST_SUITE_P(my, store_conformance, ::testing::Types<my_traits>);
 //   INSTANTIATE_TYPED_TEST_SUITE_P(my, backend_conformance, ::testing::Types<my_traits>);
@@ -63,6 +65,9 @@ template <class Traits>
 class store_conformance : public ::testing::Test {
   public:
     void SetUp() override {
+        if constexpr (requires { Traits::skip_reason(); }) {
+            if (auto why = Traits::skip_reason()) GTEST_SKIP() << *why;
+        }
         scim::register_core_schemas(reg_);
         user_ = reg_.find_by_id("User");
         group_ = reg_.find_by_id("Group");

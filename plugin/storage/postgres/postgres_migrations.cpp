@@ -1,0 +1,80 @@
+#include "postgres/postgres_migrations.hpp"
+
+#include <array>
+
+namespace orgscim::plugin::postgres {
+
+namespace {
+
+// Same tables and columns as SQLite. Text that is compared or ordered uses COLLATE "C" (byte
+// order of the fold_case()d values), so results do not depend on the server's locale.
+constexpr std::string_view v1 = R"sql(
+CREATE TABLE orgs (
+    seq        BIGSERIAL NOT NULL,
+    id         TEXT COLLATE "C" PRIMARY KEY,
+    name       TEXT NOT NULL,
+    parent_id  TEXT COLLATE "C",
+    status     TEXT NOT NULL,
+    created_ms BIGINT NOT NULL
+);
+CREATE INDEX orgs_order ON orgs (seq);
+CREATE TABLE tokens (
+    seq        BIGSERIAL NOT NULL,
+    id         TEXT COLLATE "C" PRIMARY KEY,
+    org_id     TEXT COLLATE "C" NOT NULL,
+    name       TEXT NOT NULL,
+    hash       BYTEA NOT NULL UNIQUE,
+    created_ms BIGINT NOT NULL,
+    expires_ms BIGINT,
+    revoked_ms BIGINT,
+    can_write  BOOLEAN NOT NULL
+);
+CREATE INDEX tokens_org ON tokens (org_id, seq);
+CREATE TABLE resources (
+    seq         BIGSERIAL PRIMARY KEY,
+    tenant      TEXT COLLATE "C" NOT NULL,
+    type        TEXT COLLATE "C" NOT NULL,
+    id          TEXT COLLATE "C" NOT NULL,
+    body        TEXT NOT NULL,
+    version     BIGINT NOT NULL,
+    created_ms  BIGINT NOT NULL,
+    modified_ms BIGINT NOT NULL,
+    ukey        TEXT COLLATE "C",
+    username_f  TEXT COLLATE "C",
+    display_f   TEXT COLLATE "C",
+    external_id TEXT COLLATE "C",
+    label       TEXT NOT NULL
+);
+CREATE UNIQUE INDEX resources_id ON resources (tenant, id);
+CREATE UNIQUE INDEX resources_ukey ON resources (tenant, type, ukey);
+CREATE INDEX resources_order ON resources (tenant, type, seq);
+CREATE INDEX resources_username ON resources (tenant, type, username_f);
+CREATE INDEX resources_display ON resources (tenant, type, display_f);
+CREATE INDEX resources_external ON resources (tenant, type, external_id);
+CREATE INDEX resources_created ON resources (tenant, type, created_ms);
+CREATE TABLE resource_emails (
+    tenant  TEXT COLLATE "C" NOT NULL,
+    rid     TEXT COLLATE "C" NOT NULL,
+    value_f TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (tenant, rid, value_f)
+);
+CREATE INDEX resource_emails_value ON resource_emails (tenant, value_f);
+CREATE TABLE group_members (
+    tenant      TEXT COLLATE "C" NOT NULL,
+    group_id    TEXT COLLATE "C" NOT NULL,
+    member_id   TEXT COLLATE "C" NOT NULL,
+    member_type TEXT NOT NULL,
+    PRIMARY KEY (tenant, group_id, member_id)
+);
+CREATE INDEX group_members_member ON group_members (tenant, member_id);
+)sql";
+
+constexpr std::array<sql::migration, 1> all{{
+    {1, "orgs, tokens, resources, emails, group members", v1},
+}};
+
+}  // namespace
+
+std::span<const sql::migration> migrations() { return all; }
+
+}  // namespace orgscim::plugin::postgres

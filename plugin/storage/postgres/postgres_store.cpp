@@ -1,0 +1,855 @@
+#include "postgres/postgres_store.hpp"
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+#include <orgscim/scim/schema.hpp>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "postgres/postgres_migrations.hpp"
+#include "sql/filter_to_sql.hpp"
+#include "sql/records.hpp"
+
+namespace orgscim::plugin {
+
+namespace json = boost::json;
+using scim::resource_record;
+
+namespace {
+
+// Thrown inside this file only, caught at every public entry point and turned into a value.
+struct db_failure {
+    store_errc code;
+};
+// 40001 / 40P01: the whole transaction is run again.
+struct retry_failure {};
+
+[[noreturn]] void fail(store_errc c) { throw db_failure{c}; }
+
+void log_pg(std::string_view what, const char* msg) {
+    sql::log_driver_error("postgresql", what, msg != nullptr ? msg : "(no message)");
+}
+
+/// Bound parameters: text, except bytea which goes in binary.
+class params {
+  public:
+    params& text(std::string_view v) {
+        add(std::string(v), false, false);
+        return *this;
+    }
+    params& text(const std::string& v) { return text(std::string_view(v)); }
+    params& text(const char* v) { return text(std::string_view(v)); }
+    params& text(const std::optional<std::string>& v) {
+        if (v) return text(*v);
+        add({}, true, false);
+        return *this;
+    }
+    params& int64(std::int64_t v) {
+        add(std::to_string(v), false, false);
+        return *this;
+    }
+    params& int64(std::optional<std::int64_t> v) {
+        if (v) return int64(*v);
+        add({}, true, false);
+        return *this;
+    }
+    params& boolean(bool v) {
+        add(v ? "true" : "false", false, false);
+        return *this;
+    }
+    params& bytes(std::string_view v) {
+        add(std::string(v), false, true);
+        return *this;
+    }
+    params& param(const sql::param& p) {
+        if (const auto* s = std::get_if<std::string>(&p)) return text(*s);
+        return int64(std::get<std::int64_t>(p));
+    }
+    /// A text[] literal; every element quoted and escaped, so any id is safe to pass.
+    params& text_array(const std::vector<std::string>& v) {
+        std::string lit = "{";
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            if (i > 0) lit += ',';
+            lit += '"';
+            for (char ch : v[i]) {
+                if (ch == '"' || ch == '\\') lit += '\\';
+                lit += ch;
+            }
+            lit += '"';
+        }
+        lit += '}';
+        add(std::move(lit), false, false);
+        return *this;
+    }
+
+    int size() const { return static_cast<int>(values_.size()); }
+    std::vector<const char*> pointers() const {
+        std::vector<const char*> out;
+        for (std::size_t i = 0; i < values_.size(); ++i)
+            out.push_back(nulls_[i] ? nullptr : values_[i].data());
+        return out;
+    }
+    const int* lengths() const { return lengths_.data(); }
+    const int* formats() const { return formats_.data(); }
+
+  private:
+    void add(std::string v, bool is_null, bool binary) {
+        lengths_.push_back(static_cast<int>(v.size()));
+        formats_.push_back(binary ? 1 : 0);
+        nulls_.push_back(is_null);
+        values_.push_back(std::move(v));
+    }
+    std::vector<std::string> values_;
+    std::vector<bool> nulls_;
+    std::vector<int> lengths_;
+    std::vector<int> formats_;
+};
+
+class result {
+  public:
+    explicit result(PGresult* r) : r_(r) {}
+    ~result() { PQclear(r_); }
+    result(result&& o) noexcept : r_(o.r_) { o.r_ = nullptr; }
+    result(const result&) = delete;
+    result& operator=(const result&) = delete;
+    result& operator=(result&&) = delete;
+
+    int rows() const { return PQntuples(r_); }
+    std::string_view text(int row, int col) const {
+        return {PQgetvalue(r_, row, col), static_cast<std::size_t>(PQgetlength(r_, row, col))};
+    }
+    bool is_null(int row, int col) const { return PQgetisnull(r_, row, col) != 0; }
+    std::int64_t int64(int row, int col) const {
+        return std::strtoll(PQgetvalue(r_, row, col), nullptr, 10);
+    }
+    std::optional<std::int64_t> opt_int64(int row, int col) const {
+        if (is_null(row, col)) return std::nullopt;
+        return int64(row, col);
+    }
+    std::int64_t affected() const { return std::strtoll(PQcmdTuples(r_), nullptr, 10); }
+    PGresult* raw() const { return r_; }
+
+  private:
+    PGresult* r_;
+};
+
+class connection {
+  public:
+    connection(const std::string& uri, const postgres_config& cfg) {
+        std::string timeout = std::to_string(std::max(1u, (cfg.connect_timeout_ms + 999) / 1000));
+        std::string options = "-c statement_timeout=" + std::to_string(cfg.statement_timeout_ms) +
+                              " -c lock_timeout=" + std::to_string(cfg.statement_timeout_ms);
+        const char* keys[] = {"dbname", "connect_timeout", "options", "application_name", nullptr};
+        const char* values[] = {uri.c_str(), timeout.c_str(), options.c_str(), "orgscim", nullptr};
+        c_ = PQconnectdbParams(keys, values, 1);
+        if (c_ == nullptr || PQstatus(c_) != CONNECTION_OK) {
+            log_pg("connect", c_ != nullptr ? PQerrorMessage(c_) : "out of memory");
+            PQfinish(c_);
+            c_ = nullptr;
+            fail(store_errc::unavailable);
+        }
+    }
+    ~connection() { PQfinish(c_); }
+    connection(const connection&) = delete;
+    connection& operator=(const connection&) = delete;
+
+    bool reusable() const {
+        return PQstatus(c_) == CONNECTION_OK && PQtransactionStatus(c_) == PQTRANS_IDLE;
+    }
+
+    /// Runs a statement, preparing it on this connection the first time.
+    result run(const std::string& sql, const params& p = {}) {
+        auto it = prepared_.find(sql);
+        if (it == prepared_.end()) {
+            std::string name = "s" + std::to_string(prepared_.size() + 1);
+            result prep(PQprepare(c_, name.c_str(), sql.c_str(), 0, nullptr));
+            check(prep, PGRES_COMMAND_OK, "prepare");
+            it = prepared_.emplace(sql, std::move(name)).first;
+        }
+        auto ptrs = p.pointers();
+        result r(PQexecPrepared(c_, it->second.c_str(), p.size(), ptrs.data(), p.lengths(),
+                                p.formats(), 0));
+        check(r, PQresultStatus(r.raw()) == PGRES_TUPLES_OK ? PGRES_TUPLES_OK : PGRES_COMMAND_OK,
+              "statement");
+        return r;
+    }
+
+    /// Utility statements (BEGIN, COMMIT, DDL) that cannot be prepared.
+    void exec(const std::string& sql) {
+        result r(PQexec(c_, sql.c_str()));
+        check(r, PGRES_COMMAND_OK, "exec");
+    }
+
+    void rollback_quietly() {
+        if (PQstatus(c_) == CONNECTION_OK && PQtransactionStatus(c_) != PQTRANS_IDLE) {
+            PQclear(PQexec(c_, "ROLLBACK"));
+        }
+    }
+
+  private:
+    void check(const result& r, ExecStatusType want, std::string_view what) {
+        ExecStatusType st = PQresultStatus(r.raw());
+        if (st == want || (want == PGRES_COMMAND_OK && st == PGRES_TUPLES_OK)) return;
+        const char* state = PQresultErrorField(r.raw(), PG_DIAG_SQLSTATE);
+        std::string_view s = state != nullptr ? state : "";
+        if (s == "23505") fail(store_errc::conflict);  // the client's doing: no log line
+        if (s == "40001" || s == "40P01") throw retry_failure{};
+        log_pg(what, PQresultErrorMessage(r.raw()));
+        if (PQstatus(c_) != CONNECTION_OK || s.starts_with("08") || s.starts_with("53") ||
+            s.starts_with("57") || s == "55P03") {
+            fail(store_errc::unavailable);
+        }
+        fail(store_errc::internal);
+    }
+
+    PGconn* c_ = nullptr;
+    std::unordered_map<std::string, std::string> prepared_;
+};
+
+class transaction {
+  public:
+    transaction(connection& c, const char* begin) : c_(c) { c_.exec(begin); }
+    ~transaction() {
+        if (!done_) c_.rollback_quietly();
+    }
+    transaction(const transaction&) = delete;
+    transaction& operator=(const transaction&) = delete;
+    void commit() {
+        c_.exec("COMMIT");
+        done_ = true;
+    }
+
+  private:
+    connection& c_;
+    bool done_ = false;
+};
+
+constexpr const char* record_columns = "r.id, r.body, r.version, r.created_ms, r.modified_ms";
+
+resource_record read_record(const result& q, int row, int first_col) {
+    resource_record r;
+    r.id = std::string(q.text(row, first_col));
+    boost::system::error_code ec;
+    json::value body = json::parse(q.text(row, first_col + 1), ec);
+    if (ec || !body.is_object()) {
+        log_pg("read", "stored body is not a JSON object");
+        fail(store_errc::internal);
+    }
+    r.attrs = std::move(body.as_object());
+    r.meta.version = static_cast<std::uint64_t>(q.int64(row, first_col + 2));
+    r.meta.created_ms = q.int64(row, first_col + 3);
+    r.meta.modified_ms = q.int64(row, first_col + 4);
+    return r;
+}
+
+void load_relations(connection& c,
+                    std::string_view tenant,
+                    const scim::resource_type& type,
+                    resource_record& r,
+                    const scim::fetch_options& fetch) {
+    r.members.clear();
+    r.groups.clear();
+    if (fetch.members && type.id != "User") {
+        auto q = c.run(
+            "SELECT m.member_id, m.member_type, r.label FROM group_members m JOIN resources r ON "
+            "r.tenant = m.tenant AND r.id = m.member_id WHERE m.tenant = $1 AND m.group_id = $2 "
+            "ORDER BY m.member_id",
+            params().text(tenant).text(r.id));
+        for (int i = 0; i < q.rows(); ++i) {
+            r.members.push_back(
+                {std::string(q.text(i, 0)), std::string(q.text(i, 1)), std::string(q.text(i, 2))});
+        }
+    }
+    if (fetch.groups && type.id == "User") {
+        auto q = c.run(
+            "SELECT g.group_id, r.label FROM group_members g JOIN resources r ON r.tenant = "
+            "g.tenant AND r.id = g.group_id WHERE g.tenant = $1 AND g.member_id = $2 ORDER BY "
+            "g.group_id",
+            params().text(tenant).text(r.id));
+        for (int i = 0; i < q.rows(); ++i) {
+            r.groups.push_back({std::string(q.text(i, 0)), "direct", std::string(q.text(i, 1))});
+        }
+    }
+}
+
+void write_emails(connection& c,
+                  std::string_view tenant,
+                  std::string_view id,
+                  const std::vector<std::string>& emails,
+                  bool replace) {
+    if (replace) {
+        c.run("DELETE FROM resource_emails WHERE tenant = $1 AND rid = $2",
+              params().text(tenant).text(id));
+    }
+    if (!emails.empty()) {
+        c.run(
+            "INSERT INTO resource_emails (tenant, rid, value_f) SELECT $1, $2, unnest($3::text[]) "
+            "ON CONFLICT DO NOTHING",
+            params().text(tenant).text(id).text_array(emails));
+    }
+}
+
+// Set-based statements: one round trip per kind of change, however many members; the group row
+// itself is only touched by the caller's version bump.
+void apply_members(connection& c,
+                   std::string_view tenant,
+                   std::string_view group_id,
+                   const scim::write_set& ws) {
+    if (ws.clear_members) {
+        c.run("DELETE FROM group_members WHERE tenant = $1 AND group_id = $2",
+              params().text(tenant).text(group_id));
+    }
+    if (!ws.add_members.empty()) {
+        std::vector<std::string> wanted = ws.add_members;
+        std::sort(wanted.begin(), wanted.end());
+        wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+        // FOR SHARE: a member cannot be deleted between this check and our commit.
+        auto found = c.run(
+            "SELECT r.id FROM resources r WHERE r.tenant = $1 AND r.id = ANY($2::text[]) AND "
+            "r.type IN ('User', 'Group') FOR SHARE",
+            params().text(tenant).text_array(wanted));
+        if (found.rows() != static_cast<int>(wanted.size())) fail(store_errc::bad_reference);
+        c.run(
+            "INSERT INTO group_members (tenant, group_id, member_id, member_type) SELECT $1, $2, "
+            "r.id, r.type FROM resources r WHERE r.tenant = $1 AND r.id = ANY($3::text[]) ON "
+            "CONFLICT DO NOTHING",
+            params().text(tenant).text(group_id).text_array(wanted));
+    }
+    if (!ws.remove_members.empty()) {
+        c.run(
+            "DELETE FROM group_members WHERE tenant = $1 AND group_id = $2 AND member_id = "
+            "ANY($3::text[])",
+            params().text(tenant).text(group_id).text_array(ws.remove_members));
+    }
+}
+
+organization read_org(const result& q, int row) {
+    organization o;
+    o.id = std::string(q.text(row, 0));
+    o.name = std::string(q.text(row, 1));
+    if (!q.is_null(row, 2)) o.parent_id = std::string(q.text(row, 2));
+    o.status = std::string(q.text(row, 3));
+    o.created_ms = q.int64(row, 4);
+    return o;
+}
+
+constexpr const char* token_columns =
+    "id, org_id, name, created_ms, expires_ms, revoked_ms, can_write, encode(hash, 'hex')";
+
+std::string unhex(std::string_view hex) {
+    auto nibble = [](char ch) -> int {
+        if (ch >= '0' && ch <= '9') return ch - '0';
+        if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+        if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+        return 0;
+    };
+    std::string out;
+    out.reserve(hex.size() / 2);
+    for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+        out.push_back(static_cast<char>(nibble(hex[i]) * 16 + nibble(hex[i + 1])));
+    }
+    return out;
+}
+
+token_info read_token(const result& q, int row) {
+    token_info t;
+    t.id = std::string(q.text(row, 0));
+    t.org_id = std::string(q.text(row, 1));
+    t.name = std::string(q.text(row, 2));
+    t.created_ms = q.int64(row, 3);
+    t.expires_ms = q.opt_int64(row, 4);
+    t.revoked_ms = q.opt_int64(row, 5);
+    t.can_write = q.text(row, 6) == "t";
+    return t;
+}
+
+template <class F>
+auto guarded(F&& f) -> decltype(f()) {
+    try {
+        return f();
+    } catch (const db_failure& e) {
+        return e.code;
+    } catch (const retry_failure&) {
+        log_pg("read", "serialization failure");
+        return store_errc::unavailable;
+    } catch (const std::bad_alloc&) {
+        throw;
+    } catch (const std::exception& e) {
+        log_pg("unexpected", e.what());
+        return store_errc::internal;
+    }
+}
+
+}  // namespace
+
+struct postgres_store::impl {
+    postgres_config cfg;
+    std::string uri;
+    std::function<std::int64_t()> clock;
+
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<std::unique_ptr<connection>> idle;
+    unsigned open = 0;
+
+    std::int64_t now() const { return clock ? clock() : sql::system_now_ms(); }
+
+    std::unique_ptr<connection> acquire() {
+        std::unique_lock lk(mu);
+        const unsigned size = std::max(1u, cfg.pool_size);
+        if (!cv.wait_for(lk, std::chrono::milliseconds(cfg.connect_timeout_ms),
+                         [&] { return !idle.empty() || open < size; })) {
+            log_pg("pool", "no free connection within connect_timeout_ms");
+            fail(store_errc::unavailable);
+        }
+        if (!idle.empty()) {
+            auto c = std::move(idle.back());
+            idle.pop_back();
+            return c;
+        }
+        ++open;
+        lk.unlock();
+        try {
+            return std::make_unique<connection>(uri, cfg);
+        } catch (...) {
+            lk.lock();
+            --open;
+            cv.notify_one();
+            throw;
+        }
+    }
+
+    void release(std::unique_ptr<connection> c) {
+        if (c) c->rollback_quietly();
+        std::lock_guard lk(mu);
+        if (c && c->reusable()) {
+            idle.push_back(std::move(c));
+        } else {
+            --open;  // broken: dropped, a new one is made on demand
+        }
+        cv.notify_one();
+    }
+
+    class lease {
+      public:
+        explicit lease(impl& i) : i_(i), c_(i.acquire()) {}
+        ~lease() { i_.release(std::move(c_)); }
+        lease(const lease&) = delete;
+        lease& operator=(const lease&) = delete;
+        connection& operator*() { return *c_; }
+
+      private:
+        impl& i_;
+        std::unique_ptr<connection> c_;
+    };
+
+    /// Runs `body` in a READ COMMITTED write transaction, again (up to 3 times in all) after a
+    /// serialization failure or deadlock; an error value from `body` rolls back.
+    template <class F>
+    auto write(F&& body) -> decltype(body(std::declval<connection&>())) {
+        for (int attempt = 0; attempt < 3; ++attempt) {
+            try {
+                lease l(*this);
+                transaction t(*l, "BEGIN");
+                auto r = body(*l);
+                if (r.has_value()) t.commit();
+                return r;
+            } catch (const retry_failure&) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(5 * (attempt + 1)));
+            }
+        }
+        log_pg("write", "serialization failure or deadlock after 3 attempts");
+        return store_errc::unavailable;
+    }
+
+    void migrate() {
+        lease l(*this);
+        connection& c = *l;
+        transaction t(c, "BEGIN");
+        // One instance migrates; the others wait here and then find nothing to do.
+        c.exec("SELECT pg_advisory_xact_lock(7273746369)");
+        c.exec(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+            "applied_ms BIGINT NOT NULL)");
+        auto q = c.run("SELECT coalesce(max(version), 0) FROM schema_migrations");
+        int current = static_cast<int>(q.int64(0, 0));
+        for (const sql::migration* m : sql::pending_migrations(postgres::migrations(), current)) {
+            c.exec(std::string(m->sql));
+            c.run("INSERT INTO schema_migrations (version, applied_ms) VALUES ($1, $2)",
+                  params().int64(m->version).int64(now()));
+        }
+        t.commit();
+    }
+};
+
+postgres_store::postgres_store(const postgres_config& cfg,
+                               std::string uri,
+                               std::function<std::int64_t()> clock)
+    : impl_(std::make_unique<impl>()) {
+    impl_->cfg = cfg;
+    impl_->uri = std::move(uri);
+    impl_->clock = std::move(clock);
+    try {
+        impl_->migrate();
+    } catch (const db_failure&) {
+        throw startup_error(
+            "cannot connect to or migrate the PostgreSQL database (see the log "
+            "line above)");
+    } catch (const retry_failure&) {
+        throw startup_error("PostgreSQL migration failed: serialization failure");
+    }
+}
+
+postgres_store::~postgres_store() = default;
+
+store_result<resource_record> postgres_store::get(std::string_view tenant,
+                                                  const scim::resource_type& type,
+                                                  std::string_view id,
+                                                  const scim::fetch_options& fetch) {
+    return guarded([&]() -> store_result<resource_record> {
+        impl::lease l(*impl_);
+        connection& c = *l;
+        bool relations =
+            (fetch.members && type.id != "User") || (fetch.groups && type.id == "User");
+        std::optional<transaction> t;
+        if (relations) t.emplace(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        auto q = c.run(std::string("SELECT ") + record_columns +
+                           " FROM resources r WHERE r.tenant = $1 AND r.id = $2 AND r.type = $3",
+                       params().text(tenant).text(id).text(type.id));
+        if (q.rows() == 0) return store_errc::not_found;
+        resource_record r = read_record(q, 0, 0);
+        if (relations) load_relations(c, tenant, type, r, fetch);
+        if (t) t->commit();
+        return r;
+    });
+}
+
+store_result<scim::list_result> postgres_store::list(std::string_view tenant,
+                                                     const scim::resource_type& type,
+                                                     const scim::list_request& req) {
+    return guarded([&]() -> store_result<scim::list_result> {
+        impl::lease l(*impl_);
+        connection& c = *l;
+        transaction t(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        scim::list_result out;
+
+        sql::where_clause w = sql::translate_filter(req.filter, sql::dialect::postgres, 3);
+        std::string from = " FROM resources r WHERE r.tenant = $1 AND r.type = $2";
+        if (!w.sql.empty()) from += " AND " + w.sql;
+        std::optional<std::string> sort_col;
+        if (req.sort_by) sort_col = sql::sort_column(*req.sort_by, sql::dialect::postgres);
+        auto common = [&] {
+            params p;
+            p.text(tenant).text(type.id);
+            for (const auto& v : w.params) p.param(v);
+            return p;
+        };
+        const std::string next = std::to_string(w.params.size() + 3);
+        const std::string after = std::to_string(w.params.size() + 4);
+        std::int64_t limit = std::max<std::int64_t>(req.limit, 0);
+        std::int64_t offset = std::max<std::int64_t>(req.offset, 0);
+
+        if (w.exact && (!req.sort_by || sort_col)) {
+            out.total = c.run("SELECT count(*)" + from, common()).int64(0, 0);
+            if (limit > 0 && offset < out.total) {
+                std::string order = " ORDER BY ";
+                if (sort_col) {
+                    order += "(" + *sort_col + " IS NULL), " + *sort_col +
+                             (req.descending ? " DESC, " : " ASC, ");
+                }
+                order += "r.seq";
+                auto q = c.run(std::string("SELECT ") + record_columns + from + order + " LIMIT $" +
+                                   next + "::bigint OFFSET $" + after + "::bigint",
+                               common().int64(limit).int64(offset));
+                for (int i = 0; i < q.rows(); ++i) out.items.push_back(read_record(q, i, 0));
+            }
+            for (auto& r : out.items) load_relations(c, tenant, type, r, req.fetch);
+            t.commit();
+            return out;
+        }
+
+        // The filter (or the sort) needs the in-memory evaluator: narrow in SQL, then match.
+        std::vector<resource_record> rows;
+        {
+            auto q =
+                c.run(std::string("SELECT ") + record_columns + from + " ORDER BY r.seq", common());
+            for (int i = 0; i < q.rows(); ++i) rows.push_back(read_record(q, i, 0));
+        }
+        scim::fetch_options need{false, false};
+        if (req.filter != nullptr) {
+            need.members = sql::mentions(*req.filter, "members");
+            need.groups = sql::mentions(*req.filter, "groups");
+        }
+        if (req.sort_by) {
+            need.members = need.members || scim::iequals(req.sort_by->attr, "members");
+            need.groups = need.groups || scim::iequals(req.sort_by->attr, "groups");
+        }
+        std::vector<resource_record> kept;
+        for (auto& r : rows) {
+            if (need.members || need.groups) load_relations(c, tenant, type, r, need);
+            if (req.filter == nullptr || w.exact ||
+                scim::matches(*req.filter, sql::wire_view(type, r))) {
+                kept.push_back(std::move(r));
+            }
+        }
+        if (req.sort_by) sql::sort_by_path(kept, type, *req.sort_by, req.descending);
+        out.total = static_cast<std::int64_t>(kept.size());
+        std::int64_t begin = std::min(offset, out.total);
+        std::int64_t end = std::min(out.total, begin + limit);
+        for (std::int64_t i = begin; i < end; ++i) {
+            auto& r = kept[static_cast<std::size_t>(i)];
+            load_relations(c, tenant, type, r, req.fetch);
+            out.items.push_back(std::move(r));
+        }
+        t.commit();
+        return out;
+    });
+}
+
+store_result<resource_record> postgres_store::create(std::string_view tenant,
+                                                     const scim::resource_type& type,
+                                                     const scim::write_set& initial) {
+    return guarded([&] {
+        return impl_->write([&](connection& c) -> store_result<resource_record> {
+            auto cols = sql::compute_columns(type, initial.attrs);
+            resource_record r;
+            r.id = sql::new_uuid();
+            r.attrs = initial.attrs;
+            r.meta.created_ms = r.meta.modified_ms = impl_->now();
+            r.meta.version = 1;
+            c.run(
+                "INSERT INTO resources (tenant, type, id, body, version, created_ms, modified_ms, "
+                "ukey, username_f, display_f, external_id, label) VALUES ($1, $2, $3, $4, 1, $5, "
+                "$5, $6, $7, $8, $9, $10)",
+                params()
+                    .text(tenant)
+                    .text(type.id)
+                    .text(r.id)
+                    .text(json::serialize(r.attrs))
+                    .int64(r.meta.created_ms)
+                    .text(cols.ukey)
+                    .text(cols.username_f)
+                    .text(cols.display_f)
+                    .text(cols.external_id)
+                    .text(cols.label));
+            write_emails(c, tenant, r.id, cols.emails_f, false);
+            apply_members(c, tenant, r.id, initial);
+            load_relations(c, tenant, type, r, scim::fetch_options{true, true});
+            return r;
+        });
+    });
+}
+
+store_result<resource_record> postgres_store::update(std::string_view tenant,
+                                                     const scim::resource_type& type,
+                                                     std::string_view id,
+                                                     std::optional<std::uint64_t> if_match,
+                                                     const scim::fetch_options& fetch,
+                                                     const mutate_fn& mutate) {
+    return guarded([&] {
+        return impl_->write([&](connection& c) -> store_result<resource_record> {
+            // The row lock makes the If-Match check and the write one atomic step.
+            auto q = c.run(std::string("SELECT r.seq, ") + record_columns +
+                               " FROM resources r WHERE r.tenant = $1 AND r.id = $2 AND r.type = "
+                               "$3 FOR UPDATE",
+                           params().text(tenant).text(id).text(type.id));
+            if (q.rows() == 0) return store_errc::not_found;
+            std::int64_t seq = q.int64(0, 0);
+            resource_record cur = read_record(q, 0, 1);
+            if (if_match && *if_match != cur.meta.version) return store_errc::version_mismatch;
+            load_relations(c, tenant, type, cur, fetch);
+            auto ws = mutate(cur);
+            if (!ws) return store_errc::aborted;
+            auto cols = sql::compute_columns(type, ws->attrs);
+            resource_record r;
+            r.id = cur.id;
+            r.attrs = std::move(ws->attrs);
+            r.meta.created_ms = cur.meta.created_ms;
+            r.meta.modified_ms = impl_->now();
+            r.meta.version = cur.meta.version + 1;
+            c.run(
+                "UPDATE resources SET body = $1, version = $2, modified_ms = $3, ukey = $4, "
+                "username_f = $5, display_f = $6, external_id = $7, label = $8 WHERE seq = $9",
+                params()
+                    .text(json::serialize(r.attrs))
+                    .int64(static_cast<std::int64_t>(r.meta.version))
+                    .int64(r.meta.modified_ms)
+                    .text(cols.ukey)
+                    .text(cols.username_f)
+                    .text(cols.display_f)
+                    .text(cols.external_id)
+                    .text(cols.label)
+                    .int64(seq));
+            write_emails(c, tenant, r.id, cols.emails_f, true);
+            apply_members(c, tenant, r.id, *ws);
+            load_relations(c, tenant, type, r, fetch);
+            return r;
+        });
+    });
+}
+
+store_result<void> postgres_store::remove(std::string_view tenant,
+                                          const scim::resource_type& type,
+                                          std::string_view id,
+                                          std::optional<std::uint64_t> if_match) {
+    return guarded([&] {
+        return impl_->write([&](connection& c) -> store_result<void> {
+            auto q = c.run(
+                "SELECT seq, version FROM resources WHERE tenant = $1 AND id = $2 AND type = $3 "
+                "FOR UPDATE",
+                params().text(tenant).text(id).text(type.id));
+            if (q.rows() == 0) return store_errc::not_found;
+            std::int64_t seq = q.int64(0, 0);
+            if (if_match && *if_match != static_cast<std::uint64_t>(q.int64(0, 1)))
+                return store_errc::version_mismatch;
+            // Groups that lose this member have changed, so their ETags change too.
+            c.run(
+                "UPDATE resources SET version = version + 1, modified_ms = $3 WHERE tenant = $1 "
+                "AND id IN (SELECT group_id FROM group_members WHERE tenant = $1 AND member_id = "
+                "$2)",
+                params().text(tenant).text(id).int64(impl_->now()));
+            c.run(
+                "DELETE FROM group_members WHERE tenant = $1 AND (member_id = $2 OR group_id = $2)",
+                params().text(tenant).text(id));
+            c.run("DELETE FROM resource_emails WHERE tenant = $1 AND rid = $2",
+                  params().text(tenant).text(id));
+            c.run("DELETE FROM resources WHERE seq = $1", params().int64(seq));
+            return {};
+        });
+    });
+}
+
+store_result<organization> postgres_store::create_org(std::string_view name,
+                                                      std::optional<std::string_view> parent_id) {
+    return guarded([&] {
+        return impl_->write([&](connection& c) -> store_result<organization> {
+            if (parent_id) {
+                auto q =
+                    c.run("SELECT 1 FROM orgs WHERE id = $1 FOR SHARE", params().text(*parent_id));
+                if (q.rows() == 0) return store_errc::not_found;
+            }
+            organization o;
+            o.id = sql::new_uuid();
+            o.name = std::string(name);
+            if (parent_id) o.parent_id = std::string(*parent_id);
+            o.created_ms = impl_->now();
+            c.run(
+                "INSERT INTO orgs (id, name, parent_id, status, created_ms) VALUES ($1, $2, $3, "
+                "$4, $5)",
+                params()
+                    .text(o.id)
+                    .text(name)
+                    .text(o.parent_id)
+                    .text(o.status)
+                    .int64(o.created_ms));
+            return o;
+        });
+    });
+}
+
+store_result<organization> postgres_store::get_org(std::string_view id) {
+    return guarded([&]() -> store_result<organization> {
+        impl::lease l(*impl_);
+        auto q = (*l).run("SELECT id, name, parent_id, status, created_ms FROM orgs WHERE id = $1",
+                          params().text(id));
+        if (q.rows() == 0) return store_errc::not_found;
+        return read_org(q, 0);
+    });
+}
+
+store_result<std::vector<organization>> postgres_store::list_orgs() {
+    return guarded([&]() -> store_result<std::vector<organization>> {
+        impl::lease l(*impl_);
+        auto q = (*l).run("SELECT id, name, parent_id, status, created_ms FROM orgs ORDER BY seq");
+        std::vector<organization> out;
+        for (int i = 0; i < q.rows(); ++i) out.push_back(read_org(q, i));
+        return out;
+    });
+}
+
+store_result<token_info> postgres_store::create_token(std::string_view org_id,
+                                                      std::string_view name,
+                                                      std::string_view secret_hash,
+                                                      std::optional<std::int64_t> expires_ms,
+                                                      bool can_write) {
+    return guarded([&] {
+        return impl_->write([&](connection& c) -> store_result<token_info> {
+            if (c.run("SELECT 1 FROM orgs WHERE id = $1 FOR SHARE", params().text(org_id)).rows() ==
+                0)
+                return store_errc::not_found;
+            token_info tok;
+            tok.id = sql::new_uuid();
+            tok.org_id = std::string(org_id);
+            tok.name = std::string(name);
+            tok.created_ms = impl_->now();
+            tok.expires_ms = expires_ms;
+            tok.can_write = can_write;
+            c.run(
+                "INSERT INTO tokens (id, org_id, name, hash, created_ms, expires_ms, revoked_ms, "
+                "can_write) VALUES ($1, $2, $3, $4, $5, $6, NULL, $7)",
+                params()
+                    .text(tok.id)
+                    .text(org_id)
+                    .text(name)
+                    .bytes(secret_hash)
+                    .int64(tok.created_ms)
+                    .int64(expires_ms)
+                    .boolean(can_write));
+            return tok;
+        });
+    });
+}
+
+store_result<std::vector<token_info>> postgres_store::list_tokens(std::string_view org_id) {
+    return guarded([&]() -> store_result<std::vector<token_info>> {
+        impl::lease l(*impl_);
+        auto q = (*l).run(
+            std::string("SELECT ") + token_columns + " FROM tokens WHERE org_id = $1 ORDER BY seq",
+            params().text(org_id));
+        std::vector<token_info> out;
+        for (int i = 0; i < q.rows(); ++i) out.push_back(read_token(q, i));
+        return out;
+    });
+}
+
+store_result<void> postgres_store::revoke_token(std::string_view token_id, std::int64_t now_ms) {
+    return guarded([&] {
+        return impl_->write([&](connection& c) -> store_result<void> {
+            auto q = c.run("UPDATE tokens SET revoked_ms = coalesce(revoked_ms, $2) WHERE id = $1",
+                           params().text(token_id).int64(now_ms));
+            if (q.affected() == 0) return store_errc::not_found;
+            return {};
+        });
+    });
+}
+
+store_result<std::pair<token_info, std::string>> postgres_store::find_token(
+    std::string_view secret_hash) {
+    return guarded([&]() -> store_result<std::pair<token_info, std::string>> {
+        impl::lease l(*impl_);
+        auto q = (*l).run(std::string("SELECT ") + token_columns + " FROM tokens WHERE hash = $1",
+                          params().bytes(secret_hash));
+        if (q.rows() == 0) return store_errc::not_found;
+        return std::pair{read_token(q, 0), unhex(q.text(0, 7))};
+    });
+}
+
+bool postgres_store::healthy() {
+    auto r = guarded([&]() -> store_result<void> {
+        impl::lease l(*impl_);
+        (*l).run("SELECT 1");
+        return {};
+    });
+    return r.has_value();
+}
+
+}  // namespace orgscim::plugin

@@ -4,21 +4,27 @@
 // json_t*/char* we return is heap memory Glewlwyd frees, and close removes what init added.
 
 #include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <cctype>
 #include <cstdlib>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <orgscim/plugin/app.hpp>
 #include <orgscim/plugin/config.hpp>
+#include <orgscim/plugin/storage/backend.hpp>
 #include <orgscim/plugin/user_sync.hpp>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "app_impl.hpp"  // make_app: app over a backend we decorate
 #include "glewlwyd_abi.h"
 #include "host_log.hpp"
 #include "ulfius_adapter.hpp"
 #include "user_mirror.hpp"
+#include "user_sync_backend.hpp"
 
 #define ORGSCIM_GLEWLWYD_EXPORT extern "C" __attribute__((visibility("default")))
 
@@ -127,23 +133,69 @@ std::pair<std::string, std::string> external_location(config_plugin* host, const
     return {std::string{text.substr(0, slash)}, std::string{text.substr(slash)}};
 }
 
-// plugin::app::create gains a user_sync overload (plugin/include/orgscim/plugin/user_sync.hpp);
-// until it has one, users are served but not mirrored.
-template <class App = plugin::app>
-std::shared_ptr<App> create_app(const plugin::config& cfg, plugin::user_sync sync) {
-    if constexpr (requires { App::create(cfg, std::move(sync)); }) {
-        return App::create(cfg, std::move(sync));
-    } else {
-        gw::host_log(gw::log_level::warning,
-                     "this build cannot mirror users into Glewlwyd (no user_sync hook)");
-        return App::create(cfg);
+// The cleartext password of the request being handled on this thread, if the client sent one.
+// orgscim never stores passwords (RFC 7643 §4.1.1, the host owns credentials), so the store
+// decorator cannot see it; the Glewlwyd user needs it to sign in.
+thread_local std::optional<std::string> request_password;
+
+bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (std::tolower(static_cast<unsigned char>(a[i])) !=
+            std::tolower(static_cast<unsigned char>(b[i]))) {
+            return false;
+        }
     }
+    return true;
+}
+
+std::optional<std::string> password_in(const boost::json::object& obj) {
+    for (const auto& [key, value] : obj) {
+        if (iequals(key, "password") && value.is_string()) return std::string{value.get_string()};
+    }
+    return std::nullopt;
+}
+
+// POST/PUT carry "password" at the top level; PATCH in an add/replace operation, either with
+// path "password" or inside a path-less value object (RFC 7644 §3.5.2).
+std::optional<std::string> find_password(const plugin::http_request& req) {
+    if (req.method != "POST" && req.method != "PUT" && req.method != "PATCH") return std::nullopt;
+    const auto lower_body = [&] {
+        std::string out = req.body;
+        for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return out;
+    };
+    if (req.body.empty() || lower_body().find("password") == std::string::npos) return std::nullopt;
+    boost::system::error_code ec;
+    auto doc = boost::json::parse(req.body, ec);
+    if (ec || !doc.is_object()) return std::nullopt;
+    const auto& obj = doc.get_object();
+    if (req.method != "PATCH") return password_in(obj);
+    const auto* ops = obj.if_contains("Operations");
+    if (ops == nullptr || !ops->is_array()) return std::nullopt;
+    std::optional<std::string> found;
+    for (const auto& op : ops->get_array()) {
+        if (!op.is_object()) continue;
+        const auto* path = op.get_object().if_contains("path");
+        const auto* value = op.get_object().if_contains("value");
+        if (value == nullptr) continue;
+        if (path != nullptr && path->is_string() && iequals(path->get_string(), "password") &&
+            value->is_string()) {
+            found = std::string{value->get_string()};
+        } else if (path == nullptr && value->is_object()) {
+            if (auto p = password_in(value->get_object())) found = std::move(p);
+        }
+    }
+    return found;
 }
 
 int on_request(const struct _u_request* request, struct _u_response* response, void* user_data) {
     try {
         auto* self = static_cast<instance*>(user_data);
-        const auto answer = self->app->handle(gw::to_http_request(*request));
+        const auto req = gw::to_http_request(*request);
+        request_password = find_password(req);
+        const auto answer = self->app->handle(req);
+        request_password.reset();
         return gw::write_response(answer, *response) ? U_CALLBACK_COMPLETE : U_CALLBACK_ERROR;
     } catch (const std::exception& e) {
         gw::host_log(gw::log_level::error, std::string{"request failed: "} + e.what());
@@ -186,15 +238,24 @@ json_t* init_instance(config_plugin* host, const char* name, json_t* j_parameter
     }
     if (!errors.empty()) return result_json(G_ERROR_PARAM, errors);
 
+    const bool options_enabled = options.enabled;
     auto self = std::make_unique<instance>();
     self->name = name;
     self->host = host;
     self->mirror = std::make_unique<gw::user_mirror>(host, std::move(options));
-    plugin::user_sync sync = [mirror = self->mirror.get()](const plugin::user_change& change) {
-        (*mirror)(change);
-    };
+    const bool sync_users = options_enabled;
     try {
-        self->app = create_app(cfg, std::move(sync));
+        auto store = plugin::open_backend(cfg.storage);
+        if (sync_users) {
+            store = gw::with_user_sync(
+                std::move(store), [mirror = self->mirror.get()](const plugin::user_change& change) {
+                    if (!request_password) return (*mirror)(change);
+                    auto with_password = change;
+                    with_password.password = request_password;
+                    (*mirror)(with_password);
+                });
+        }
+        self->app = plugin::make_app(cfg, std::move(store));
     } catch (const plugin::startup_error& e) {
         return result_json(G_ERROR, {e.what()});
     }

@@ -6,6 +6,7 @@
 #include <orgscim/oidc/base64url.hpp>
 #include <orgscim/oidc/key_store.hpp>
 #include <orgscim/oidc/verifier.hpp>
+#include <random>
 #include <sstream>
 #include <thread>
 #include <token_signer.hpp>
@@ -472,6 +473,45 @@ TEST_F(VerifierTest, BackgroundRefreshLoadsKeysAndStops) {
     EXPECT_TRUE(v.ready());
     v.stop_background_refresh();
     v.stop_background_refresh();
+}
+
+// Property: no single-character edit, deletion, insertion or truncation of a valid token verifies
+// (and none crashes). Deterministic seed so a failure reproduces.
+TEST_F(VerifierTest, RandomEditsNeverVerify) {
+    verifier v(cfg_, fetcher_, clock_);
+    std::mt19937 rng(20261122);
+    for (const char* kid : {"rs256", "es256", "eddsa", "ps256"}) {
+        const auto good =
+            sign_compact(ring().at(kid),
+                         R"({"alg":")" + std::string(to_string(ring().at(kid).algorithm())) +
+                             R"(","typ":"JWT","kid":")" + kid + "\"}",
+                         json::serialize(default_claims("op")));
+        ASSERT_TRUE(v.verify(good));
+        const std::string chars = std::string(b64_alphabet) + ".=+/ \x80\xff";
+        for (int i = 0; i < 1500; ++i) {
+            std::string t = good;
+            const auto pos = std::uniform_int_distribution<std::size_t>(0, t.size() - 1)(rng);
+            const char c =
+                chars[std::uniform_int_distribution<std::size_t>(0, chars.size() - 1)(rng)];
+            switch (i % 4) {
+                case 0:
+                    t[pos] = c;
+                    break;
+                case 1:
+                    t.erase(pos, 1);
+                    break;
+                case 2:
+                    t.insert(pos, 1, c);
+                    break;
+                case 3:
+                    t.resize(pos);
+                    break;
+            }
+            if (t == good) continue;
+            auto r = v.verify(t);
+            ASSERT_FALSE(r) << kid << " edit " << i << " at " << pos << " accepted";
+        }
+    }
 }
 
 TEST_F(VerifierTest, ConcurrentVerification) {

@@ -334,7 +334,6 @@ scim::result<org_node> directory_service::update_org(const actor& who,
     }
     if (auto s = check_status(changed.status); !s) return s.error();
     if (auto s = check_settings(changed.settings); !s) return s.error();
-    if (auto m = check_managed_by(changed.managed_by, changed.parent_id); !m) return m.error();
     org_node written;
     auto r = transact([&](directory_tx& tx) -> scim::result<void> {
         if (auto ok = require_in(*this, tx, who, changed.id, permission::manage_org); !ok) {
@@ -369,14 +368,20 @@ scim::result<org_node> directory_service::update_org(const actor& who,
             }
             d["parent"] = *changed.parent_id;
         }
+        org_node next = changed;
+        // A moved org is no longer managed by its old parent; the new one needs fresh consent.
+        if (next.parent_id != cur->parent_id && next.managed_by == cur->managed_by) {
+            next.managed_by.reset();
+        }
+        if (auto mb = check_managed_by(next.managed_by, next.parent_id); !mb) return mb.error();
         if (changed.status != cur->status) d["status"] = changed.status;
-        if (changed.managed_by != cur->managed_by) {
-            d["managedBy"] = changed.managed_by ? boost::json::value(*changed.managed_by)
-                                                : boost::json::value(nullptr);
+        if (next.managed_by != cur->managed_by) {
+            d["managedBy"] = next.managed_by ? boost::json::value(*next.managed_by)
+                                             : boost::json::value(nullptr);
         }
         if (changed.name != cur->name) d["name"] = changed.name;
         if (changed.settings != cur->settings) d["settings"] = changed.settings;
-        ORGS_TRY_STORE(o, tx.update_org(changed, if_match), "Organization");
+        ORGS_TRY_STORE(o, tx.update_org(next, if_match), "Organization");
         written = *o;
         ORGS_TRY_STORE(
             e,

@@ -8,7 +8,9 @@
 #include <boost/json/object.hpp>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
+#include <orgscim/plugin/config.hpp>
 #include <orgscim/plugin/storage/admin_store.hpp>
 #include <span>
 #include <string>
@@ -204,5 +206,11 @@ class directory_store : public directory_reader {
     using write_fn = std::function<store_result<void>(directory_tx&)>;
     virtual store_result<void> write(const write_fn& fn) = 0;
 };
+
+/// Opens the directory store of the configured backend on a database that open_backend() has
+/// already migrated (migration 3). `now_ms` defaults to the system clock. Throws startup_error
+/// when the database cannot be opened or is not migrated, and for "postgresql" (not built yet).
+std::unique_ptr<directory_store> open_directory(const storage_config& cfg,
+                                                std::function<std::int64_t()> now_ms = {});
 
 }  // namespace orgscim::plugin

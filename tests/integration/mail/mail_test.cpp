@@ -66,8 +66,8 @@ class mail_test : public ::testing::Test {
 
     void start_sink(std::vector<std::string> extra = {}) {
         std::vector<std::string> argv = {
-            "node", std::string(ORGSCIM_SOURCE_DIR) + "/tests/tools/smtp-sink.mjs", "--dir",
-            (root_ / "mails").string()};
+            "/usr/bin/env", "node", std::string(ORGSCIM_SOURCE_DIR) + "/tests/tools/smtp-sink.mjs",
+            "--dir", (root_ / "mails").string()};
         argv.insert(argv.end(), extra.begin(), extra.end());
         sink_ = std::make_unique<orgscim::testing::child_process>(argv);
         auto line = sink_->wait_for_line(

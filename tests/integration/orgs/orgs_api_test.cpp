@@ -5,6 +5,8 @@
 
 #include <boost/json.hpp>
 #include <orgscim/plugin/orgs/orgs_api.hpp>
+#include <orgscim/plugin/orgs/provisioning_hook.hpp>
+#include <orgscim/scim/service.hpp>
 #include <orgscim/testing/process.hpp>
 
 #include "sqlite/sqlite_store.hpp"
@@ -220,6 +222,51 @@ TEST_F(orgs_api_test, credentials_see_only_their_org) {
                            msp_ + R"("})");
     EXPECT_EQ(create.status, 403) << create.body;
     EXPECT_EQ(call(tok, "GET", "/Events").status, 403);
+}
+
+TEST_F(orgs_api_test, scim_user_writes_drive_identities_and_the_leaver_fan_out) {
+    orgscim::scim::schema_registry reg;
+    orgscim::scim::register_core_schemas(reg);
+    orgscim::scim::service scim_svc(orgscim::scim::config{}, reg, *backend_);
+    const orgscim::scim::caller cred{msp_, "token:t1", "t1", true, true};
+    auto scim_call = [&](std::string method, std::string path, std::string body) {
+        orgscim::scim::request r;
+        r.method = std::move(method);
+        r.path = std::move(path);
+        r.body = std::move(body);
+        r.base_url = "https://scim.example/scim/v2";
+        r.headers.emplace_back("content-type", "application/scim+json");
+        auto res = scim_svc.handle(r, cred);
+        EXPECT_TRUE(follow_user_write(*svc_, r, res, cred));
+        return res;
+    };
+    auto created = scim_call(
+        "POST", "/Users",
+        R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"leo@contoso"})");
+    ASSERT_EQ(created.status, 201) << created.body;
+    const std::string uid(obj(created).at("id").as_string());
+    auto ident = store_->find_identity_by_home_user(msp_, uid);
+    ASSERT_TRUE(ident);
+    const auto a = create_child("A", msp_);
+    const auto b = create_child("B", msp_);
+    for (const auto& o : {a, b}) {
+        auto r = call(alice_, "PUT", "/Organizations/" + o + "/members/" + ident->id,
+                      R"({"kind":"invited","roles":["associate"]})");
+        ASSERT_EQ(r.status, 200) << r.body;
+    }
+    EXPECT_EQ(store_->memberships_of(ident->id)->size(), 3u);
+    // active=false in the home org: the leaver leaves every child.
+    auto off = scim_call("PATCH", "/Users/" + uid,
+                         R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],)"
+                         R"("Operations":[{"op":"replace","path":"active","value":false}]})");
+    ASSERT_EQ(off.status, 200) << off.body;
+    EXPECT_EQ(store_->memberships_of(ident->id)->size(), 1u);
+    auto ev =
+        call(alice_, "GET", "/Events", {}, {{"filter", "action eq \"member.deprovisioned\""}}, a);
+    EXPECT_EQ(obj(ev).at("totalResults").as_int64(), 1) << ev.body;
+    // DELETE: the identity goes.
+    EXPECT_EQ(scim_call("DELETE", "/Users/" + uid, {}).status, 204);
+    EXPECT_EQ(store_->get_identity(ident->id).error(), store_errc::not_found);
 }
 
 }  // namespace

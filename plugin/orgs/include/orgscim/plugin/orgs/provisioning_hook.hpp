@@ -1,0 +1,24 @@
+#pragma once
+// Follows SCIM writes on /Users into the organization model: a created user becomes an identity
+// with a home membership; a deleted or deactivated (active=false) user leaves every other org
+// (deprovision fan-out, one transaction, events in every org concerned).
+//
+// Called by app after service.handle() returned, so the fan-out commits right after the user
+// write, not in the same transaction (see docs/organizations.md, "Deprovision fan-out").
+
+#include <orgscim/plugin/orgs/directory_service.hpp>
+#include <orgscim/scim/caller.hpp>
+#include <orgscim/scim/message.hpp>
+
+namespace orgscim::plugin::orgs {
+
+/// Inspects a finished SCIM request below the base (`req.path` like "/Users/42") and its
+/// response; does nothing unless it was a successful POST /Users, PUT/PATCH /Users/{id} that
+/// left active=false, or DELETE /Users/{id}. Errors: those of the directory service (503/500);
+/// the SCIM response has already been decided and is not changed by them.
+scim::result<void> follow_user_write(directory_service& svc,
+                                     const scim::request& req,
+                                     const scim::response& res,
+                                     const scim::caller& who);
+
+}  // namespace orgscim::plugin::orgs

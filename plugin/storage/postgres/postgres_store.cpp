@@ -157,6 +157,9 @@ class connection {
             c_ = nullptr;
             fail(store_errc::unavailable);
         }
+        // NOTICEs ("relation already exists, skipping") are not worth a log line.
+        PQsetNoticeProcessor(
+            c_, [](void*, const char*) {}, nullptr);
     }
     ~connection() { PQfinish(c_); }
     connection(const connection&) = delete;

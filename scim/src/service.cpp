@@ -336,24 +336,60 @@ result<detail::list_params> service::impl::search_body(const request& req) const
     return p;
 }
 
+namespace {
+
+boost::json::object list_body(std::int64_t total, std::int64_t start, boost::json::array items) {
+    boost::json::object body;
+    body["schemas"] = boost::json::array{boost::json::string(list_response_urn)};
+    body["totalResults"] = total;
+    body["itemsPerPage"] = static_cast<std::int64_t>(items.size());
+    body["startIndex"] = start;
+    body["Resources"] = std::move(items);
+    return body;
+}
+
+}  // namespace
+
+// Parses and binds a filter; a null pointer for an empty text.
+result<filter_ptr> service::impl::bound_filter(std::string_view text,
+                                               const resource_type& t) const {
+    if (text.empty()) return filter_ptr{};
+    filter_limits limits;
+    limits.max_length = cfg.max_filter_length;
+    auto parsed = parse_filter(text, limits);
+    if (!parsed) return parsed.error();
+    if (auto b = bind(**parsed, t); !b) return b.error();
+    return std::move(*parsed);
+}
+
+// One store page of type `t`, appended to `items` in wire form; returns the type's total.
+result<std::int64_t> service::impl::collect(const request& req,
+                                            const caller& who,
+                                            const resource_type& t,
+                                            list_request& lr,
+                                            const list_params& p,
+                                            boost::json::array& items) const {
+    auto proj = parse_projection(p.attributes, p.excluded, t);
+    if (!proj) return proj.error();
+    lr.fetch = fetch_for(*proj, t);
+    auto res = store.list(who.tenant, t, lr);
+    if (!res) return to_scim_error(res.error(), t.name);
+    for (const auto& r : res->items) {
+        auto w = to_wire(r, t, req.base_url);
+        apply_projection(w, t, *proj);
+        items.emplace_back(std::move(w));
+    }
+    return {boost::system::in_place_value, res->total};
+}
+
 response service::impl::list(const request& req,
                              const caller& who,
                              const resource_type& t,
                              const list_params& p) const {
-    filter_ptr f;
-    if (!p.filter.empty()) {
-        filter_limits limits;
-        limits.max_length = cfg.max_filter_length;
-        auto parsed = parse_filter(p.filter, limits);
-        if (!parsed) return error_response(parsed.error());
-        f = std::move(*parsed);
-        if (auto b = bind(*f, t); !b) return error_response(b.error());
-    }
-    auto proj = parse_projection(p.attributes, p.excluded, t);
-    if (!proj) return error_response(proj.error());
-
+    auto f = bound_filter(p.filter, t);
+    if (!f) return error_response(f.error());
     list_request lr;
-    lr.filter = f.get();
+    lr.filter = f->get();
     if (!p.sort_by.empty()) {
         auto sp = parse_attr_path(p.sort_by);
         if (!sp) return error_response(sp.error());
@@ -361,82 +397,56 @@ response service::impl::list(const request& req,
         lr.sort_by = std::move(*sp);
         lr.descending = p.descending;
     }
-    std::int64_t start = std::max<std::int64_t>(1, p.start_index);
-    std::int64_t count =
-        std::clamp<std::int64_t>(p.count.value_or(cfg.default_count), 0, cfg.max_results);
+    auto [start, count] = window(p);
     lr.offset = start - 1;
     lr.limit = count;
-    lr.fetch = fetch_for(*proj, t);
-    auto res = store.list(who.tenant, t, lr);
-    if (!res) return error_response(to_scim_error(res.error(), t.name));
-
     boost::json::array items;
-    items.reserve(res->items.size());
-    for (const auto& r : res->items) {
-        auto w = to_wire(r, t, req.base_url);
-        apply_projection(w, t, *proj);
-        items.emplace_back(std::move(w));
-    }
-    boost::json::object body;
-    body["schemas"] = boost::json::array{boost::json::string(list_response_urn)};
-    body["totalResults"] = res->total;
-    body["itemsPerPage"] = static_cast<std::int64_t>(items.size());
-    body["startIndex"] = start;
-    body["Resources"] = std::move(items);
-    return json_response(200, body);
+    items.reserve(static_cast<std::size_t>(count));
+    auto total = collect(req, who, t, lr, p, items);
+    if (!total) return error_response(total.error());
+    return json_response(200, list_body(*total, start, std::move(items)));
 }
 
 response service::impl::search_root(const request& req,
                                     const caller& who,
                                     const list_params& p) const {
-    // Root search spans every resource type the filter applies to, in registry order.
-    std::int64_t start = std::max<std::int64_t>(1, p.start_index);
-    std::int64_t count =
-        std::clamp<std::int64_t>(p.count.value_or(cfg.default_count), 0, cfg.max_results);
+    // Root search spans every resource type the filter applies to, in registry order; a filter
+    // naming an attribute of one type only simply matches nothing in the others.
+    auto [start, count] = window(p);
     std::int64_t skip = start - 1, total = 0;
     boost::json::array items;
-    bool any_bound = p.filter.empty();
     std::optional<error> first_error;
-    for (const auto& tp : reg.resource_types()) {
-        const resource_type& t = *tp;
-        filter_ptr f;
-        if (!p.filter.empty()) {
-            filter_limits limits;
-            limits.max_length = cfg.max_filter_length;
-            auto parsed = parse_filter(p.filter, limits);
-            if (!parsed) return error_response(parsed.error());
-            f = std::move(*parsed);
-            if (auto b = bind(*f, t); !b) {
-                if (!first_error) first_error = b.error();
-                continue;
-            }
-            any_bound = true;
-        }
-        auto proj = parse_projection(p.attributes, p.excluded, t);
-        if (!proj) return error_response(proj.error());
-        list_request lr;
-        lr.filter = f.get();
-        lr.offset = skip;
-        lr.limit = std::max<std::int64_t>(0, count - static_cast<std::int64_t>(items.size()));
-        lr.fetch = fetch_for(*proj, t);
-        auto res = store.list(who.tenant, t, lr);
-        if (!res) return error_response(to_scim_error(res.error(), t.name));
-        total += res->total;
-        skip = std::max<std::int64_t>(0, skip - res->total);
-        for (const auto& r : res->items) {
-            auto w = to_wire(r, t, req.base_url);
-            apply_projection(w, t, *proj);
-            items.emplace_back(std::move(w));
+    bool any_bound = false;
+    if (!p.filter.empty()) {  // a syntax error is an error whatever the type
+        filter_limits limits;
+        limits.max_length = cfg.max_filter_length;
+        if (auto parsed = parse_filter(p.filter, limits); !parsed) {
+            return error_response(parsed.error());
         }
     }
+    for (const auto& tp : reg.resource_types()) {
+        auto f = bound_filter(p.filter, *tp);
+        if (!f) {
+            if (!first_error) first_error = f.error();
+            continue;
+        }
+        any_bound = true;
+        list_request lr;
+        lr.filter = f->get();
+        lr.offset = skip;
+        lr.limit = std::max<std::int64_t>(0, count - static_cast<std::int64_t>(items.size()));
+        auto n = collect(req, who, *tp, lr, p, items);
+        if (!n) return error_response(n.error());
+        total += *n;
+        skip = std::max<std::int64_t>(0, skip - *n);
+    }
     if (!any_bound && first_error) return error_response(*first_error);
-    boost::json::object body;
-    body["schemas"] = boost::json::array{boost::json::string(list_response_urn)};
-    body["totalResults"] = total;
-    body["itemsPerPage"] = static_cast<std::int64_t>(items.size());
-    body["startIndex"] = start;
-    body["Resources"] = std::move(items);
-    return json_response(200, body);
+    return json_response(200, list_body(total, start, std::move(items)));
+}
+
+detail::page_window service::impl::window(const list_params& p) const {
+    return {std::max<std::int64_t>(1, p.start_index),
+            std::clamp<std::int64_t>(p.count.value_or(cfg.default_count), 0, cfg.max_results)};
 }
 
 response service::impl::create(const request& req,

@@ -1,9 +1,11 @@
 #pragma once
 // Internals shared by the service's translation units (dispatch, resources, list, bulk, wire).
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <optional>
+#include <orgscim/scim/filter.hpp>
 #include <orgscim/scim/path.hpp>
 #include <orgscim/scim/service.hpp>
 #include <string>
@@ -58,6 +60,12 @@ struct list_params {
     std::string excluded;
 };
 
+/// startIndex (>= 1) and count (clamped to [0, maxResults]) of a list request.
+struct page_window {
+    std::int64_t start = 1;
+    std::int64_t count = 0;
+};
+
 }  // namespace orgscim::scim::detail
 
 namespace orgscim::scim {
@@ -95,6 +103,14 @@ struct service::impl {
     response discovery(const request& req) const;
 
     result<detail::list_params> search_body(const request& req) const;
+    detail::page_window window(const detail::list_params& p) const;
+    result<filter_ptr> bound_filter(std::string_view text, const resource_type& t) const;
+    result<std::int64_t> collect(const request& req,
+                                 const caller& who,
+                                 const resource_type& t,
+                                 list_request& lr,
+                                 const detail::list_params& p,
+                                 boost::json::array& items) const;
     detail::list_params query_params(const request& req) const;
 };
 

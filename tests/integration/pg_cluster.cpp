@@ -1,6 +1,9 @@
 #include "pg_cluster.hpp"
 
+#include <fcntl.h>
 #include <libpq-fe.h>
+#include <sys/file.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -43,6 +46,64 @@ std::string log_tail(const std::string& path) {
     return out;
 }
 
+// Runs argv with stdout and stderr appended to `log` (no pipes: pg_ctl leaves a server behind
+// that would hold a pipe open), waits, returns the exit status.
+int run_logged(const std::vector<std::string>& argv, const std::string& log) {
+    pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error("pg_cluster: fork failed");
+    if (pid == 0) {
+        int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        int in = ::open("/dev/null", O_RDONLY);
+        if (fd >= 0) {
+            ::dup2(fd, 1);
+            ::dup2(fd, 2);
+        }
+        if (in >= 0) ::dup2(in, 0);
+        // Nothing of the test process (sockets, pipes) may leak into a long-lived server.
+        for (int f = 3; f < 1024; ++f) ::close(f);
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        ::execv(args[0], args.data());
+        ::_exit(127);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// initdb is the slow part (seconds), and ctest runs every test in its own process: build one
+// template data directory per machine and user, under a lock, and copy it for each cluster.
+std::string template_dir() {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string base = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") +
+                       "/orgscim-pg-template-15-" + std::to_string(::geteuid());
+    std::string lock = base + ".lock";
+    int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) throw std::runtime_error("pg_cluster: cannot open " + lock);
+    ::flock(fd, LOCK_EX);
+    std::string data = base + "/data";
+    if (!std::filesystem::exists(base + "/ready")) {
+        std::filesystem::remove_all(base);
+        std::filesystem::create_directories(base);
+        if (::geteuid() == 0 && ::chown(base.c_str(), nobody_uid, static_cast<gid_t>(-1)) != 0) {
+            ::close(fd);
+            throw std::runtime_error("pg_cluster: cannot chown " + base);
+        }
+        int rc = run_logged(as_server_user({bin("initdb"), "-D", data, "-U", "postgres", "-A",
+                                            "trust", "-E", "UTF8", "--locale=C", "--no-sync"}),
+                            base + "/initdb.log");
+        if (rc != 0) {
+            std::string tail = log_tail(base + "/initdb.log");
+            ::close(fd);
+            throw std::runtime_error("pg_cluster: initdb failed: " + tail);
+        }
+        std::ofstream(base + "/ready") << "ok\n";
+    }
+    ::close(fd);  // releases the lock
+    return data;
+}
+
 }  // namespace
 
 pg_cluster::pg_cluster() {
@@ -53,34 +114,35 @@ pg_cluster::pg_cluster() {
         throw std::runtime_error("pg_cluster: cannot chown " + dir_ + " to nobody");
     }
     const std::string data = dir_ + "/data";
-    std::string err;
-    auto [rc, out] = run_command(as_server_user({bin("initdb"), "-D", data, "-U", "postgres", "-A",
-                                                 "trust", "-E", "UTF8", "--locale=C", "--no-sync"}),
-                                 &err);
-    if (rc != 0) {
-        std::filesystem::remove_all(dir_);
-        throw std::runtime_error("pg_cluster: initdb failed (" + std::to_string(rc) + "): " + err);
-    }
     const std::string log = dir_ + "/server.log";
+    try {
+        std::string tmpl_dir = template_dir();
+        if (run_logged({"/bin/cp", "-a", tmpl_dir, data}, dir_ + "/cp.log") != 0) {
+            throw std::runtime_error("pg_cluster: copying the initdb template failed: " +
+                                     log_tail(dir_ + "/cp.log"));
+        }
+    } catch (...) {
+        std::filesystem::remove_all(dir_);
+        throw;
+    }
     const std::string opts = "-h '' -k " + dir_ + " -p " + std::to_string(port_) +
                              " -c fsync=off -c shared_buffers=32MB -c max_connections=200";
-    std::tie(rc, out) = run_command(as_server_user({bin("pg_ctl"), "-D", data, "-l", log, "-w",
-                                                    "-t", "60", "-o", opts, "start"}),
-                                    &err);
+    int rc = run_logged(as_server_user({bin("pg_ctl"), "-D", data, "-l", log, "-w", "-t", "60",
+                                        "-o", opts, "start"}),
+                        dir_ + "/pg_ctl.log");
     if (rc != 0) {
-        std::string tail = log_tail(log);
+        std::string tail = log_tail(dir_ + "/pg_ctl.log") + log_tail(log);
         std::filesystem::remove_all(dir_);
-        throw std::runtime_error("pg_cluster: pg_ctl start failed: " + err + " log: " + tail);
+        throw std::runtime_error("pg_cluster: pg_ctl start failed: " + tail);
     }
     started_ = true;
 }
 
 pg_cluster::~pg_cluster() {
     if (started_) {
-        std::string err;
-        run_command(
+        run_logged(
             as_server_user({bin("pg_ctl"), "-D", dir_ + "/data", "-m", "immediate", "-w", "stop"}),
-            &err);
+            "/dev/null");
     }
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);

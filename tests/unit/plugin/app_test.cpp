@@ -3,6 +3,7 @@
 
 #include <boost/json.hpp>
 #include <mutex>
+#include <orgscim/scim/schema.hpp>
 
 #include "app_impl.hpp"
 #include "fake_backend.hpp"

@@ -193,9 +193,14 @@ int on_request(const struct _u_request* request, struct _u_response* response, v
     try {
         auto* self = static_cast<instance*>(user_data);
         const auto req = gw::to_http_request(*request);
-        request_password = find_password(req);
+        // Reset on every exit: a password must never reach another request on this thread.
+        struct password_scope {
+            explicit password_scope(std::optional<std::string> p) {
+                request_password = std::move(p);
+            }
+            ~password_scope() { request_password.reset(); }
+        } scope{find_password(req)};
         const auto answer = self->app->handle(req);
-        request_password.reset();
         return gw::write_response(answer, *response) ? U_CALLBACK_COMPLETE : U_CALLBACK_ERROR;
     } catch (const std::exception& e) {
         gw::host_log(gw::log_level::error, std::string{"request failed: "} + e.what());
@@ -238,12 +243,11 @@ json_t* init_instance(config_plugin* host, const char* name, json_t* j_parameter
     }
     if (!errors.empty()) return result_json(G_ERROR_PARAM, errors);
 
-    const bool options_enabled = options.enabled;
+    const bool sync_users = options.enabled;
     auto self = std::make_unique<instance>();
     self->name = name;
     self->host = host;
     self->mirror = std::make_unique<gw::user_mirror>(host, std::move(options));
-    const bool sync_users = options_enabled;
     try {
         auto store = plugin::open_backend(cfg.storage);
         if (sync_users) {

@@ -63,7 +63,16 @@ int result_of(const json_t* reply) {
 }  // namespace
 
 user_mirror::user_mirror(config_plugin* host, mirror_options options)
-    : host_(host), options_(std::move(options)) {}
+    : host_(host), options_(std::move(options)), worker_([this] { run(); }) {}
+
+user_mirror::~user_mirror() {
+    {
+        std::lock_guard lock{mutex_};
+        stopping_ = true;
+    }
+    wake_.notify_one();
+    if (worker_.joinable()) worker_.join();
+}
 
 boost::json::object user_mirror::to_glewlwyd_user(const boost::json::object& scim_user,
                                                   const mirror_options& options) {
@@ -84,21 +93,23 @@ boost::json::object user_mirror::to_glewlwyd_user(const boost::json::object& sci
     return out;
 }
 
-std::mutex& user_mirror::lock_for(const std::string& username) {
-    return locks_[std::hash<std::string>{}(username) % locks_.size()];
+user_mirror::pending user_mirror::removal() {
+    pending p;
+    p.remove = true;
+    return p;
 }
 
 void user_mirror::operator()(const user_change& change) noexcept {
     if (!options_.enabled) return;
     try {
         if (change.event == user_event::deleted) {
-            remove(change.user_name);
+            enqueue(change.user_name, removal());
             return;
         }
-        upsert(change);
-        // Glewlwyd has no rename: the new name was written above, the old record goes.
+        enqueue(change.user_name, {false, change.resource, change.password});
+        // Glewlwyd has no rename: the new name is written, the old record goes.
         if (change.previous_user_name && *change.previous_user_name != change.user_name) {
-            remove(*change.previous_user_name);
+            enqueue(*change.previous_user_name, removal());
         }
     } catch (const std::exception& e) {
         host_log(log_level::error,
@@ -108,13 +119,62 @@ void user_mirror::operator()(const user_change& change) noexcept {
     }
 }
 
-void user_mirror::upsert(const user_change& change) {
-    auto wanted = to_glewlwyd_user(change.resource, options_);
-    const std::string username = change.user_name;
+void user_mirror::enqueue(const std::string& username, pending p) {
     if (username.empty()) return;
+    {
+        std::lock_guard lock{mutex_};
+        auto [it, inserted] = queued_.try_emplace(username);
+        if (inserted) {
+            order_.push_back(username);
+        } else if (!p.remove && !p.password && !it->second.remove) {
+            p.password = std::move(it->second.password);  // a later update must not drop it
+        }
+        it->second = std::move(p);
+    }
+    wake_.notify_one();
+}
+
+void user_mirror::flush() {
+    std::unique_lock lock{mutex_};
+    idle_.wait(lock, [&] { return order_.empty() && !busy_; });
+}
+
+void user_mirror::run() {
+    std::unique_lock lock{mutex_};
+    for (;;) {
+        wake_.wait(lock, [&] { return stopping_ || !order_.empty(); });
+        if (order_.empty()) return;  // stopping, and everything queued was applied
+        const std::string username = std::move(order_.front());
+        order_.pop_front();
+        auto node = queued_.extract(username);
+        busy_ = true;
+        lock.unlock();
+        apply(username, node.mapped());
+        lock.lock();
+        busy_ = false;
+        if (order_.empty()) idle_.notify_all();
+    }
+}
+
+void user_mirror::apply(const std::string& username, const pending& p) noexcept {
+    try {
+        if (p.remove) {
+            remove(username);
+        } else {
+            upsert(username, p);
+        }
+    } catch (const std::exception& e) {
+        host_log(log_level::error, "user sync of " + username + ": " + e.what());
+    } catch (...) {
+        host_log(log_level::error, "user sync of " + username + ": unknown error");
+    }
+}
+
+// Only the worker thread writes, so read-merge-write needs no lock of ours.
+void user_mirror::upsert(const std::string& username, const pending& p) {
+    auto wanted = to_glewlwyd_user(p.resource, options_);
     wanted["username"] = username;
 
-    std::lock_guard guard{lock_for(username)};
     json_ptr existing{host_->glewlwyd_plugin_callback_get_user(host_, username.c_str())};
     if (existing && result_of(existing.get()) == G_OK) {
         // set_user replaces the record: start from what Glewlwyd has (scopes, picture, other
@@ -127,7 +187,7 @@ void user_mirror::upsert(const user_change& change) {
         }
         auto& obj = merged->get_object();
         for (const auto& [key, value] : wanted) obj[key] = value;
-        if (change.password) obj["password"] = *change.password;
+        if (p.password) obj["password"] = *p.password;
         json_ptr j_user{to_jansson(*merged)};
         if (!j_user) throw std::bad_alloc{};
         const int rc =
@@ -142,7 +202,7 @@ void user_mirror::upsert(const user_change& change) {
     boost::json::array scopes;
     for (const auto& s : options_.scopes) scopes.emplace_back(s);
     wanted["scope"] = std::move(scopes);
-    if (change.password) wanted["password"] = *change.password;
+    if (p.password) wanted["password"] = *p.password;
     json_ptr j_user{to_jansson(wanted)};
     if (!j_user) throw std::bad_alloc{};
     json_ptr valid{
@@ -162,9 +222,8 @@ void user_mirror::upsert(const user_change& change) {
 }
 
 void user_mirror::remove(const std::string& username) {
-    if (username.empty()) return;
-    // No lock here: delete_user synchronously calls plugin_user_revoke on every plugin instance,
-    // this one included (glewlwyd.md §5).
+    // delete_user synchronously calls plugin_user_revoke on every plugin instance, this one
+    // included (glewlwyd.md §5): on this worker thread, holding nothing.
     const int rc = host_->glewlwyd_plugin_callback_delete_user(host_, username.c_str());
     if (rc != G_OK && rc != G_ERROR_NOT_FOUND) {
         host_log(log_level::error,

@@ -102,6 +102,7 @@ TEST(glewlwyd_user_mirror, create_update_disable_delete) {
     auto created = change(user_event::created, alice);
     created.password = "Secret-1";
     mirror(created);
+    mirror.flush();
     json_t* u = host.user("alice@example.com");
     ASSERT_NE(u, nullptr);
     EXPECT_EQ(str(u, "name"), "Alice A");
@@ -115,6 +116,7 @@ TEST(glewlwyd_user_mirror, create_update_disable_delete) {
     auto renamed_display = change(user_event::updated, R"({"id":"u1","userName":"alice@example.com",
         "displayName":"Alice Liddell","active":true})");
     mirror(renamed_display);
+    mirror.flush();
     u = host.user("alice@example.com");
     EXPECT_EQ(host.set_user_calls, 1);
     EXPECT_EQ(str(u, "name"), "Alice Liddell");
@@ -123,20 +125,45 @@ TEST(glewlwyd_user_mirror, create_update_disable_delete) {
 
     mirror(change(user_event::disabled, R"({"id":"u1","userName":"alice@example.com",
         "active":false})"));
+    mirror.flush();
     EXPECT_TRUE(json_is_false(json_object_get(host.user("alice@example.com"), "enabled")));
 
     mirror(change(user_event::deleted, R"({"id":"u1","userName":"alice@example.com"})"));
+    mirror.flush();
     EXPECT_EQ(host.user("alice@example.com"), nullptr);
     ASSERT_EQ(host.revoked.size(), 1u);
+}
+
+TEST(glewlwyd_user_mirror, a_burst_of_changes_ends_in_the_latest_state_with_the_password) {
+    fake_glewlwyd_host host;
+    gw::user_mirror mirror{&host.config, {}};
+    auto created = change(user_event::created, alice);
+    created.password = "Secret-1";
+    mirror(created);
+    for (int i = 0; i < 20; ++i) {
+        mirror(change(user_event::updated, R"({"id":"u1","userName":"alice@example.com",
+            "displayName":"Alice B","active":true})"));
+    }
+    mirror(change(user_event::disabled, R"({"id":"u1","userName":"alice@example.com",
+        "displayName":"Alice C","active":false})"));
+    mirror.flush();
+    json_t* u = host.user("alice@example.com");
+    ASSERT_NE(u, nullptr);
+    EXPECT_EQ(str(u, "name"), "Alice C");
+    EXPECT_TRUE(json_is_false(json_object_get(u, "enabled")));
+    EXPECT_EQ(str(u, "password"), "Secret-1");
+    EXPECT_LE(host.set_user_calls, 21);
 }
 
 TEST(glewlwyd_user_mirror, rename_adds_the_new_name_and_removes_the_old) {
     fake_glewlwyd_host host;
     gw::user_mirror mirror{&host.config, {}};
     mirror(change(user_event::created, alice));
+    mirror.flush();
     auto renamed = change(user_event::updated, R"({"id":"u1","userName":"alice.l@example.com"})");
     renamed.previous_user_name = "alice@example.com";
     mirror(renamed);
+    mirror.flush();
     EXPECT_EQ(host.user("alice@example.com"), nullptr);
     EXPECT_NE(host.user("alice.l@example.com"), nullptr);
 }
@@ -146,11 +173,13 @@ TEST(glewlwyd_user_mirror,
     fake_glewlwyd_host host;
     gw::user_mirror mirror{&host.config, {}};
     mirror(change(user_event::updated, alice));
+    mirror.flush();
     EXPECT_NE(host.user("alice@example.com"), nullptr);
 
     fake_glewlwyd_host other;
     gw::user_mirror off{&other.config, {.enabled = false}};
     off(change(user_event::created, alice));
+    off.flush();
     EXPECT_TRUE(other.users.empty());
 }
 

@@ -2,6 +2,8 @@
 #include <boost/url/parse.hpp>
 #include <chrono>
 #include <exception>
+#include <orgscim/plugin/orgs/orgs_api.hpp>
+#include <orgscim/plugin/orgs/provisioning_hook.hpp>
 #include <orgscim/scim/error.hpp>
 #include <orgscim/scim/schema.hpp>
 #include <orgscim/scim/service.hpp>
@@ -138,7 +140,15 @@ class app_impl final : public app {
                 now ? std::move(now) : std::function<std::int64_t()>(&system_now_ms),
                 nullptr) {
         scim::register_core_schemas(registry_);
+        orgs::register_org_types(registry_);  // /Organizations, /Events: served by orgs_api_
         service_ = std::make_unique<scim::service>(cfg_.scim, registry_, *backend_);
+        try {
+            directory_ = open_directory(cfg_.storage);
+            orgs_svc_ = std::make_unique<orgs::directory_service>(*directory_);
+            orgs_api_ = std::make_unique<orgs::orgs_api>(cfg_.scim, *orgs_svc_);
+        } catch (const startup_error& e) {
+            log_warn("organization endpoints disabled", {{"reason", e.what()}});
+        }
         const std::string prefix = cfg_.public_base_url + cfg_.base_path;
         scim_base_ = prefix + "/scim/v2";
         org_base_prefix_ = prefix + "/o/";
@@ -312,7 +322,30 @@ class app_impl final : public app {
             sreq.base_url += path_org;
             sreq.base_url += "/scim/v2";
         }
-        return service_->handle(sreq, who);
+        return serve(sreq, who, path_org, facts);
+    }
+
+    // The SCIM service, or the organization endpoints (issue 5), and the follow-up of user
+    // writes into the organization model.
+    scim::response serve(const scim::request& sreq,
+                         const scim::caller& who,
+                         string_view path_org,
+                         const request_facts& facts) {
+        if (orgs::orgs_api::handles(sreq.path)) {
+            if (!orgs_api_)
+                return error_response(scim::error::unavailable("organizations unavailable"));
+            return orgs_api_->handle(sreq, orgs::actor::from_caller(who), path_org);
+        }
+        auto res = service_->handle(sreq, who);
+        if (orgs_svc_) {
+            // The leaver leaves everywhere: fan-out right after the user write (issue 5).
+            if (auto f = orgs::follow_user_write(*orgs_svc_, sreq, res, who); !f) {
+                log_error(
+                    "organization follow-up failed",
+                    {{"org", who.tenant}, {"path", facts.path}, {"detail", f.error().detail}});
+            }
+        }
+        return res;
     }
 
     static bool is_get(string_view m) noexcept { return m == "GET" || m == "HEAD"; }
@@ -331,6 +364,9 @@ class app_impl final : public app {
     std::unique_ptr<backend> backend_;
     scim::schema_registry registry_;
     std::unique_ptr<scim::service> service_;
+    std::unique_ptr<directory_store> directory_;
+    std::unique_ptr<orgs::directory_service> orgs_svc_;
+    std::unique_ptr<orgs::orgs_api> orgs_api_;
     authenticator auth_;
     metrics metrics_;
     std::string scim_base_;

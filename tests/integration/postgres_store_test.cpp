@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "pg_cluster.hpp"
+#include "scale_figures.hpp"
 #include "store_conformance.hpp"
 
 namespace orgscim::conformance {
@@ -236,6 +237,12 @@ TEST_F(postgres_only, statement_timeout_maps_to_unavailable) {
     ASSERT_FALSE(r.has_value());
     EXPECT_EQ(r.error(), store_errc::unavailable);
     EXPECT_LT(waited, std::chrono::milliseconds(1500));
+}
+
+// Scale figures (W2, W5, a 100,000-member group); see scale_figures.hpp. On request only.
+TEST_F(postgres_only, DISABLED_scale_figures) {
+    plugin::postgres_store s(pg_config(), cluster_->create_database());
+    run_scale_figures(s, reg_);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <random>
 #include <thread>
 
+#include "scale_figures.hpp"
 #include "store_conformance.hpp"
 
 namespace orgscim::conformance {
@@ -202,87 +203,11 @@ TEST_F(sqlite_file, get_by_id_throughput) {
 namespace orgscim::conformance {
 namespace {
 
-// Scale figures for the workloads of the load test (W2: userName eq; W5: a page of 100 at a
-// random offset), plus a one-member change to a 100,000-member group. Slow to set up, so it only
-// runs on request: --gtest_also_run_disabled_tests (ORGSCIM_SCALE_USERS overrides 1,000,000).
+// Scale figures (W2, W5, a 100,000-member group); see scale_figures.hpp. On request only:
+// --gtest_also_run_disabled_tests (ORGSCIM_SCALE_USERS overrides 1,000,000).
 TEST_F(sqlite_file, DISABLED_scale_figures) {
-    const char* env = std::getenv("ORGSCIM_SCALE_USERS");
-    const int users = env != nullptr ? std::atoi(env) : 1'000'000;
     plugin::sqlite_store s(config_in(dir_.path()));
-    const auto* group_type = reg_.find_by_id("Group");
-    auto t_load = std::chrono::steady_clock::now();
-    std::vector<std::string> member_ids;
-    for (int i = 0; i < users; ++i) {
-        write_set w;
-        w.attrs = json::object{
-            {"userName", "user" + std::to_string(i) + "@example.com"},
-            {"displayName", "User " + std::to_string(i)},
-            {"emails",
-             json::array{json::object{{"value", "user" + std::to_string(i) + "@example.com"}}}}};
-        auto r = s.create("t1", *user_, w);
-        ASSERT_TRUE(r.has_value());
-        if (i < 100'000) member_ids.push_back(r->id);
-    }
-    std::printf("[ figure ] created %d users in %.1f s\n", users,
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count());
-    auto timed = [](const char* what, int n, auto&& fn) {
-        auto start = std::chrono::steady_clock::now();
-        for (int i = 0; i < n; ++i) fn(i);
-        double ms =
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-                .count();
-        std::printf("[ figure ] %s: %.2f ms each (%d runs)\n", what, ms / n, n);
-    };
-    std::mt19937 rng(42);
-    timed("W2 userName eq (list, total)", 200, [&](int) {
-        auto f = scim::parse_filter("userName eq \"USER" + std::to_string(rng() % users) +
-                                    "@example.com\"");
-        ASSERT_TRUE(f && scim::bind(**f, *user_));
-        scim::list_request req;
-        req.filter = f->get();
-        auto r = s.list("t1", *user_, req);
-        ASSERT_TRUE(r && r->total == 1);
-    });
-    timed("W5 page of 100 at a random offset", 50, [&](int) {
-        scim::list_request req;
-        req.offset = static_cast<std::int64_t>(rng() % static_cast<unsigned>(users));
-        req.limit = 100;
-        auto r = s.list("t1", *user_, req);
-        ASSERT_TRUE(r && r->total == users);
-    });
-    timed("emails.value eq", 200, [&](int) {
-        auto f = scim::parse_filter("emails.value eq \"user" + std::to_string(rng() % users) +
-                                    "@EXAMPLE.com\"");
-        ASSERT_TRUE(f && scim::bind(**f, *user_));
-        scim::list_request req;
-        req.filter = f->get();
-        auto r = s.list("t1", *user_, req);
-        ASSERT_TRUE(r && r->total == 1);
-    });
-    // A 100,000-member group, then single-member changes.
-    write_set g;
-    g.attrs = json::object{{"displayName", "Everyone"}};
-    auto start = std::chrono::steady_clock::now();
-    g.add_members = member_ids;
-    auto grp = s.create("t1", *group_type, g);
-    ASSERT_TRUE(grp.has_value());
-    std::printf("[ figure ] group with %zu members created in %.0f ms\n", member_ids.size(),
-                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-                    .count());
-    timed("one-member remove+add on the 100,000-member group", 50, [&](int i) {
-        auto r = s.update("t1", *group_type, grp->id, std::nullopt, fetch_options{false, false},
-                          [&](const resource_record& cur) -> scim::result<write_set> {
-                              write_set w;
-                              w.attrs = cur.attrs;
-                              if (i % 2 == 0) {
-                                  w.remove_members = {member_ids[7]};
-                              } else {
-                                  w.add_members = {member_ids[7]};
-                              }
-                              return w;
-                          });
-        ASSERT_TRUE(r.has_value());
-    });
+    run_scale_figures(s, reg_);
 }
 
 }  // namespace

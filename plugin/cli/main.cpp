@@ -10,6 +10,7 @@
 #include <optional>
 #include <orgscim/plugin/app.hpp>
 #include <orgscim/plugin/config.hpp>
+#include <orgscim/plugin/invitations/import_command.hpp>
 #include <orgscim/plugin/orgs/cli.hpp>
 #include <orgscim/plugin/invitations/import_command.hpp>
 #include <orgscim/plugin/server.hpp>
@@ -53,6 +54,7 @@ constexpr const char* top_help =
     "  tokens create   create a provisioning secret (printed once)\n"
     "  tokens list     list an organization's provisioning secrets (never the secrets)\n"
     "  tokens revoke   revoke a provisioning secret at once\n"
+    "  import          invite a list of emails (CSV or JSON lines) into an organization\n"
     "  import          invite a list of emails (CSV or JSON lines) into an organization\n"
     "\n"
     "Every command accepts --config FILE, --db PATH and --help.\n"
@@ -386,6 +388,8 @@ int dispatch(std::vector<std::string> args) {
         std::cout << "orgscim " << ORGSCIM_VERSION << "\n";
         return exit_ok;
     }
+    if (cmd == "import")
+        return orgscim::plugin::invitations::run_import_command(args, std::cout, std::cerr);
     if (cmd == "import")
         return orgscim::plugin::invitations::run_import_command(args, std::cout, std::cerr);
     if (cmd == "serve") return serve(args, false);

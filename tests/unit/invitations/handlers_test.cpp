@@ -93,7 +93,7 @@ class handlers_test : public ::testing::Test {
     orgscim::scim::caller admin_;
     std::string token_;
 
-      fs::path dir_;
+    fs::path dir_;
     std::unique_ptr<orgscim::plugin::sqlite_store> migrated_;
     std::unique_ptr<orgscim::plugin::sqlite_invitation_store> store_;
     std::unique_ptr<inv::service> svc_;

@@ -131,6 +131,7 @@ void http_session::handle_request() {
     req_.body = std::move(msg.body());
     req_.remote_addr = remote_;
     const bool keep_alive = msg.keep_alive();
+    head_ = msg.method() == http::verb::head;
 
     scim::response out;
     try {
@@ -154,6 +155,7 @@ void http_session::write_response(bool keep_alive) {
     keep_alive = keep_alive && !srv_.stopping.load(std::memory_order_relaxed);
     res_.keep_alive(keep_alive);
     res_.prepare_payload();
+    if (head_) res_.body().clear();  // HEAD: the GET headers (Content-Length included), no body
     stream_.expires_after(milliseconds(srv_.cfg.read_timeout_ms));
     http::async_write(stream_, res_,
                       [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {

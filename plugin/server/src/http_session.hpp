@@ -46,6 +46,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
     http_request req_;  // reused across requests so its strings keep their capacity
     std::string remote_;
     bool idle_ = false;
+    bool head_ = false;
     std::size_t drained_ = 0;
 };
 

@@ -150,6 +150,19 @@ TEST(server, pipelined_requests_are_answered_in_order) {
     EXPECT_EQ(c.read().result_int(), 404u);
 }
 
+TEST(server, head_gets_headers_without_body) {
+    running_server s;
+    conn c(s.port);
+    c.send("HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n" + get("/healthz"));
+    http::response_parser<http::string_body> p;
+    p.skip(true);
+    http::read(c.sock, c.buf, p);
+    EXPECT_EQ(p.get().result_int(), 200u);
+    EXPECT_EQ(std::string(p.get()[http::field::content_length]), "2");
+    EXPECT_TRUE(p.get().body().empty());
+    EXPECT_EQ(c.read().body(), "ok");  // the connection is still in step
+}
+
 TEST(server, connection_close_is_honoured) {
     running_server s;
     conn c(s.port);

@@ -52,8 +52,9 @@ int main(int argc, char** argv) {
         return 2;
     }
     /* The library loaded at run time must speak the ABI this host was compiled against. */
+    /* Same major version; within it, a version number at least ours means a minor at least ours. */
     if ((orgscim_abi_version() >> 16) != ORGSCIM_ABI_VERSION_MAJOR ||
-        (orgscim_abi_version() & 0xffffu) < ORGSCIM_ABI_VERSION_MINOR) {
+        orgscim_abi_version() < (uint32_t)ORGSCIM_ABI_VERSION) {
         fprintf(stderr, "orgscim ABI %#x loaded, %#x expected\n", (unsigned)orgscim_abi_version(),
                 (unsigned)ORGSCIM_ABI_VERSION);
         return 1;

@@ -10,6 +10,7 @@
 #include <optional>
 #include <orgscim/plugin/app.hpp>
 #include <orgscim/plugin/config.hpp>
+#include <orgscim/plugin/orgs/cli.hpp>
 #include <orgscim/plugin/invitations/import_command.hpp>
 #include <orgscim/plugin/server.hpp>
 #include <orgscim/plugin/storage/backend.hpp>
@@ -48,6 +49,7 @@ constexpr const char* top_help =
     "  demo            same as serve --demo\n"
     "  orgs create     create an organization and print its id\n"
     "  orgs list       list organizations\n"
+    "  orgs tree       the organization hierarchy (also: orgs manage, orgs grant, orgs events)\n"
     "  tokens create   create a provisioning secret (printed once)\n"
     "  tokens list     list an organization's provisioning secrets (never the secrets)\n"
     "  tokens revoke   revoke a provisioning secret at once\n"
@@ -391,7 +393,7 @@ int dispatch(std::vector<std::string> args) {
     if (cmd == "orgs" || cmd == "tokens") {
         const std::string group_help =
             cmd == "orgs"
-                ? "usage: orgscim orgs {create|list} [options]  (--help on each)\n"
+                ? "usage: orgscim orgs {create|list|tree|manage|grant|events} [options]  (--help on each)\n"
                 : "usage: orgscim tokens {create|list|revoke} [options]  (--help on each)\n";
         if (args.empty()) throw usage_error("missing subcommand: orgscim " + cmd + " --help");
         const std::string sub = args.front();
@@ -402,6 +404,9 @@ int dispatch(std::vector<std::string> args) {
         }
         if (cmd == "orgs" && sub == "create") return orgs_create(args);
         if (cmd == "orgs" && sub == "list") return orgs_list(args);
+        if (cmd == "orgs" && orgscim::plugin::orgs::is_orgs_cli_command(sub)) {
+            return orgscim::plugin::orgs::run_orgs_cli(sub, args, std::cout, std::cerr);
+        }
         if (cmd == "tokens" && sub == "create") return tokens_create(args);
         if (cmd == "tokens" && sub == "list") return tokens_list(args);
         if (cmd == "tokens" && sub == "revoke") return tokens_revoke(args);

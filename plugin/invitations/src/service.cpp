@@ -511,6 +511,9 @@ op_result<access_request_record> service::ask(std::string_view org_id,
                                               std::string_view reason) {
     auto org = dir_.find_org(org_id);
     if (!org || org->status != "active") return errc::org_unavailable;
+    // The admins decide on the email they are shown and the member is keyed on it: an email
+    // the issuer did not verify is not good enough.
+    if (!who.email_verified) return errc::wrong_account;
     auto email = normalize_email(who.email);
     if (!email) return email.error();
     if (dir_.is_member(org_id, *email)) return errc::already_member;

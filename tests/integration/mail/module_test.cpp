@@ -45,6 +45,19 @@ TEST(module_config, defaults_and_every_error_with_its_path) {
     EXPECT_TRUE(has("invitations.sender.batch: expected 1..1000"));
 }
 
+TEST(module_config, org_policy_from_the_organization_settings) {
+    auto p = inv::org_policy_from_settings(json::object{{"invitationExpiryHours", 48},
+                                                        {"parentUserExpiryHours", 24},
+                                                        {"resendCooldownHours", 1},
+                                                        {"somethingElse", "x"}});
+    EXPECT_EQ(p.member_expiry_s, 48 * 3600);
+    EXPECT_EQ(p.managed_company_expiry_s, 48 * 3600);
+    EXPECT_EQ(p.parent_user_expiry_s, 24 * 3600);
+    EXPECT_EQ(p.resend_cooldown_s, 3600);
+    EXPECT_FALSE(p.reminder_before_s);
+    EXPECT_FALSE(inv::org_policy_from_settings(json::object{}).member_expiry_s);
+}
+
 bool tools_present() {
     return fs::exists(fs::path(ORGSCIM_SOURCE_DIR) / "tests/tools/node_modules/smtp-server") &&
            std::system("node --version >/dev/null 2>&1") == 0;

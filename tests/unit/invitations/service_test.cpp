@@ -370,6 +370,8 @@ TEST_F(service_test, disabled_org_accepts_nothing) {
 }
 
 TEST_F(service_test, access_request_ask_renotify_approve_deny) {
+    EXPECT_EQ(svc->ask("acme", person("nobody@example.com", false), "").error(),
+              inv::errc::wrong_account);
     auto me = person("newbie@example.com");
     auto asked = svc->ask("acme", me, "I run the helpdesk");
     ASSERT_TRUE(asked);

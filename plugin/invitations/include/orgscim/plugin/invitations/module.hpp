@@ -12,7 +12,7 @@
 //   sender {lease_ms, batch, poll_ms, max_attempts, backoff_base_ms, backoff_max_ms}
 
 #include <atomic>
-#include <boost/json/fwd.hpp>
+#include <boost/json/object.hpp>
 #include <memory>
 #include <optional>
 #include <orgscim/plugin/config.hpp>
@@ -41,6 +41,13 @@ struct module_config {
 module_config parse_module_config(const boost::json::value& v,
                                   std::vector<std::string>& errors,
                                   std::string_view path = "invitations");
+
+/// An organization's invitation policy from its settings object (the organization model keeps it
+/// as data): invitationExpiryHours (every kind), memberExpiryHours, parentUserExpiryHours,
+/// managedCompanyExpiryHours (one kind; wins over invitationExpiryHours), resendCooldownHours,
+/// reminderBeforeHours. Unknown keys and wrong types are ignored here: the organization model
+/// validates settings when they are written.
+org_policy org_policy_from_settings(const boost::json::object& settings);
 
 class module {
   public:

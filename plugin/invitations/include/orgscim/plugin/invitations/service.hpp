@@ -131,7 +131,8 @@ class service {
 
     // Access requests.
     /// A new request, or a renotify of the pending one (rate-limited: renotify_too_soon).
-    /// Errors: org_unavailable, already_member, renotify_too_soon, storage.
+    /// Errors: org_unavailable, wrong_account (email not verified), invalid_email,
+    /// already_member, renotify_too_soon, storage.
     op_result<access_request_record> ask(std::string_view org_id,
                                          const verified_identity& who,
                                          std::string_view reason);

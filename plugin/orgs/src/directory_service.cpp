@@ -142,6 +142,21 @@ scim::result<void> check_settings(const boost::json::object& settings) {
     return {};
 }
 
+scim::result<actor> directory_service::person(std::string_view issuer,
+                                              std::string_view subject,
+                                              std::string_view credential_id) {
+    actor a;
+    a.subject = std::string(issuer) + "|" + std::string(subject);
+    a.credential_id = std::string(credential_id);
+    auto i = store_.find_identity_by_subject(issuer, subject);
+    if (i) {
+        a.identity_id = i->id;
+    } else if (i.error() != store_errc::not_found) {
+        return from_store(i.error(), "Identity");
+    }
+    return a;
+}
+
 scim::result<void> directory_service::transact(const tx_fn& fn) {
     std::optional<scim::error> refused;
     auto r = store_.write([&](directory_tx& tx) -> store_result<void> {

@@ -448,4 +448,19 @@ TEST_F(orgs_service, decision_walks_ancestors_not_children) {
     EXPECT_LT(us, 5000.0);  // a walk over 10,000 children would be far slower
 }
 
+TEST_F(orgs_service, person_actor_from_oidc_issuer_and_subject) {
+    const actor staff = person("staff", msp_, {"read-only"});
+    auto p = svc_->person("https://idp.example", "staff", "jti-1");
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->identity_id, staff.identity_id);
+    EXPECT_EQ(p->subject, "https://idp.example|staff");
+    EXPECT_EQ(perms(*p, a_), find_builtin("read-only")->permissions);
+    auto stranger = svc_->person("https://idp.example", "nobody", "jti-2");
+    ASSERT_TRUE(stranger);
+    EXPECT_FALSE(stranger->identity_id);
+    EXPECT_TRUE(perms(*stranger, msp_).empty());
+    // Same subject from another issuer is another person.
+    EXPECT_FALSE(svc_->person("https://evil.example", "staff", "")->identity_id);
+}
+
 }  // namespace

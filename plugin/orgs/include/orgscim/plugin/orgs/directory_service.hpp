@@ -41,6 +41,13 @@ class directory_service {
     /// `store` must outlive the service.
     explicit directory_service(directory_store& store) : store_(store) {}
 
+    /// The actor for a person signed in with OIDC (verified issuer and subject): their identity,
+    /// or an actor without one (no permissions anywhere) when they have none yet.
+    /// Errors: 503/500.
+    scim::result<actor> person(std::string_view issuer,
+                               std::string_view subject,
+                               std::string_view credential_id);
+
     /// The actor's effective permissions in `org_id`. Unknown org: empty set.
     /// Errors: 503/500 from the store.
     scim::result<permission_set> permissions(const actor& who, std::string_view org_id);

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +54,20 @@ class fake_glewlwyd_host {
     void* revoke_cls = nullptr;
     int set_user_calls = 0;
 
+    /// Guards users/revoked/set_user_calls: the module's mirror calls back from its own thread.
+    mutable std::recursive_mutex mutex;
+
+    /// A string property of a user, read under the lock; nullopt when there is no such user.
+    std::optional<std::string> user_field(const std::string& name, const char* key) const {
+        std::lock_guard lock{mutex};
+        json_t* u = user(name);
+        if (u == nullptr) return std::nullopt;
+        json_t* v = json_object_get(u, key);
+        if (json_is_string(v)) return std::string{json_string_value(v)};
+        if (json_is_boolean(v)) return json_is_true(v) ? "true" : "false";
+        return std::string{};
+    }
+
     json_t* user(const std::string& name) const {
         auto it = users.find(name);
         return it == users.end() ? nullptr : it->second;
@@ -92,11 +108,13 @@ class fake_glewlwyd_host {
         return strdup(url.c_str());
     }
     static json_t* get_user(config_plugin*, const char* username) {
+        std::lock_guard lock{current()->mutex};
         json_t* u = current()->user(username);
         if (u == nullptr) return json_pack("{si}", "result", G_ERROR_NOT_FOUND);
         return json_pack("{sisO}", "result", G_OK, "user", u);
     }
     static json_t* is_user_valid(config_plugin*, const char* username, json_t* j_user, int add) {
+        std::lock_guard lock{current()->mutex};
         if (add && current()->user(username) != nullptr) {
             return json_pack("{sis[s]}", "result", G_ERROR_PARAM, "error",
                              "username already exist");
@@ -107,12 +125,14 @@ class fake_glewlwyd_host {
         return json_pack("{si}", "result", G_OK);
     }
     static int add_user(config_plugin*, json_t* j_user) {
+        std::lock_guard lock{current()->mutex};
         const char* name = json_string_value(json_object_get(j_user, "username"));
         if (name == nullptr || current()->user(name) != nullptr) return G_ERROR_PARAM;
         current()->users[name] = json_deep_copy(j_user);
         return G_OK;
     }
     static int set_user(config_plugin*, const char* username, json_t* j_user) {
+        std::lock_guard lock{current()->mutex};
         auto& users = current()->users;
         auto it = users.find(username);
         if (it == users.end()) return G_ERROR_NOT_FOUND;
@@ -123,6 +143,8 @@ class fake_glewlwyd_host {
     }
     static int delete_user(config_plugin* cfg, const char* username) {
         auto* host = current();
+        // Recursive: the revoke below may call back into this host, as Glewlwyd allows.
+        std::lock_guard lock{host->mutex};
         auto it = host->users.find(username);
         if (it == host->users.end()) return G_ERROR_NOT_FOUND;
         json_decref(it->second);

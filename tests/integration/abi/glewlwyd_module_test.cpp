@@ -4,8 +4,12 @@
 #include <dlfcn.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <string>
+#include <thread>
 
 #include "fake_glewlwyd_host.hpp"
 
@@ -162,6 +166,123 @@ TEST(glewlwyd_module, init_serves_and_close_removes_endpoints_twice) {
         EXPECT_TRUE(host.endpoints.empty());
         EXPECT_EQ(m.unload(&host.config), G_OK);
     }
+}
+
+struct http_reply {
+    long status = 0;
+    std::string body;
+};
+
+http_reply call(const fake_glewlwyd_host::endpoint& ep,
+                const char* method,
+                const std::string& url,
+                const std::string& body,
+                const std::string& bearer) {
+    struct _u_request req;
+    struct _u_response res;
+    ulfius_init_request(&req);
+    ulfius_init_response(&res);
+    req.http_verb = strdup(method);
+    req.http_url = strdup(url.c_str());
+    u_map_put(req.map_header, "Content-Type", "application/scim+json");
+    u_map_put(req.map_header, "Authorization", ("Bearer " + bearer).c_str());
+    if (!body.empty()) {
+        req.binary_body = malloc(body.size());
+        memcpy(req.binary_body, body.data(), body.size());
+        req.binary_body_length = body.size();
+    }
+    http_reply out;
+    if (ep.callback(&req, &res, ep.user_data) == U_CALLBACK_COMPLETE) {
+        out.status = res.status;
+        if (res.binary_body != nullptr) {
+            out.body.assign(static_cast<const char*>(res.binary_body), res.binary_body_length);
+        }
+    }
+    ulfius_clean_request(&req);
+    ulfius_clean_response(&res);
+    return out;
+}
+
+// Runs the orgscim program and returns the named string of its --json answer.
+std::string cli(const std::string& args, const char* key) {
+    const std::string cmd = std::string{ORGSCIM_CLI} + " " + args + " --json";
+    FILE* p = popen(cmd.c_str(), "r");
+    if (p == nullptr) return {};
+    std::string out;
+    char buf[512];
+    while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+    pclose(p);
+    json_error_t error;
+    json_t* doc = json_loads(out.c_str(), 0, &error);
+    const char* v = json_string_value(json_object_get(doc, key));
+    std::string value = v ? v : "";
+    json_decref(doc);
+    return value;
+}
+
+// The mirror is asynchronous: wait (up to 5 s) for the host's state.
+bool eventually(const std::function<bool()>& done) {
+    for (int i = 0; i < 500; ++i) {
+        if (done()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+}
+
+TEST(glewlwyd_module, scim_users_reach_the_host_user_store) {
+    module m;
+    ASSERT_NO_FATAL_FAILURE(m.open());
+    fake_glewlwyd_host host;
+    host.revoke = m.revoke;
+    temp_dir dir;
+    const auto db = (dir.path / "orgscim.db").string();
+    json_t* params = json_pack("{s{s{ss}}s{s[ss]}}", "storage", "sqlite", "path", db.c_str(),
+                               "glewlwyd", "user_scopes", "g_profile", "scim");
+    void* cls = nullptr;
+    json_t* reply = m.init(&host.config, "scim", params, &cls);
+    json_decref(params);
+    ASSERT_EQ(result_of(reply), G_OK) << errors_of(reply);
+    json_decref(reply);
+    host.revoke_cls = cls;
+    const auto ep = host.endpoints.at(0);
+
+    const auto org = cli("orgs create --name t --db " + db, "id");
+    ASSERT_FALSE(org.empty());
+    const auto secret = cli("tokens create --org " + org + " --name t --db " + db, "secret");
+    ASSERT_FALSE(secret.empty());
+
+    const std::string users = "/api/scim/scim/v2/Users";
+    auto created =
+        call(ep, "POST", users, R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName":"dora@x.test","displayName":"Dora","password":"Pw-123456!",
+        "emails":[{"value":"dora@x.test","primary":true}]})",
+             secret);
+    ASSERT_EQ(created.status, 201) << created.body;
+    json_error_t error;
+    json_t* doc = json_loads(created.body.c_str(), 0, &error);
+    const std::string id = json_string_value(json_object_get(doc, "id"));
+    json_decref(doc);
+    EXPECT_EQ(created.body.find("Pw-123456!"), std::string::npos) << "password echoed";
+
+    EXPECT_TRUE(eventually([&] { return host.user_field("dora@x.test", "name") == "Dora"; }));
+    EXPECT_EQ(host.user_field("dora@x.test", "password"), "Pw-123456!");
+    EXPECT_EQ(host.user_field("dora@x.test", "email"), "dora@x.test");
+
+    const auto patched = call(ep, "PATCH", users + "/" + id,
+                              R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations":[{"op":"Replace","path":"active","value":false}]})",
+                              secret);
+    EXPECT_EQ(patched.status, 200) << patched.body;
+    EXPECT_TRUE(eventually([&] { return host.user_field("dora@x.test", "enabled") == "false"; }));
+
+    EXPECT_EQ(call(ep, "DELETE", users + "/" + id, "", secret).status, 204);
+    EXPECT_TRUE(eventually([&] { return !host.user_field("dora@x.test", "name").has_value(); }));
+    {
+        std::lock_guard lock{host.mutex};
+        ASSERT_EQ(host.revoked.size(), 1u);  // Glewlwyd re-entered our plugin_user_revoke
+        EXPECT_EQ(host.revoked[0], "dora@x.test");
+    }
+    EXPECT_EQ(m.close(&host.config, "scim", cls), G_OK);
 }
 
 }  // namespace

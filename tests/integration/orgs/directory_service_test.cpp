@@ -418,7 +418,30 @@ TEST_F(orgs_service, leaver_leaves_everywhere_in_one_transaction) {
 // --- speed ---------------------------------------------------------------------------------
 
 TEST_F(orgs_service, decision_walks_ancestors_not_children) {
-    // 10,000 children under the MSP; the target is three levels below it.
+    // The target is three levels below the MSP; then 10,000 children are added under the MSP.
+    org_node deep;
+    deep.name = "deep";
+    deep.parent_id = a1_;
+    auto d = svc_->create_org(op_, deep, true);
+    ASSERT_TRUE(d);
+    const actor staff = person("staff", msp_, {"manager"});
+    // The best of five batches: the machine is shared, the minimum is the stable figure.
+    auto time_decisions = [&] {
+        double best = 1e18;
+        for (int batch = 0; batch < 5; ++batch) {
+            constexpr int rounds = 100;
+            const auto t0 = std::chrono::steady_clock::now();
+            for (int k = 0; k < rounds; ++k) {
+                EXPECT_EQ(perms(staff, d->id), find_builtin("manager")->permissions);
+            }
+            best = std::min(best, std::chrono::duration<double, std::micro>(
+                                      std::chrono::steady_clock::now() - t0)
+                                          .count() /
+                                      rounds);
+        }
+        return best;
+    };
+    const double small = time_decisions();
     ASSERT_TRUE(store_->write([&](directory_tx& tx) -> store_result<void> {
         for (int k = 0; k < 10000; ++k) {
             org_node o;
@@ -430,22 +453,13 @@ TEST_F(orgs_service, decision_walks_ancestors_not_children) {
         }
         return {};
     }));
-    org_node deep;
-    deep.name = "deep";
-    deep.parent_id = a1_;
-    auto d = svc_->create_org(op_, deep, true);
-    ASSERT_TRUE(d);
-    const actor staff = person("staff", msp_, {"manager"});
-    const auto t0 = std::chrono::steady_clock::now();
-    constexpr int rounds = 200;
-    for (int k = 0; k < rounds; ++k) {
-        ASSERT_EQ(perms(staff, d->id), find_builtin("manager")->permissions);
-    }
-    const double us =
-        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() /
-        rounds;
-    std::printf("[ figures ] decision 3 levels below an MSP with 10000 children: %.1f us\n", us);
-    EXPECT_LT(us, 5000.0);  // a walk over 10,000 children would be far slower
+    const double large = time_decisions();
+    std::printf(
+        "[ figures ] decision 3 levels below the MSP: %.1f us with 5 orgs, %.1f us with 10,005 "
+        "(ratio %.2f)\n",
+        small, large, large / small);
+    // Walking 10,000 children would multiply the time; walking ancestors does not.
+    EXPECT_LT(large, std::max(small * 5, 2000.0));
 }
 
 TEST_F(orgs_service, person_actor_from_oidc_issuer_and_subject) {

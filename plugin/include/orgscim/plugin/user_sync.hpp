@@ -32,10 +32,11 @@ struct user_change {
     std::optional<std::string> password;
 };
 
-/// Called by app after the write committed, on the request's thread, holding no storage lock or
+/// Called after the write committed, on the request's thread, holding no storage lock or
 /// transaction (the observer may call back into its host, which may call back into orgscim).
-/// Failures are the observer's to log: it must not throw; app catches and logs anything that
-/// escapes and never changes the SCIM response because of it.
+/// Today the Glewlwyd module produces these events with a backend decorator
+/// (plugin/glewlwyd/user_sync_backend.hpp) around the backend it hands to make_app. The observer
+/// must not throw and must not change the SCIM response; it logs its own failures.
 using user_sync = std::function<void(const user_change&)>;
 
 }  // namespace orgscim::plugin

@@ -49,6 +49,7 @@ class backend_directory final : public org_directory {
     bool role_exists(std::string_view, std::string_view) override { return true; }
     bool group_exists(std::string_view, std::string_view) override { return true; }
     bool can_grant(std::string_view, std::string_view, std::string_view) override { return true; }
+    bool inviter_active(std::string_view, std::string_view) override { return true; }
     std::optional<parent_user> find_parent_user(std::string_view, std::string_view) override {
         return std::nullopt;
     }

@@ -77,6 +77,14 @@ bool memory_directory::can_grant(std::string_view org_id,
     auto r = o->second.roles.find(std::string(role));
     return r != o->second.roles.end() && r->second;
 }
+void memory_directory::remove_inviter(std::string inviter) {
+    std::lock_guard lk(mu_);
+    gone_inviters_.insert(std::move(inviter));
+}
+bool memory_directory::inviter_active(std::string_view /*org_id*/, std::string_view inviter) {
+    std::lock_guard lk(mu_);
+    return !gone_inviters_.contains(inviter);
+}
 std::optional<parent_user> memory_directory::find_parent_user(std::string_view child_org_id,
                                                               std::string_view name_or_email) {
     std::lock_guard lk(mu_);

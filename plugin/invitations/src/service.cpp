@@ -329,6 +329,8 @@ op_result<invitation_record> service::find_live(std::string_view token) {
     // A disabled organization accepts no invitations (keycloak#45760); same answer as any
     // invalid link.
     if (!org || org->status != "active") return errc::invalid_link;
+    // An inviter who left takes their pending invitations with them (ToolJet#16229).
+    if (!dir_.inviter_active(r->org_id, r->inviter)) return errc::invalid_link;
     return *r;
 }
 

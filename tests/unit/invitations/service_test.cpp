@@ -359,6 +359,14 @@ TEST_F(service_test, managed_company_invitation) {
     EXPECT_EQ(dir.find_org("cust1")->managed_by, "msp");
 }
 
+TEST_F(service_test, an_inviter_who_left_voids_the_invitation) {
+    auto [rec, token] = invite("max@example.com");
+    dir.remove_inviter("https://op|admin");
+    EXPECT_EQ(svc->view(token, nullptr).error(), inv::errc::invalid_link);
+    EXPECT_EQ(svc->accept(token, person("max@example.com"), {}).error(), inv::errc::invalid_link);
+    EXPECT_EQ(svc->get("acme", rec.id)->status, "pending");
+}
+
 TEST_F(service_test, disabled_org_accepts_nothing) {
     auto [rec, token] = invite("lee@example.com");
     dir.add_org({"acme", "Acme Corp", "disabled", "msp", {}, ""});

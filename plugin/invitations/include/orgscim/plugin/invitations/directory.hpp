@@ -58,6 +58,10 @@ class org_directory {
     virtual bool can_grant(std::string_view org_id,
                            std::string_view actor,
                            std::string_view role) = 0;
+    /// Does the inviter still hold the authority to invite in the org (security.md §5.1 rule 11:
+    /// an invitation whose inviter left or lost the permission is void at accept time)? Operator
+    /// and provisioning-credential inviters are the model's call.
+    virtual bool inviter_active(std::string_view org_id, std::string_view inviter) = 0;
     /// A user of the org's IMMEDIATE parent, by user name or email.
     virtual std::optional<parent_user> find_parent_user(std::string_view child_org_id,
                                                         std::string_view user_name_or_email) = 0;

@@ -29,6 +29,8 @@ class memory_directory final : public org_directory {
     void set_full_admin(std::string_view org_id, std::string identity_key);
     void set_access_managers(std::string_view org_id, std::vector<std::string> emails);
     std::optional<member> find_member(std::string_view org_id, std::string_view email) const;
+    /// Inviters whose invitations are void from now on (they left the org).
+    void remove_inviter(std::string inviter);
 
     // org_directory
     std::optional<org_view> find_org(std::string_view org_id) override;
@@ -36,6 +38,7 @@ class memory_directory final : public org_directory {
     bool role_exists(std::string_view org_id, std::string_view role) override;
     bool group_exists(std::string_view org_id, std::string_view group) override;
     bool can_grant(std::string_view org_id, std::string_view actor, std::string_view role) override;
+    bool inviter_active(std::string_view org_id, std::string_view inviter) override;
     std::optional<parent_user> find_parent_user(std::string_view child_org_id,
                                                 std::string_view user_name_or_email) override;
     scim::result<grant_report> grant(std::string_view org_id,
@@ -63,6 +66,7 @@ class memory_directory final : public org_directory {
     };
     mutable std::mutex mu_;
     std::map<std::string, org_data, std::less<>> orgs_;
+    std::set<std::string, std::less<>> gone_inviters_;
     int next_company_ = 1;
 };
 

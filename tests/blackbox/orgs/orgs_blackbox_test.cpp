@@ -1,0 +1,114 @@
+// The organization model through the real `orgscim` program: the CLI (tree, manage, grant,
+// events) and the HTTP server (/Organizations, /Events, the /Users follow-up, cross-org 404s).
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <csignal>
+#include <orgscim/testing/http_client.hpp>
+#include <orgscim/testing/process.hpp>
+
+namespace {
+
+using namespace std::chrono_literals;
+using orgscim::testing::child_process;
+using orgscim::testing::run_command;
+using orgscim::testing::temp_dir;
+using ::testing::HasSubstr;
+namespace json = boost::json;
+
+const std::string bin = ORGSCIM_BINARY_DIR "/plugin/cli/orgscim";
+
+struct orgs_blackbox : ::testing::Test {
+    temp_dir dir;
+    std::string db = dir.path() + "/orgscim.db";
+
+    std::pair<int, std::string> run(std::vector<std::string> args, std::string* err = nullptr) {
+        args.insert(args.begin(), bin);
+        args.push_back("--db");
+        args.push_back(db);
+        return run_command(args, err);
+    }
+    std::string line(std::vector<std::string> args) {
+        auto [rc, out] = run(std::move(args));
+        EXPECT_EQ(rc, 0) << out;
+        while (!out.empty() && out.back() == '\n') out.pop_back();
+        return out;
+    }
+};
+
+TEST_F(orgs_blackbox, cli_tree_manage_grant_events) {
+    const auto msp = line({"orgs", "create", "--name", "Contoso MSP"});
+    const auto cust = line({"orgs", "create", "--name", "Fabrikam", "--parent", msp});
+    EXPECT_THAT(line({"orgs", "manage", "--org", cust}), HasSubstr("managedBy " + msp));
+    const auto tree = line({"orgs", "tree"});
+    EXPECT_THAT(tree, HasSubstr("Contoso MSP  " + msp + "  active\n  Fabrikam  " + cust +
+                                "  active  managed"));
+    auto arr = json::parse(line({"orgs", "tree", "--json"})).as_array();
+    ASSERT_EQ(arr.size(), 2u);
+    EXPECT_EQ(arr[1].at("ancestors").as_array().at(0).as_string(), msp);
+    const auto alice = line({"orgs", "grant", "--org", msp, "--issuer", "https://idp", "--subject",
+                             "alice", "--role", "full-admin-access"});
+    EXPECT_FALSE(alice.empty());
+    std::string err;
+    EXPECT_EQ(run({"orgs", "grant", "--org", msp, "--issuer", "https://idp", "--subject", "bob",
+                   "--role", "root"},
+                  &err)
+                  .first,
+              1);
+    EXPECT_THAT(err, HasSubstr("no such role"));
+    EXPECT_EQ(run({"orgs", "manage"}).first, 2);
+    EXPECT_THAT(line({"orgs", "events", "--org", cust}), HasSubstr("org.updated"));
+    EXPECT_THAT(line({"orgs", "events", "--org", msp}), HasSubstr("member.added"));
+}
+
+TEST_F(orgs_blackbox, server_serves_organizations_and_events_per_org) {
+    const auto msp = line({"orgs", "create", "--name", "Contoso MSP"});
+    const auto other = line({"orgs", "create", "--name", "Unrelated"});
+    auto [trc, tok] = run({"tokens", "create", "--org", msp, "--json"});
+    ASSERT_EQ(trc, 0);
+    const std::string secret(json::parse(tok).at("secret").as_string());
+
+    child_process server({bin, "serve", "--listen", "127.0.0.1:0", "--db", db});
+    const auto ready = server.wait_for_line(
+        [](const std::string& l) { return l.find("\"msg\":\"listening\"") != std::string::npos; },
+        10s);
+    const std::string address(json::parse(ready).at("address").as_string());
+    orgscim::testing::http_client http(
+        "127.0.0.1",
+        static_cast<unsigned short>(std::stoi(address.substr(address.rfind(':') + 1))));
+    const std::vector<std::pair<std::string, std::string>> auth{
+        {"Authorization", "Bearer " + secret}, {"Content-Type", "application/scim+json"}};
+
+    auto list = http.request("GET", "/scim/v2/Organizations", auth);
+    ASSERT_EQ(list.status, 200) << list.body;
+    EXPECT_EQ(json::parse(list.body).at("totalResults").as_int64(), 1);
+    EXPECT_EQ(http.request("GET", "/scim/v2/Organizations/" + other, auth).status, 404);
+    EXPECT_EQ(http.request("GET", "/o/" + other + "/scim/v2/Organizations", auth).status, 404);
+    // Endpoint names are case-insensitive; percent-encoded ids are decoded before the check.
+    EXPECT_EQ(http.request("GET", "/scim/v2/organizations/" + msp, auth).status, 200);
+    EXPECT_EQ(
+        http.request("GET", "/scim/v2/Organizations/%" + std::string("41") + msp, auth).status,
+        404);
+    // Discovery lists the types.
+    auto types = http.request("GET", "/scim/v2/ResourceTypes", {});
+    EXPECT_THAT(types.body, HasSubstr("urn:orgscim:params:scim:schemas:core:1.0:Organization"));
+    // A user write is followed into the org model.
+    auto user = http.request(
+        "POST", "/scim/v2/Users", auth,
+        R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"leo"})");
+    ASSERT_EQ(user.status, 201) << user.body;
+    // A provisioning secret reads no events and manages no organizations.
+    EXPECT_EQ(http.request("GET", "/o/" + msp + "/scim/v2/Events", auth).status, 403);
+    EXPECT_EQ(http.request("POST", "/scim/v2/Organizations", auth,
+                           R"({"schemas":["urn:orgscim:params:scim:schemas:core:1.0:)"
+                           R"(Organization"],"name":"X","parent":")" +
+                               msp + R"("})")
+                  .status,
+              403);
+    EXPECT_EQ(server.stop(SIGTERM, 10s), 0);
+    EXPECT_THAT(line({"orgs", "events", "--org", msp}), HasSubstr("identity.provisioned"));
+}
+
+}  // namespace

@@ -249,10 +249,31 @@ CREATE TRIGGER events_append_only_d BEFORE DELETE ON events BEGIN
 END;
 )sql";
 
-constexpr std::array<sql::migration, 3> all{{
+// An exact row count per tenant and type, kept by triggers (so every writer keeps it, including
+// org deletion): an unfiltered list gets totalResults without counting a million index entries.
+constexpr std::string_view v4 = R"sql(
+CREATE TABLE resource_counts (
+    tenant TEXT NOT NULL,
+    type   TEXT NOT NULL,
+    n      INTEGER NOT NULL,
+    PRIMARY KEY (tenant, type)
+) WITHOUT ROWID;
+INSERT INTO resource_counts (tenant, type, n)
+    SELECT tenant, type, count(*) FROM resources GROUP BY tenant, type;
+CREATE TRIGGER resources_count_insert AFTER INSERT ON resources BEGIN
+    INSERT INTO resource_counts (tenant, type, n) VALUES (NEW.tenant, NEW.type, 1)
+        ON CONFLICT (tenant, type) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER resources_count_delete AFTER DELETE ON resources BEGIN
+    UPDATE resource_counts SET n = n - 1 WHERE tenant = OLD.tenant AND type = OLD.type;
+END;
+)sql";
+
+constexpr std::array<sql::migration, 4> all{{
     {1, "orgs, tokens, resources, emails, group members", v1},
     {2, "invitations, access requests, history, mail outbox", v2},
     {3, "org tree, identities, memberships, roles, group roles, events", v3},
+    {4, "resource counts per tenant and type", v4},
 }};
 
 }  // namespace

@@ -485,7 +485,11 @@ store_result<scim::list_result> sqlite_store::list(std::string_view tenant,
         std::int64_t offset = std::max<std::int64_t>(req.offset, 0);
 
         if (w.exact && (!req.sort_by || sort_col)) {
-            {
+            if (w.sql.empty()) {
+                query q(c, "SELECT n FROM resource_counts WHERE tenant = ?1 AND type = ?2");
+                q.bind(1, tenant).bind(2, std::string_view(type.id));
+                if (q.step()) out.total = q.int64(0);
+            } else {
                 query q(c, "SELECT count(*)" + from);
                 bind_common(q);
                 if (q.step()) out.total = q.int64(0);

@@ -137,8 +137,13 @@ scim::result<void> check_settings(const boost::json::object& settings) {
         }
         return {};
     };
-    if (auto r = bounded("invitationExpiryHours", 1, 8760); !r) return r;
+    // The invitation policy keys read by invitations::org_policy_from_settings().
+    for (auto key : {"invitationExpiryHours", "memberExpiryHours", "parentUserExpiryHours",
+                     "managedCompanyExpiryHours"}) {
+        if (auto r = bounded(key, 1, 8760); !r) return r;
+    }
     if (auto r = bounded("resendCooldownHours", 0, 720); !r) return r;
+    if (auto r = bounded("reminderBeforeHours", 0, 8760); !r) return r;
     return {};
 }
 

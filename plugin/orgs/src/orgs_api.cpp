@@ -352,12 +352,17 @@ void register_org_types(scim::schema_registry& reg) {
     s.attributes.push_back(std::move(anc));
     auto settings =
         attr("settings", attr_type::complex, mutability::read_write, "Organization settings");
-    settings.sub_attributes.push_back(attr("invitationExpiryHours", attr_type::integer,
-                                           mutability::read_write,
-                                           "How long an invitation stays valid (1..8760)"));
-    settings.sub_attributes.push_back(attr("resendCooldownHours", attr_type::integer,
-                                           mutability::read_write,
-                                           "Minimum time between two sends (0..720)"));
+    const std::pair<const char*, const char*> keys[] = {
+        {"invitationExpiryHours", "Invitation lifetime, every kind (1..8760)"},
+        {"memberExpiryHours", "Member invitation lifetime (1..8760)"},
+        {"parentUserExpiryHours", "Parent-user invitation lifetime (1..8760)"},
+        {"managedCompanyExpiryHours", "Managed-company invitation lifetime (1..8760)"},
+        {"resendCooldownHours", "Minimum time between two sends (0..720)"},
+        {"reminderBeforeHours", "Reminder this long before expiry (0..8760)"},
+    };
+    for (const auto& [k, doc] : keys) {
+        settings.sub_attributes.push_back(attr(k, attr_type::integer, mutability::read_write, doc));
+    }
     s.attributes.push_back(std::move(settings));
     const scim::schema& stored = reg.add_schema(std::move(s));
     scim::resource_type t;

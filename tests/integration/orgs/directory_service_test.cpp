@@ -319,6 +319,10 @@ TEST_F(orgs_service, create_child_defaults_to_managed_and_logs_in_both_orgs) {
     o.parent_id = msp_;
     o.settings = {{"invitationExpiryHours", -1}};
     EXPECT_EQ(svc_->create_org(boss, o, true).error().status, 400);
+    o.settings = {{"resendCooldownHours", "6"}};
+    EXPECT_EQ(svc_->create_org(boss, o, true).error().status, 400);
+    o.settings = {{"parentUserExpiryHours", 72}, {"reminderBeforeHours", 24}};
+    EXPECT_TRUE(svc_->create_org(boss, o, true));
 }
 
 TEST_F(orgs_service, cycles_and_other_trees_are_refused_and_change_nothing) {

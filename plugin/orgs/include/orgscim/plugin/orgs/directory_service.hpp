@@ -147,8 +147,10 @@ class directory_service {
     directory_store& store_;
 };
 
-/// Validates an org's settings object. Known keys: invitationExpiryHours (1..8760),
-/// resendCooldownHours (0..720). Errors: 400 invalidValue.
+/// Validates an org's settings object (the invitation policy read by
+/// invitations::org_policy_from_settings): invitationExpiryHours, memberExpiryHours,
+/// parentUserExpiryHours, managedCompanyExpiryHours (1..8760), resendCooldownHours (0..720),
+/// reminderBeforeHours (0..8760). Errors: 400 invalidValue.
 scim::result<void> check_settings(const boost::json::object& settings);
 
 }  // namespace orgscim::plugin::orgs

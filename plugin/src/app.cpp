@@ -336,6 +336,11 @@ class app_impl final : public app {
                 return error_response(scim::error::unavailable("organizations unavailable"));
             return orgs_api_->handle(sreq, orgs::actor::from_caller(who), path_org);
         }
+        if (orgs_svc_) {
+            if (auto ok = orgs::admit_scim_request(*orgs_svc_, sreq, who); !ok) {
+                return error_response(ok.error());
+            }
+        }
         auto res = service_->handle(sreq, who);
         if (orgs_svc_) {
             // The leaver leaves everywhere: fan-out right after the user write (issue 5).

@@ -55,7 +55,8 @@ void print_tree(std::ostream& out,
 }  // namespace
 
 bool is_orgs_cli_command(std::string_view sub) noexcept {
-    return sub == "tree" || sub == "manage" || sub == "grant" || sub == "events";
+    return sub == "tree" || sub == "manage" || sub == "grant" || sub == "events" ||
+           sub == "disable" || sub == "enable";
 }
 
 int run_orgs_cli(std::string_view sub,
@@ -67,7 +68,8 @@ int run_orgs_cli(std::string_view sub,
                     "JSON configuration file")("db", po::value<std::string>()->value_name("PATH"),
                                                "SQLite database file")("help,h", "show this help");
     if (sub == "tree") d.add_options()("json", "print a JSON array with ancestors");
-    if (sub == "manage" || sub == "grant" || sub == "events") {
+    if (sub == "manage" || sub == "grant" || sub == "events" || sub == "disable" ||
+        sub == "enable") {
         d.add_options()("org", po::value<std::string>()->value_name("ID"), "organization id");
     }
     if (sub == "manage") d.add_options()("off", "stop being managed by the parent");
@@ -151,6 +153,16 @@ int run_orgs_cli(std::string_view sub,
         auto r = svc.update_org(op, next, std::nullopt);
         if (!r) return fail(r.error());
         out << r->id << " managedBy " << r->managed_by.value_or("-") << "\n";
+        return exit_ok;
+    }
+    if (sub == "disable" || sub == "enable") {
+        auto cur = db.dir->get_org(*org);
+        if (!cur) return fail(scim::to_scim_error(cur.error(), "Organization"));
+        org_node next = *cur;
+        next.status = sub == "disable" ? "disabled" : "active";
+        auto r = svc.update_org(op, next, std::nullopt);
+        if (!r) return fail(r.error());
+        out << r->id << " " << r->status << "\n";
         return exit_ok;
     }
     if (sub == "grant") {

@@ -1,6 +1,7 @@
 #include <boost/json/parse.hpp>
 #include <orgscim/plugin/orgs/provisioning_hook.hpp>
 #include <orgscim/scim/schema.hpp>
+#include <orgscim/scim/service.hpp>
 
 namespace orgscim::plugin::orgs {
 
@@ -18,6 +19,22 @@ std::pair<std::string_view, std::string_view> split(std::string_view p) {
 }
 
 }  // namespace
+
+scim::result<void> admit_scim_request(directory_service& svc,
+                                      const scim::request& req,
+                                      const scim::caller& who) {
+    if (who.tenant.empty() || req.method == "GET" || req.method == "HEAD") return {};
+    if (req.method == "POST" && req.path.ends_with("/.search")) return {};
+    auto org = svc.store().get_org(who.tenant);
+    if (!org) {
+        if (org.error() == store_errc::not_found) return {};
+        return scim::to_scim_error(org.error(), "Organization");
+    }
+    if (org->status == "disabled") {
+        return scim::error::forbidden("the organization is disabled: it serves no SCIM writes");
+    }
+    return {};
+}
 
 scim::result<void> follow_user_write(directory_service& svc,
                                      const scim::request& req,

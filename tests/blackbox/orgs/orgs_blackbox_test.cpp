@@ -107,6 +107,21 @@ TEST_F(orgs_blackbox, server_serves_organizations_and_events_per_org) {
                                msp + R"("})")
                   .status,
               403);
+    // A disabled organization serves reads but no SCIM writes; enabled again, it writes.
+    EXPECT_THAT(line({"orgs", "disable", "--org", msp}), HasSubstr("disabled"));
+    const std::string bob =
+        R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bob"})";
+    auto refused = http.request("POST", "/scim/v2/Users", auth, bob);
+    EXPECT_EQ(refused.status, 403) << refused.body;
+    EXPECT_THAT(refused.body, HasSubstr("disabled"));
+    EXPECT_EQ(http.request("GET", "/scim/v2/Users", auth).status, 200);
+    EXPECT_EQ(http.request("POST", "/scim/v2/Users/.search", auth,
+                           R"({"schemas":[)"
+                           R"("urn:ietf:params:scim:api:messages:2.0:SearchRequest"]})")
+                  .status,
+              200);
+    EXPECT_THAT(line({"orgs", "enable", "--org", msp}), HasSubstr("active"));
+    EXPECT_EQ(http.request("POST", "/scim/v2/Users", auth, bob).status, 201);
     EXPECT_EQ(server.stop(SIGTERM, 10s), 0);
     EXPECT_THAT(line({"orgs", "events", "--org", msp}), HasSubstr("identity.provisioned"));
 }

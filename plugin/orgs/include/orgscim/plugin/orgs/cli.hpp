@@ -6,6 +6,7 @@
 //                                                         bootstrap a member (e.g. the first MSP
 //                                                         admin) with roles, as the operator
 //   orgscim orgs events --org ID [--count N]              the org's newest events
+//   orgscim orgs disable|enable --org ID                  a disabled org serves no SCIM writes
 // Each accepts --config FILE and --db PATH like every other command.
 
 #include <iosfwd>

@@ -12,6 +12,13 @@
 
 namespace orgscim::plugin::orgs {
 
+/// Called by app before service.handle(): a disabled organization serves no SCIM writes (POST
+/// other than .search, PUT, PATCH, DELETE, Bulk). Errors: 403 for a write into a disabled
+/// organization, 503/500 from the store.
+scim::result<void> admit_scim_request(directory_service& svc,
+                                      const scim::request& req,
+                                      const scim::caller& who);
+
 /// Inspects a finished SCIM request below the base (`req.path` like "/Users/42") and its
 /// response; does nothing unless it was a successful POST /Users, PUT/PATCH /Users/{id} that
 /// left active=false, or DELETE /Users/{id}. Errors: those of the directory service (503/500);

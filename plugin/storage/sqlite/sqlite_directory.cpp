@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "sql/records.hpp"
+#include "write_gate.hpp"
 
 namespace orgscim::plugin {
 
@@ -641,7 +642,8 @@ class sqlite_directory_conn final : public directory_tx {
 
 class sqlite_directory final : public directory_store {
   public:
-    sqlite_directory(const sqlite_config& cfg, std::function<std::int64_t()> now) {
+    sqlite_directory(const sqlite_config& cfg, std::function<std::int64_t()> now)
+        : gate_(sqlite::write_gate(cfg.path)) {
         int rc = sqlite3_open_v2(cfg.path.c_str(), &db_,
                                  SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
         if (rc != SQLITE_OK) {
@@ -671,6 +673,7 @@ class sqlite_directory final : public directory_store {
     }
 
     store_result<void> write(const write_fn& fn) override {
+        std::lock_guard gate(*gate_);  // before mu_: reads take mu_ alone, never the gate
         std::lock_guard lock(mu_);
         return guarded([&]() -> store_result<void> {
             stmt(db_, "BEGIN IMMEDIATE").run();
@@ -738,6 +741,7 @@ class sqlite_directory final : public directory_store {
     void rollback() noexcept { sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr); }
 
     std::mutex mu_;
+    std::shared_ptr<std::recursive_mutex> gate_;
     sqlite3* db_ = nullptr;
     std::unique_ptr<sqlite_directory_conn> conn_;
 };

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "sql/records.hpp"
+#include "write_gate.hpp"
 
 namespace orgscim::plugin {
 
@@ -220,6 +221,7 @@ struct sqlite_invitation_store::impl {
     sqlite3* db = nullptr;
     std::unordered_map<std::string, sqlite3_stmt*> cache;
     std::mutex mu;
+    std::shared_ptr<std::recursive_mutex> gate;  // one writer per file across orgscim's stores
 
     ~impl() {
         for (auto& [k, st] : cache) sqlite3_finalize(st);
@@ -235,7 +237,11 @@ struct sqlite_invitation_store::impl {
     struct tx {
         impl& i;
         bool done = false;
-        tx(impl& in, bool write) : i(in) { i.exec(write ? "BEGIN IMMEDIATE" : "BEGIN"); }
+        std::unique_lock<std::recursive_mutex> gate_lock;
+        tx(impl& in, bool write) : i(in) {
+            if (write && i.gate) gate_lock = std::unique_lock(*i.gate);
+            i.exec(write ? "BEGIN IMMEDIATE" : "BEGIN");
+        }
         ~tx() {
             if (!done) sqlite3_exec(i.db, "ROLLBACK", nullptr, nullptr, nullptr);
         }
@@ -316,6 +322,7 @@ auto guarded(std::mutex& mu, F&& f) -> decltype(f()) {
 
 sqlite_invitation_store::sqlite_invitation_store(const sqlite_config& cfg)
     : impl_(std::make_unique<impl>()) {
+    impl_->gate = sqlite::write_gate(cfg.path);
     int rc = sqlite3_open_v2(cfg.path.c_str(), &impl_->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK)

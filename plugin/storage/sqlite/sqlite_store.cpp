@@ -13,6 +13,7 @@
 #include "sql/filter_to_sql.hpp"
 #include "sql/records.hpp"
 #include "sqlite/sqlite_migrations.hpp"
+#include "write_gate.hpp"
 
 namespace orgscim::plugin {
 
@@ -358,7 +359,7 @@ struct sqlite_store::impl {
     sqlite_config cfg;
     std::function<std::int64_t()> clock;
 
-    std::mutex write_mu;
+    std::shared_ptr<std::recursive_mutex> write_gate;  // shared with the other SQLite stores
     std::unique_ptr<connection> writer;
 
     std::mutex pool_mu;
@@ -423,6 +424,7 @@ sqlite_store::sqlite_store(const sqlite_config& cfg, std::function<std::int64_t(
     }
     impl_->cfg = cfg;
     impl_->clock = std::move(clock);
+    impl_->write_gate = sqlite::write_gate(cfg.path);
     try {
         impl_->writer = std::make_unique<connection>(cfg.path, true, cfg);
         impl_->migrate();
@@ -565,7 +567,7 @@ store_result<resource_record> sqlite_store::create(std::string_view tenant,
                                                    const scim::resource_type& type,
                                                    const scim::write_set& initial) {
     return guarded([&]() -> store_result<resource_record> {
-        std::lock_guard lk(impl_->write_mu);
+        std::lock_guard lk(*impl_->write_gate);
         connection& c = *impl_->writer;
         transaction t(c, true);
         auto cols = sql::compute_columns(type, initial.attrs);
@@ -604,7 +606,7 @@ store_result<resource_record> sqlite_store::update(std::string_view tenant,
                                                    const scim::fetch_options& fetch,
                                                    const mutate_fn& mutate) {
     return guarded([&]() -> store_result<resource_record> {
-        std::lock_guard lk(impl_->write_mu);
+        std::lock_guard lk(*impl_->write_gate);
         connection& c = *impl_->writer;
         transaction t(c, true);
         resource_record cur;
@@ -654,7 +656,7 @@ store_result<void> sqlite_store::remove(std::string_view tenant,
                                         std::string_view id,
                                         std::optional<std::uint64_t> if_match) {
     return guarded([&]() -> store_result<void> {
-        std::lock_guard lk(impl_->write_mu);
+        std::lock_guard lk(*impl_->write_gate);
         connection& c = *impl_->writer;
         transaction t(c, true);
         std::int64_t seq = 0;
@@ -697,7 +699,7 @@ store_result<void> sqlite_store::remove(std::string_view tenant,
 store_result<organization> sqlite_store::create_org(std::string_view name,
                                                     std::optional<std::string_view> parent_id) {
     return guarded([&]() -> store_result<organization> {
-        std::lock_guard lk(impl_->write_mu);
+        std::lock_guard lk(*impl_->write_gate);
         connection& c = *impl_->writer;
         transaction t(c, true);
         if (parent_id) {
@@ -750,7 +752,7 @@ store_result<token_info> sqlite_store::create_token(std::string_view org_id,
                                                     std::optional<std::int64_t> expires_ms,
                                                     bool can_write) {
     return guarded([&]() -> store_result<token_info> {
-        std::lock_guard lk(impl_->write_mu);
+        std::lock_guard lk(*impl_->write_gate);
         connection& c = *impl_->writer;
         transaction t(c, true);
         {
@@ -795,7 +797,7 @@ store_result<std::vector<token_info>> sqlite_store::list_tokens(std::string_view
 
 store_result<void> sqlite_store::revoke_token(std::string_view token_id, std::int64_t now_ms) {
     return guarded([&]() -> store_result<void> {
-        std::lock_guard lk(impl_->write_mu);
+        std::lock_guard lk(*impl_->write_gate);
         connection& c = *impl_->writer;
         query(c, "UPDATE tokens SET revoked_ms = coalesce(revoked_ms, ?2) WHERE id = ?1")
             .bind(1, token_id)

@@ -652,6 +652,11 @@ class sqlite_directory final : public directory_store {
         }
         sqlite3_extended_result_codes(db_, 1);
         sqlite3_busy_timeout(db_, static_cast<int>(cfg.busy_timeout_ms));
+        // synchronous is per connection: without it this one would fsync every commit (FULL).
+        sqlite3_exec(db_, ("PRAGMA synchronous=" + cfg.synchronous).c_str(), nullptr, nullptr,
+                     nullptr);
+        sqlite3_exec(db_, "PRAGMA wal_autocheckpoint=0", nullptr, nullptr, nullptr);
+        sqlite3_exec(db_, "PRAGMA mmap_size=1073741824", nullptr, nullptr, nullptr);
         bool migrated = false;
         try {
             stmt s(db_, "SELECT coalesce(max(version), 0) FROM schema_migrations");

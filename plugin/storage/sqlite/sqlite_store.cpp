@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "checkpointer.hpp"
 #include "sql/filter_to_sql.hpp"
 #include "sql/records.hpp"
 #include "sqlite/sqlite_migrations.hpp"
@@ -64,9 +65,13 @@ class connection {
         if (rc != SQLITE_OK) fail_db(db_, rc, "open");
         sqlite3_extended_result_codes(db_, 1);
         sqlite3_busy_timeout(db_, static_cast<int>(cfg.busy_timeout_ms));
+        // Pages are read through a shared mapping instead of a pread per page: every write by
+        // another connection empties this connection's page cache.
+        exec("PRAGMA mmap_size=1073741824");
         if (writer) {
             exec("PRAGMA journal_mode=WAL");
             exec(("PRAGMA synchronous=" + cfg.synchronous).c_str());
+            exec("PRAGMA wal_autocheckpoint=0");  // sqlite::checkpointer does it off the path
         } else {
             exec("PRAGMA query_only=1");
         }
@@ -361,6 +366,7 @@ struct sqlite_store::impl {
 
     std::shared_ptr<std::recursive_mutex> write_gate;  // shared with the other SQLite stores
     std::unique_ptr<connection> writer;
+    std::unique_ptr<sqlite::checkpointer> checkpoints;
 
     std::mutex pool_mu;
     std::vector<std::unique_ptr<connection>> idle;
@@ -428,6 +434,8 @@ sqlite_store::sqlite_store(const sqlite_config& cfg, std::function<std::int64_t(
     try {
         impl_->writer = std::make_unique<connection>(cfg.path, true, cfg);
         impl_->migrate();
+        impl_->checkpoints =
+            std::make_unique<sqlite::checkpointer>(cfg.path, std::chrono::milliseconds(200));
         impl::lease probe(*impl_);  // fail at start-up, not on the first request
     } catch (const db_failure&) {
         throw startup_error("cannot open or migrate SQLite database " + cfg.path +

@@ -1,0 +1,35 @@
+#pragma once
+// Moves WAL checkpoints off the request path. orgscim's connections run with
+// wal_autocheckpoint=0; this thread runs PASSIVE checkpoints, which never wait for readers or
+// writers, every interval. Otherwise the commit that crosses the auto-checkpoint threshold pays
+// for copying the WAL and fsyncing the database while every other writer waits behind it.
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+
+struct sqlite3;
+
+namespace orgscim::plugin::sqlite {
+
+class checkpointer {
+  public:
+    /// Opens its own connection to `path`. Throws std::runtime_error if it cannot.
+    checkpointer(const std::string& path, std::chrono::milliseconds every);
+    ~checkpointer();  ///< runs a last checkpoint and joins
+    checkpointer(const checkpointer&) = delete;
+    checkpointer& operator=(const checkpointer&) = delete;
+
+  private:
+    void run();
+    sqlite3* db_ = nullptr;
+    std::chrono::milliseconds every_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool stop_ = false;
+    std::thread thread_;
+};
+
+}  // namespace orgscim::plugin::sqlite

@@ -269,11 +269,41 @@ CREATE TRIGGER resources_count_delete AFTER DELETE ON resources BEGIN
 END;
 )sql";
 
-constexpr std::array<sql::migration, 4> all{{
+// orgscim's own OAuth clients (issue 4): secrets stored as hashes, several per client while one
+// is rotated; the token-signing keys shared by every instance on this database.
+constexpr std::string_view v5 = R"sql(
+CREATE TABLE oauth_clients (
+    client_id   TEXT PRIMARY KEY,
+    org_id      TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    permissions INTEGER NOT NULL,
+    created_ms  INTEGER NOT NULL,
+    revoked_ms  INTEGER
+);
+CREATE INDEX oauth_clients_org ON oauth_clients (org_id);
+CREATE TABLE oauth_client_secrets (
+    id         TEXT PRIMARY KEY,
+    client_id  TEXT NOT NULL REFERENCES oauth_clients (client_id) ON DELETE CASCADE,
+    hash       TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    expires_ms INTEGER
+);
+CREATE INDEX oauth_client_secrets_client ON oauth_client_secrets (client_id);
+CREATE TABLE oauth_signing_keys (
+    kid         TEXT PRIMARY KEY,
+    alg         TEXT NOT NULL,
+    private_pem TEXT NOT NULL,
+    created_ms  INTEGER NOT NULL,
+    retired_ms  INTEGER
+);
+)sql";
+
+constexpr std::array<sql::migration, 5> all{{
     {1, "orgs, tokens, resources, emails, group members", v1},
     {2, "invitations, access requests, history, mail outbox", v2},
     {3, "org tree, identities, memberships, roles, group roles, events", v3},
     {4, "resource counts per tenant and type", v4},
+    {5, "OAuth clients, client secrets, token-signing keys", v5},
 }};
 
 }  // namespace

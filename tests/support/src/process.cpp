@@ -127,8 +127,12 @@ std::pair<int, std::string> run_command(const std::vector<std::string>& argv_in,
     if (pid == 0) {
         dup2(out[1], 1);
         dup2(errp[1], 2);
+        // Only fds 1 and 2 may hold the pipes: a daemon started by the command must not keep
+        // them open, or the caller waits for EOF until the daemon exits.
         close(out[0]);
         close(errp[0]);
+        close(out[1]);
+        close(errp[1]);
         auto args = cstrings(argv);
         execv(args[0], args.data());
         _exit(127);

@@ -10,16 +10,18 @@
 #include <optional>
 #include <orgscim/plugin/app.hpp>
 #include <orgscim/plugin/config.hpp>
-#include <orgscim/plugin/orgs/cli.hpp>
 #include <orgscim/plugin/invitations/import_command.hpp>
+#include <orgscim/plugin/orgs/cli.hpp>
 #include <orgscim/plugin/server.hpp>
 #include <orgscim/plugin/storage/backend.hpp>
+#include <orgscim/plugin/storage/oauth_store.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "log.hpp"
 #include "secrets.hpp"
+#include "token_issuer.hpp"
 
 namespace po = boost::program_options;
 namespace json = boost::json;
@@ -53,6 +55,9 @@ constexpr const char* top_help =
     "  tokens create   create a provisioning secret (printed once)\n"
     "  tokens list     list an organization's provisioning secrets (never the secrets)\n"
     "  tokens revoke   revoke a provisioning secret at once\n"
+    "  clients create  create an OAuth client (client_credentials; secret printed once)\n"
+    "  clients list    list an organization's OAuth clients (never the secrets)\n"
+    "  clients revoke  revoke an OAuth client at once\n"
     "  import          invite a list of emails (CSV or JSON lines) into an organization\n"
     "\n"
     "Every command accepts --config FILE, --db PATH and --help.\n"
@@ -306,6 +311,120 @@ int tokens_revoke(const std::vector<std::string>& args) {
     return exit_ok;
 }
 
+// --- clients (OAuth, issue 4) -------------------------------------------------------------
+
+int clients_create(const std::vector<std::string>& args) {
+    auto d = common_options();
+    d.add_options()("org", po::value<std::string>()->value_name("ID"), "organization id")(
+        "name", po::value<std::string>()->value_name("LABEL")->default_value(""),
+        "label shown by clients list")("expires-in", po::value<unsigned>()->value_name("DAYS"),
+                                       "the secret expires after DAYS days (default: never)")(
+        "read-only", "tokens allow reads only (scope scim:read)")(
+        "json", "print {\"client_id\": ..., \"client_secret\": ...}");
+    const auto vm = parse(args, d);
+    if (wants_help(vm,
+                   "orgscim clients create --org ID [--name LABEL] [--expires-in DAYS] "
+                   "[--read-only] [--json]",
+                   d)) {
+        return exit_ok;
+    }
+    const auto org_id = require(vm, "org");
+    std::optional<std::int64_t> expires;
+    if (vm.count("expires-in")) {
+        const auto days = vm["expires-in"].as<unsigned>();
+        if (days == 0 || days > 36500) throw usage_error("--expires-in: expected 1..36500 days");
+        expires = now_ms() + static_cast<std::int64_t>(days) * 86400000;
+    }
+    const auto lc = load(vm);
+    auto store = open_backend(lc.cfg.storage);
+    check(store->get_org(org_id), "organization " + org_id);
+    auto clients = open_oauth_store(lc.cfg.storage);
+    const auto gen = orgscim::oidc::generate_client_secret();
+    oauth_client_info c;
+    c.client_id = orgscim::oidc::generate_client_id();
+    c.org_id = org_id;
+    c.name = vm["name"].as<std::string>();
+    const int perms = vm.count("read-only") ? orgscim::oidc::perm_read
+                                            : orgscim::oidc::perm_read | orgscim::oidc::perm_write;
+    c.permissions = static_cast<std::uint8_t>(perms);
+    c.created_ms = now_ms();
+    c.secrets.push_back({gen.record.id, gen.record.hash, c.created_ms, expires});
+    check(clients->create_client(c), "organization " + org_id);
+    if (vm.count("json")) {
+        std::cout << json::serialize(
+                         json::object{{"client_id", c.client_id}, {"client_secret", gen.secret}})
+                  << "\n";
+    } else {
+        std::cout << "client_id: " << c.client_id << "\nclient_secret: " << gen.secret << "\n";
+    }
+    return exit_ok;
+}
+
+int clients_list(const std::vector<std::string>& args) {
+    auto d = common_options();
+    d.add_options()("org", po::value<std::string>()->value_name("ID"), "organization id")(
+        "json", "print a JSON array");
+    const auto vm = parse(args, d);
+    if (wants_help(vm, "orgscim clients list --org ID [--json]", d)) return exit_ok;
+    const auto org_id = require(vm, "org");
+    const auto lc = load(vm);
+    auto store = open_backend(lc.cfg.storage);
+    check(store->get_org(org_id), "organization " + org_id);
+    auto clients = open_oauth_store(lc.cfg.storage);
+    const auto list = check(clients->list_clients(org_id), "clients");
+    const auto now = now_ms();
+    const auto live_secrets = [now](const oauth_client_info& c) {
+        std::size_t n = 0;
+        for (const auto& s : c.secrets) n += !s.expires_ms || *s.expires_ms > now;
+        return n;
+    };
+    if (vm.count("json")) {
+        json::array a;
+        for (const auto& c : list) {
+            json::object j{{"client_id", c.client_id},
+                           {"name", c.name},
+                           {"state", c.revoked_ms ? "revoked" : "active"},
+                           {"read_only", !(c.permissions & orgscim::oidc::perm_write)},
+                           {"active_secrets", live_secrets(c)},
+                           {"created", iso_time(c.created_ms)}};
+            j["revoked"] =
+                c.revoked_ms ? json::value(iso_time(*c.revoked_ms)) : json::value(nullptr);
+            a.push_back(std::move(j));
+        }
+        std::cout << json::serialize(a) << "\n";
+    } else {
+        std::cout << "CLIENT_ID\tNAME\tSTATE\tSCOPE\tSECRETS\tCREATED\n";
+        for (const auto& c : list) {
+            std::cout << c.client_id << '\t' << (c.name.empty() ? "-" : c.name) << '\t'
+                      << (c.revoked_ms ? "revoked" : "active") << '\t'
+                      << ((c.permissions & orgscim::oidc::perm_write) ? "read-write" : "read-only")
+                      << '\t' << live_secrets(c) << '\t' << iso_time(c.created_ms) << "\n";
+        }
+    }
+    return exit_ok;
+}
+
+int clients_revoke(const std::vector<std::string>& args) {
+    auto d = common_options();
+    d.add_options()("id", po::value<std::string>()->value_name("CLIENT_ID"), "client id");
+    po::positional_options_description pos;
+    pos.add("id", 1);
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(args).options(d).positional(pos).run(), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        throw usage_error(e.what());
+    }
+    if (wants_help(vm, "orgscim clients revoke CLIENT_ID", d)) return exit_ok;
+    const auto id = require(vm, "id");
+    const auto lc = load(vm);
+    auto store = open_backend(lc.cfg.storage);
+    auto clients = open_oauth_store(lc.cfg.storage);
+    check(clients->revoke_client(id, now_ms()), "client " + id);
+    return exit_ok;
+}
+
 // --- serve --------------------------------------------------------------------------------
 
 struct demo_credentials {
@@ -390,11 +509,12 @@ int dispatch(std::vector<std::string> args) {
         return orgscim::plugin::invitations::run_import_command(args, std::cout, std::cerr);
     if (cmd == "serve") return serve(args, false);
     if (cmd == "demo") return serve(args, true);
-    if (cmd == "orgs" || cmd == "tokens") {
+    if (cmd == "orgs" || cmd == "tokens" || cmd == "clients") {
         const std::string group_help =
             cmd == "orgs"
-                ? "usage: orgscim orgs {create|list|tree|manage|grant|events} [options]  (--help on each)\n"
-                : "usage: orgscim tokens {create|list|revoke} [options]  (--help on each)\n";
+                ? "usage: orgscim orgs {create|list|tree|manage|grant|events} [options]  (--help "
+                  "on each)\n"
+                : "usage: orgscim " + cmd + " {create|list|revoke} [options]  (--help on each)\n";
         if (args.empty()) throw usage_error("missing subcommand: orgscim " + cmd + " --help");
         const std::string sub = args.front();
         args.erase(args.begin());
@@ -410,6 +530,9 @@ int dispatch(std::vector<std::string> args) {
         if (cmd == "tokens" && sub == "create") return tokens_create(args);
         if (cmd == "tokens" && sub == "list") return tokens_list(args);
         if (cmd == "tokens" && sub == "revoke") return tokens_revoke(args);
+        if (cmd == "clients" && sub == "create") return clients_create(args);
+        if (cmd == "clients" && sub == "list") return clients_list(args);
+        if (cmd == "clients" && sub == "revoke") return clients_revoke(args);
         throw usage_error("unknown subcommand '" + cmd + " " + sub + "' (see orgscim " + cmd +
                           " --help)");
     }

@@ -10,6 +10,7 @@
 
 #include "app_impl.hpp"
 #include "auth.hpp"
+#include "identity.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
 
@@ -48,6 +49,18 @@ int hex_value(char c) noexcept {
 }
 
 bool ieq(string_view a, string_view b) noexcept { return scim::iequals(a, b); }
+
+// Bearer JWTs (issue 4). Without OAuth tables (postgresql for now) orgscim issues no tokens but
+// still trusts the configured external issuers.
+std::shared_ptr<identity> make_identity(const config& cfg) {
+    std::unique_ptr<oauth_store> store;
+    try {
+        store = open_oauth_store(cfg.storage);
+    } catch (const startup_error& e) {
+        log_warn("oauth token issuer disabled", {{"reason", e.what()}});
+    }
+    return std::make_shared<identity>(cfg, std::move(store));
+}
 
 // What the request pipeline learned, for the access log and metrics.
 struct request_facts {
@@ -136,9 +149,10 @@ class app_impl final : public app {
     app_impl(const config& cfg, std::unique_ptr<backend> store, std::function<std::int64_t()> now)
         : cfg_(cfg),
           backend_(std::move(store)),
+          identity_(make_identity(cfg_)),
           auth_(*backend_,
                 now ? std::move(now) : std::function<std::int64_t()>(&system_now_ms),
-                nullptr) {
+                identity_) {
         scim::register_core_schemas(registry_);
         orgs::register_org_types(registry_);  // /Organizations, /Events: served by orgs_api_
         service_ = std::make_unique<scim::service>(cfg_.scim, registry_, *backend_);
@@ -180,7 +194,7 @@ class app_impl final : public app {
         return res;
     }
 
-    bool ready() const override { return backend_->healthy(); }
+    bool ready() const override { return backend_->healthy() && identity_->ready(); }
 
     const config& configuration() const override { return cfg_; }
 
@@ -233,6 +247,21 @@ class app_impl final : public app {
                 facts.rt = route::metrics;
                 if (!is_get(req.method)) return method_not_allowed();
                 return text_response(200, metrics_.render(), "text/plain; version=0.0.4");
+            }
+        }
+        if (n == 2 && identity_->issues_tokens()) {
+            if (s[0] == "oauth2" && s[1] == "token") {
+                if (req.method != "POST") return method_not_allowed("POST");
+                return identity_->token_endpoint(req);
+            }
+            if (s[0] == "oauth2" && s[1] == "jwks") {
+                if (!is_get(req.method)) return method_not_allowed();
+                return identity_->jwks();
+            }
+            if (s[0] == ".well-known" &&
+                (s[1] == "openid-configuration" || s[1] == "oauth-authorization-server")) {
+                if (!is_get(req.method)) return method_not_allowed();
+                return identity_->discovery();
             }
         }
         if (n >= 2 && s[0] == "scim" && s[1] == "v2") {
@@ -359,9 +388,9 @@ class app_impl final : public app {
         return error_response(scim::error::not_found("no such endpoint or resource"));
     }
 
-    static scim::response method_not_allowed() {
+    static scim::response method_not_allowed(string_view allow = "GET") {
         auto r = text_response(405, "method not allowed");
-        r.headers.emplace_back("Allow", "GET");
+        r.headers.emplace_back("Allow", std::string(allow));
         return r;
     }
 
@@ -372,6 +401,7 @@ class app_impl final : public app {
     std::unique_ptr<directory_store> directory_;
     std::unique_ptr<orgs::directory_service> orgs_svc_;
     std::unique_ptr<orgs::orgs_api> orgs_api_;
+    std::shared_ptr<identity> identity_;
     authenticator auth_;
     metrics metrics_;
     std::string scim_base_;

@@ -89,7 +89,7 @@ scim::response to_response(const auth_failure& f) {
     r.status = f.status;
     r.headers.emplace_back("Content-Type", std::string(scim::scim_content_type));
     if (!f.challenge.empty()) r.headers.emplace_back("WWW-Authenticate", f.challenge);
-    if (f.status == 503) r.headers.emplace_back("Retry-After", "5");
+    if (f.status == 503) r.headers.emplace_back("Retry-After", std::to_string(f.retry_after_s));
     r.body = scim::to_body(e);
     return r;
 }

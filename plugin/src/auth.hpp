@@ -22,6 +22,7 @@ struct auth_failure {
     std::string detail;     ///< SCIM error detail for the client
     std::string reason;     ///< for the log: specific cause, token id; never the token
     std::string credential_id;
+    int retry_after_s = 5;  ///< Retry-After of a 503
 };
 
 using auth_result = boost::system::result<scim::caller, auth_failure>;

@@ -1,0 +1,305 @@
+// Bearer JWTs end to end (issue 4): the real `orgscim serve`, a REAL OpenID provider
+// (oidc-provider from npm) on loopback issuing client-credentials tokens, and orgscim's own
+// /oauth2/token with a client created by `orgscim clients create`. The SCIM cycle runs with both.
+//
+// Needs node and `npm ci --prefix tests/tools` for the provider cases; they skip when missing,
+// except under CI=true, where a missing tool is a failure.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <orgscim/testing/http_client.hpp>
+#include <orgscim/testing/process.hpp>
+#include <token_signer.hpp>
+
+#include "server_launcher.hpp"
+
+namespace orgscim::testing {
+namespace {
+
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+std::string find_node() {
+    const char* path = std::getenv("PATH");
+    std::string_view rest = path ? path : "/usr/bin";
+    while (!rest.empty()) {
+        const auto colon = rest.find(':');
+        const std::filesystem::path dir(rest.substr(0, colon));
+        if (std::filesystem::exists(dir / "node")) return (dir / "node").string();
+        if (colon == std::string_view::npos) break;
+        rest.remove_prefix(colon + 1);
+    }
+    return {};
+}
+
+const std::string tools = ORGSCIM_SOURCE_DIR "/tests/tools";
+
+#define REQUIRE_TOOLS()                                                                       \
+    do {                                                                                      \
+        const char* ci = std::getenv("CI");                                                   \
+        const bool missing = find_node().empty() ||                                           \
+                             !std::filesystem::exists(tools + "/node_modules/oidc-provider"); \
+        if (missing && ci && std::string_view(ci) == "true")                                  \
+            FAIL() << "node or oidc-provider missing: run `npm ci --prefix tests/tools`";     \
+        if (missing)                                                                          \
+            GTEST_SKIP() << "node or oidc-provider missing (npm ci --prefix tests/tools)";    \
+    } while (0)
+
+std::string base64(std::string_view in) {
+    static constexpr char abc[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    std::size_t i = 0;
+    for (; i + 2 < in.size(); i += 3) {
+        const unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
+                           (static_cast<unsigned char>(in[i + 1]) << 8) |
+                           static_cast<unsigned char>(in[i + 2]);
+        for (int s : {18, 12, 6, 0}) out += abc[(v >> s) & 63];
+    }
+    if (i < in.size()) {
+        unsigned v = static_cast<unsigned char>(in[i]) << 16;
+        if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
+        out += abc[(v >> 18) & 63];
+        out += abc[(v >> 12) & 63];
+        out += i + 1 < in.size() ? abc[(v >> 6) & 63] : '=';
+        out += '=';
+    }
+    return out;
+}
+
+class provider_process {
+  public:
+    provider_process() {
+        proc_ = std::make_unique<child_process>(
+            std::vector<std::string>{find_node(), tools + "/oidc-provider.mjs", "--port", "0"});
+        const auto line = proc_->wait_for_line(
+            [](const std::string& l) { return l.starts_with("OIDC_PROVIDER_URL="); }, 30s);
+        url_ = line.substr(line.find('=') + 1);
+        const auto port = static_cast<unsigned short>(std::stoi(url_.substr(url_.rfind(':') + 1)));
+        client_ = std::make_unique<http_client>("127.0.0.1", port);
+    }
+    ~provider_process() {
+        client_.reset();
+        if (proc_ && proc_->running()) proc_->stop(SIGKILL, 5s);
+    }
+    const std::string& url() const { return url_; }
+
+    std::string token(const std::string& form = "grant_type=client_credentials&scope=scim") {
+        auto r = client_->request("POST", "/token",
+                                  {{"Authorization", "Basic c2NpbS1jbGllbnQ6czNjcmV0"},
+                                   {"Content-Type", "application/x-www-form-urlencoded"}},
+                                  form);
+        EXPECT_EQ(r.status, 200) << r.body;
+        return std::string(json::parse(r.body).at("access_token").as_string());
+    }
+
+  private:
+    std::unique_ptr<child_process> proc_;
+    std::unique_ptr<http_client> client_;
+    std::string url_;
+};
+
+// The config orgscim is restarted with: `issuer` trusted for `org`.
+std::string config_trusting(const std::string& issuer, const std::string& org) {
+    return R"({"oidc":{"issuers":[{"org":")" + org + R"(","issuer":")" + issuer +
+           R"(","allow_http":true,"audiences":["https://scim.test/v2"],
+             "allowed_algs":["RS256","ES256"],"jwks_retry_s":2,"http_timeout_ms":2000}]}})";
+}
+
+void write_config(orgscim_server& srv, const std::string& text) {
+    std::ofstream(srv.dir() + "/config.json", std::ios::trunc) << text;
+}
+
+using headers = std::vector<std::pair<std::string, std::string>>;
+
+headers bearer(const std::string& token, bool body = false) {
+    headers h{{"Authorization", "Bearer " + token}};
+    if (body) h.emplace_back("Content-Type", "application/scim+json");
+    return h;
+}
+
+// Create, filter, PATCH, disable, delete one user with `token` under `base`.
+void scim_cycle(http_client& c, const std::string& token, const std::string& base) {
+    auto created = c.request(
+        "POST", base + "/Users", bearer(token, true),
+        R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ada@example.org",
+            "name":{"givenName":"Ada","familyName":"Lovelace"},"active":true})");
+    ASSERT_EQ(created.status, 201) << created.body;
+    const std::string id(json::parse(created.body).at("id").as_string());
+
+    auto found = c.request("GET", base + "/Users?filter=userName%20eq%20%22ada%40example.org%22",
+                           bearer(token));
+    ASSERT_EQ(found.status, 200) << found.body;
+    EXPECT_EQ(json::parse(found.body).at("totalResults").as_int64(), 1);
+
+    auto patched = c.request("PATCH", base + "/Users/" + id, bearer(token, true),
+                             R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations":[{"op":"replace","path":"name.givenName","value":"Augusta"}]})");
+    ASSERT_EQ(patched.status, 200) << patched.body;
+    EXPECT_EQ(json::parse(patched.body).at("name").at("givenName").as_string(), "Augusta");
+
+    auto disabled = c.request("PATCH", base + "/Users/" + id, bearer(token, true),
+                              R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations":[{"op":"replace","value":{"active":false}}]})");
+    ASSERT_EQ(disabled.status, 200) << disabled.body;
+    EXPECT_FALSE(json::parse(disabled.body).at("active").as_bool());
+
+    EXPECT_EQ(c.request("DELETE", base + "/Users/" + id, bearer(token)).status, 204);
+    EXPECT_EQ(c.request("GET", base + "/Users/" + id, bearer(token)).status, 404);
+}
+
+std::string own_token(http_client& c, const std::string& id, const std::string& secret) {
+    auto r = c.request("POST", "/oauth2/token",
+                       {{"Authorization", "Basic " + base64(id + ":" + secret)},
+                        {"Content-Type", "application/x-www-form-urlencoded"}},
+                       "grant_type=client_credentials");
+    EXPECT_EQ(r.status, 200) << r.body;
+    if (r.status != 200) return {};
+    return std::string(json::parse(r.body).at("access_token").as_string());
+}
+
+TEST(IdentityBlackbox, ScimCycleWithATokenFromARealProvider) {
+    REQUIRE_TOOLS();
+    provider_process op;
+    orgscim_server srv({}, "{}");
+    const auto acme = srv.new_tenant("acme");
+    const auto other = srv.new_tenant("other");
+    write_config(srv, config_trusting(op.url(), acme.org));
+    srv.restart();
+    http_client c("127.0.0.1", srv.port());
+
+    const auto token = op.token();
+    scim_cycle(c, token, "/scim/v2");
+    scim_cycle(c, token, "/o/" + acme.org + "/scim/v2");
+    EXPECT_EQ(c.request("GET", "/readyz").status, 200);
+
+    // Bound to acme: another organization's path does not exist for this token.
+    EXPECT_EQ(c.request("GET", "/o/" + other.org + "/scim/v2/Users", bearer(token)).status, 404);
+
+    // A token for another audience (resource indicator): 401 invalid_token, reason not leaked.
+    auto wrong_aud = c.request(
+        "GET", "/scim/v2/Users",
+        bearer(op.token("grant_type=client_credentials&scope=scim&resource=https%3A%2F%2Fother."
+                        "test%2Fapi")));
+    EXPECT_EQ(wrong_aud.status, 401);
+    EXPECT_NE(wrong_aud.header("WWW-Authenticate").find("error=\"invalid_token\""),
+              std::string::npos);
+    EXPECT_EQ(wrong_aud.body.find("audience"), std::string::npos);
+
+    // A token from an issuer nobody trusts (signed with a key made here): 401.
+    const auto stranger = oidc::signing_key::generate(oidc::alg::rs256, "stranger");
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    const auto forged = oidc::mint_token(stranger,
+                                         {{"iss", "https://evil.test"},
+                                          {"sub", "x"},
+                                          {"aud", "https://scim.test/v2"},
+                                          {"scope", "scim"},
+                                          {"exp", now + 600}},
+                                         "at+jwt");
+    EXPECT_EQ(c.request("GET", "/scim/v2/Users", bearer(forged)).status, 401);
+
+    // Read-only scope: reads pass, writes are 403 insufficient_scope.
+    const auto ro = op.token("grant_type=client_credentials&scope=scim:read");
+    EXPECT_EQ(c.request("GET", "/scim/v2/Users", bearer(ro)).status, 200);
+    auto denied = c.request("POST", "/scim/v2/Users", bearer(ro, true),
+                            R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],
+                                "userName":"ro@example.org"})");
+    EXPECT_EQ(denied.status, 403);
+    EXPECT_NE(denied.header("WWW-Authenticate").find("insufficient_scope"), std::string::npos);
+
+    // The static secret keeps working next to the JWTs.
+    EXPECT_EQ(c.request("GET", "/scim/v2/Users", bearer(acme.token)).status, 200);
+}
+
+TEST(IdentityBlackbox, ProviderDownFromTheStartIs503WithRetryAfter) {
+    // A port nobody listens on: bind, read the port, close.
+    std::string dead_issuer;
+    {
+        orgscim_server probe;  // any free loopback port, released when it stops
+        dead_issuer = "http://127.0.0.1:" + std::to_string(probe.port());
+    }
+    orgscim_server srv({}, "{}");
+    const auto acme = srv.new_tenant("acme");
+    write_config(srv, config_trusting(dead_issuer, acme.org));
+    srv.restart();
+    http_client c("127.0.0.1", srv.port());
+
+    const auto key = oidc::signing_key::generate(oidc::alg::rs256, "k1");
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    const auto token = oidc::mint_token(key,
+                                        {{"iss", dead_issuer},
+                                         {"sub", "svc"},
+                                         {"aud", "https://scim.test/v2"},
+                                         {"scope", "scim"},
+                                         {"exp", now + 600}},
+                                        "at+jwt");
+    auto r = c.request("GET", "/scim/v2/Users", bearer(token));
+    EXPECT_EQ(r.status, 503) << r.body;
+    EXPECT_FALSE(r.header("Retry-After").empty());
+    EXPECT_EQ(c.request("GET", "/readyz").status, 503);
+    // Static secrets do not depend on the provider.
+    EXPECT_EQ(c.request("GET", "/scim/v2/Users", bearer(acme.token)).status, 200);
+}
+
+TEST(IdentityBlackbox, ScimCycleWithOrgscimsOwnClientCredentialsToken) {
+    // The issuer is public_base_url: fixed here, since the port changes on restart.
+    orgscim_server srv({}, R"({"public_base_url":"https://scim.example.test"})");
+    const auto acme = srv.new_tenant("acme");
+    const auto other = srv.new_tenant("other");
+    const auto created =
+        json::parse(srv.cli({"clients", "create", "--org", acme.org, "--name", "entra", "--json"}));
+    const std::string id(created.at("client_id").as_string());
+    const std::string secret(created.at("client_secret").as_string());
+    http_client c("127.0.0.1", srv.port());
+
+    auto disc = c.request("GET", "/.well-known/openid-configuration");
+    ASSERT_EQ(disc.status, 200) << disc.body;
+    const auto d = json::parse(disc.body);
+    EXPECT_EQ(d.at("token_endpoint").as_string(),
+              std::string(d.at("issuer").as_string()) + "/oauth2/token");
+    auto jwks = c.request("GET", "/oauth2/jwks");
+    ASSERT_EQ(jwks.status, 200);
+    EXPECT_EQ(json::parse(jwks.body).at("keys").as_array().size(), 1u);
+
+    const auto token = own_token(c, id, secret);
+    ASSERT_FALSE(token.empty());
+    scim_cycle(c, token, "/scim/v2");
+    EXPECT_EQ(c.request("GET", "/o/" + other.org + "/scim/v2/Users", bearer(token)).status, 404);
+
+    // Secret in the body (client_secret_post) works too; a wrong secret is invalid_client.
+    auto post =
+        c.request("POST", "/oauth2/token", {{"Content-Type", "application/x-www-form-urlencoded"}},
+                  "grant_type=client_credentials&client_id=" + id + "&client_secret=" + secret);
+    EXPECT_EQ(post.status, 200) << post.body;
+    auto bad = c.request("POST", "/oauth2/token",
+                         {{"Authorization", "Basic " + base64(id + ":wrong")},
+                          {"Content-Type", "application/x-www-form-urlencoded"}},
+                         "grant_type=client_credentials");
+    EXPECT_EQ(bad.status, 401);
+
+    // The signing key is in the database: a restart keeps the issued token valid.
+    srv.restart();
+    http_client c2("127.0.0.1", srv.port());
+    EXPECT_EQ(c2.request("GET", "/scim/v2/Users", bearer(token)).status, 200);
+
+    // Revoked: no new tokens at once.
+    const auto listed = json::parse(srv.cli({"clients", "list", "--org", acme.org, "--json"}));
+    ASSERT_EQ(listed.as_array().size(), 1u);
+    EXPECT_EQ(listed.as_array()[0].at("state").as_string(), "active");
+    srv.cli({"clients", "revoke", id});
+    auto after = c2.request("POST", "/oauth2/token",
+                            {{"Authorization", "Basic " + base64(id + ":" + secret)},
+                             {"Content-Type", "application/x-www-form-urlencoded"}},
+                            "grant_type=client_credentials");
+    EXPECT_EQ(after.status, 401);
+}
+
+}  // namespace
+}  // namespace orgscim::testing

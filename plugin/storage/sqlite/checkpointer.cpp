@@ -24,7 +24,7 @@ checkpointer::~checkpointer() {
     }
     cv_.notify_all();
     thread_.join();
-    sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    sqlite3_exec(db_, "PRAGMA wal_checkpoint(PASSIVE)", nullptr, nullptr, nullptr);
     sqlite3_close_v2(db_);
 }
 
@@ -32,8 +32,10 @@ void checkpointer::run() {
     std::unique_lock lk(mu_);
     while (!cv_.wait_for(lk, every_, [this] { return stop_; })) {
         lk.unlock();
-        // A busy or failed checkpoint is simply retried at the next tick.
-        sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+        // Through the pragma, not sqlite3_wal_checkpoint_v2(): a connection that has not read
+        // the schema yet has not opened the WAL, and the C call is then silently a no-op. A
+        // busy or failed checkpoint is simply retried at the next tick.
+        sqlite3_exec(db_, "PRAGMA wal_checkpoint(PASSIVE)", nullptr, nullptr, nullptr);
         lk.lock();
     }
 }

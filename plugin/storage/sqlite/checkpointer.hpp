@@ -1,8 +1,9 @@
 #pragma once
-// Moves WAL checkpoints off the request path. orgscim's connections run with
-// wal_autocheckpoint=0; this thread runs PASSIVE checkpoints, which never wait for readers or
-// writers, every interval. Otherwise the commit that crosses the auto-checkpoint threshold pays
-// for copying the WAL and fsyncing the database while every other writer waits behind it.
+// Moves most of the WAL checkpoint work off the request path: this thread runs PASSIVE
+// checkpoints, which never wait for readers or writers, every interval. Writers keep a high
+// wal_autocheckpoint (4,000 pages) as a backstop that finds the frames already copied and lets
+// the WAL restart; without the thread, the commit crossing the threshold pays for copying and
+// fsyncing while every other writer waits behind it.
 
 #include <chrono>
 #include <condition_variable>

@@ -655,7 +655,7 @@ class sqlite_directory final : public directory_store {
         // synchronous is per connection: without it this one would fsync every commit (FULL).
         sqlite3_exec(db_, ("PRAGMA synchronous=" + cfg.synchronous).c_str(), nullptr, nullptr,
                      nullptr);
-        sqlite3_exec(db_, "PRAGMA wal_autocheckpoint=0", nullptr, nullptr, nullptr);
+        sqlite3_exec(db_, "PRAGMA wal_autocheckpoint=4000", nullptr, nullptr, nullptr);
         sqlite3_exec(db_, "PRAGMA mmap_size=67108864", nullptr, nullptr, nullptr);
         bool migrated = false;
         try {

@@ -332,7 +332,7 @@ sqlite_invitation_store::sqlite_invitation_store(const sqlite_config& cfg)
     try {
         impl_->exec("PRAGMA journal_mode=WAL");
         impl_->exec(("PRAGMA synchronous=" + cfg.synchronous).c_str());
-        impl_->exec("PRAGMA wal_autocheckpoint=0");  // checkpoints run off the request path
+        impl_->exec("PRAGMA wal_autocheckpoint=4000");  // backstop; see sqlite/checkpointer.hpp
     } catch (const db_failure&) {
         throw startup_error("cannot configure SQLite database " + cfg.path);
     }

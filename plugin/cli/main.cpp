@@ -58,6 +58,7 @@ constexpr const char* top_help =
     "  clients create  create an OAuth client (client_credentials; secret printed once)\n"
     "  clients list    list an organization's OAuth clients (never the secrets)\n"
     "  clients revoke  revoke an OAuth client at once\n"
+    "  clients federate  let an external identity (issuer + subject) act as a client (RFC 7523)\n"
     "  import          invite a list of emails (CSV or JSON lines) into an organization\n"
     "\n"
     "Every command accepts --config FILE, --db PATH and --help.\n"
@@ -425,6 +426,35 @@ int clients_revoke(const std::vector<std::string>& args) {
     return exit_ok;
 }
 
+int clients_federate(const std::vector<std::string>& args) {
+    auto d = common_options();
+    d.add_options()("id", po::value<std::string>()->value_name("CLIENT_ID"), "client id")(
+        "issuer", po::value<std::string>()->value_name("ISS"),
+        "exact iss of the assertions (a trusted issuer of oidc.issuers)")(
+        "subject", po::value<std::string>()->value_name("SUB"), "exact sub of the assertions");
+    po::positional_options_description pos;
+    pos.add("id", 1);
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(args).options(d).positional(pos).run(), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        throw usage_error(e.what());
+    }
+    if (wants_help(vm, "orgscim clients federate CLIENT_ID --issuer ISS --subject SUB", d))
+        return exit_ok;
+    const auto id = require(vm, "id");
+    const auto issuer = require(vm, "issuer");
+    const auto subject = require(vm, "subject");
+    if (issuer.empty() || subject.empty())
+        throw usage_error("--issuer and --subject must not be empty");
+    const auto lc = load(vm);
+    auto store = open_backend(lc.cfg.storage);
+    auto clients = open_oauth_store(lc.cfg.storage);
+    check(clients->add_federated(id, {issuer, subject}), "client " + id);
+    return exit_ok;
+}
+
 // --- serve --------------------------------------------------------------------------------
 
 struct demo_credentials {
@@ -514,7 +544,8 @@ int dispatch(std::vector<std::string> args) {
             cmd == "orgs"
                 ? "usage: orgscim orgs {create|list|tree|manage|grant|events} [options]  (--help "
                   "on each)\n"
-                : "usage: orgscim " + cmd + " {create|list|revoke} [options]  (--help on each)\n";
+                : "usage: orgscim " + cmd + " {create|list|revoke" +
+                      (cmd == "clients" ? "|federate" : "") + "} [options]  (--help on each)\n";
         if (args.empty()) throw usage_error("missing subcommand: orgscim " + cmd + " --help");
         const std::string sub = args.front();
         args.erase(args.begin());
@@ -533,6 +564,7 @@ int dispatch(std::vector<std::string> args) {
         if (cmd == "clients" && sub == "create") return clients_create(args);
         if (cmd == "clients" && sub == "list") return clients_list(args);
         if (cmd == "clients" && sub == "revoke") return clients_revoke(args);
+        if (cmd == "clients" && sub == "federate") return clients_federate(args);
         throw usage_error("unknown subcommand '" + cmd + " " + sub + "' (see orgscim " + cmd +
                           " --help)");
     }

@@ -53,6 +53,7 @@ class store_directory final : public oidc::client_directory {
                     {s.id, s.hash,
                      s.expires_ms ? from_ms(*s.expires_ms) : oidc::time_point::max()});
             }
+            for (const auto& f : r->federated) c.federated.push_back({f.issuer, f.subject});
             out = std::move(c);
         }
         std::lock_guard lk(mu_);

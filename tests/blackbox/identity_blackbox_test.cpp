@@ -212,6 +212,24 @@ TEST(IdentityBlackbox, ScimCycleWithATokenFromARealProvider) {
     EXPECT_EQ(denied.status, 403);
     EXPECT_NE(denied.header("WWW-Authenticate").find("insufficient_scope"), std::string::npos);
 
+    // Workload identity federation (RFC 7523): the provider's token, presented as a client
+    // assertion, gets an orgscim token for the client that registered the provider's iss+sub.
+    const auto created = json::parse(srv.cli({"clients", "create", "--org", acme.org, "--json"}));
+    const std::string cid(created.at("client_id").as_string());
+    const std::string form =
+        "grant_type=client_credentials&client_id=" + cid +
+        "&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer"
+        "&client_assertion=" +
+        token;
+    const headers form_type{{"Content-Type", "application/x-www-form-urlencoded"}};
+    EXPECT_EQ(c.request("POST", "/oauth2/token", form_type, form).status, 401)
+        << "no federated credential registered yet";
+    srv.cli({"clients", "federate", cid, "--issuer", op.url(), "--subject", "scim-client"});
+    auto fed = c.request("POST", "/oauth2/token", form_type, form);
+    ASSERT_EQ(fed.status, 200) << fed.body;
+    const std::string fed_token(json::parse(fed.body).at("access_token").as_string());
+    EXPECT_EQ(c.request("GET", "/scim/v2/Users", bearer(fed_token)).status, 200);
+
     // The static secret keeps working next to the JWTs.
     EXPECT_EQ(c.request("GET", "/scim/v2/Users", bearer(acme.token)).status, 200);
 }

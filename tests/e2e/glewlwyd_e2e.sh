@@ -186,26 +186,32 @@ expect 404 GET "$API/scimbad/healthz"
 # Glewlwyd keeps the record of an instance whose init failed; remove it.
 admin DELETE mod/plugin/scimbad
 
-jq -n --slurpfile cfg "$W/orgscim.json" '{module:"orgscim",name:"scim",display_name:"orgscim",
-    enabled:true, parameters:($cfg[0] + {glewlwyd:{sync_users:true,user_scopes:["g_profile"]}})}' \
-    >"$W/instance.json"
+# The organization first (orgscim CLI, same database): the instance trusts Glewlwyd's OIDC plugin
+# as an issuer bound to it, so Glewlwyd's client_credentials JWTs provision this organization.
+ORG=$("$ORGSCIM_BIN" orgs create --name e2e --json --config "$W/orgscim.json" | jq -r .id)
+[ -n "$ORG" ] || fail "could not create an organization"
+jq -n --slurpfile cfg "$W/orgscim.json" --arg org "$ORG" --arg iss "$API/oidc" '{module:"orgscim",
+    name:"scim", display_name:"orgscim", enabled:true,
+    parameters:($cfg[0] + {glewlwyd:{sync_users:true,user_scopes:["g_profile"]},
+      oidc:{issuers:[{org:$org, issuer:$iss, jwks_uri:($iss + "/jwks"), allow_http:true,
+        audiences:["https://scim.test/v2"], allowed_algs:["RS256"], typ:["JWT","at+jwt"],
+        allow_missing_typ:true, jwks_retry_s:2}]}})}' >"$W/instance.json"
 admin POST mod/plugin/ "@$W/instance.json"
 SCIM="$API/scim/scim/v2"
 expect 200 GET "$API/scim/healthz"
 expect 200 GET "$SCIM/ServiceProviderConfig"
 grep -q "$API/scim/scim/v2" "$W/out" || fail "meta.location does not use Glewlwyd's external URL"
 
-note "organization and provisioning secret (orgscim CLI, same database)"
-ORG=$("$ORGSCIM_BIN" orgs create --name e2e --json --config "$W/orgscim.json" | jq -r .id)
+note "provisioning secret (orgscim CLI, same database)"
 SECRET=$("$ORGSCIM_BIN" tokens create --org "$ORG" --name e2e --json --config "$W/orgscim.json" |
     jq -r .secret)
 [ -n "$ORG" ] && [ -n "$SECRET" ] || fail "could not create an organization and a secret"
-AUTH=(-H "Authorization: Bearer $SECRET")
-
 expect 401 GET "$SCIM/Users"
-got=$(call GET "$SCIM/Users" "" -H "Authorization: Bearer $JWT")
-if [ "$got" = 200 ]; then note "Glewlwyd's JWT accepted";
-else note "Glewlwyd's JWT not trusted yet (HTTP $got): provisioning secret used"; fi
+# Both credentials work; the cycle below runs with Glewlwyd's JWT.
+expect 200 GET "$SCIM/Users" "" -H "Authorization: Bearer $SECRET"
+expect 200 GET "$SCIM/Users" "" -H "Authorization: Bearer $JWT"
+note "Glewlwyd's RS256 client_credentials JWT accepted"
+AUTH=(-H "Authorization: Bearer $JWT")
 
 note "SCIM provisioning cycle through Glewlwyd's port"
 user_json() {  # user_json USERNAME EXTERNAL_ID
@@ -247,6 +253,13 @@ expect 200 GET "$SCIM/Users/$ALICE" "" "${AUTH[@]}"
 note "restart Glewlwyd"
 stop_glewlwyd
 start_glewlwyd
+# orgscim starts before Glewlwyd's OIDC plugin serves its JWKS: JWTs get 503 + Retry-After until
+# the first fetch succeeds, and /readyz says when that is.
+for _ in $(seq 50); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "$API/scim/readyz")" = 200 ] && break
+    sleep 0.2
+done
+expect 200 GET "$API/scim/readyz"
 expect 200 GET "$SCIM/Users/$ALICE" "" "${AUTH[@]}"
 [ "$(jq -r .displayName "$W/out")" = "Alice Renamed" ] || fail "data lost across restart"
 expect 200 POST "$API/auth/" '{"username":"admin","password":"password"}' -H "$J" -c "$W/cookies"

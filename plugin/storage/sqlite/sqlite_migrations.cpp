@@ -298,12 +298,23 @@ CREATE TABLE oauth_signing_keys (
 );
 )sql";
 
-constexpr std::array<sql::migration, 5> all{{
+// Workload identity federation (RFC 7523): which external iss+sub may act as an OAuth client.
+constexpr std::string_view v6 = R"sql(
+CREATE TABLE oauth_client_federated (
+    client_id TEXT NOT NULL REFERENCES oauth_clients (client_id) ON DELETE CASCADE,
+    issuer    TEXT NOT NULL,
+    subject   TEXT NOT NULL,
+    PRIMARY KEY (client_id, issuer, subject)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<sql::migration, 6> all{{
     {1, "orgs, tokens, resources, emails, group members", v1},
     {2, "invitations, access requests, history, mail outbox", v2},
     {3, "org tree, identities, memberships, roles, group roles, events", v3},
     {4, "resource counts per tenant and type", v4},
     {5, "OAuth clients, client secrets, token-signing keys", v5},
+    {6, "OAuth clients' federated credentials", v6},
 }};
 
 }  // namespace

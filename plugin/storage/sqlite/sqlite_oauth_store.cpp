@@ -114,16 +114,18 @@ class sqlite_oauth_store final : public oauth_store {
             throw startup_error("storage.sqlite.path: cannot open " + cfg.path);
         }
         sqlite3_busy_timeout(db_, static_cast<int>(cfg.busy_timeout_ms));
+        sqlite3_extended_result_codes(db_, 1);  // tells a duplicate key from other constraints
+        sqlite3_exec(db_, "PRAGMA foreign_keys=ON", nullptr, nullptr, nullptr);
         bool migrated = false;
         try {
             stmt s(db_, "SELECT coalesce(max(version), 0) FROM schema_migrations");
-            migrated = s.step() && s.int64(0) >= 5;
+            migrated = s.step() && s.int64(0) >= 6;
         } catch (const db_failure&) {
         }
         if (!migrated) {
             sqlite3_close(db_);
             throw startup_error("storage.sqlite.path: " + cfg.path +
-                                " has no OAuth tables (migration 5): open the backend first");
+                                " has no OAuth tables (migration 6): open the backend first");
         }
     }
     ~sqlite_oauth_store() override { sqlite3_close(db_); }
@@ -163,6 +165,20 @@ class sqlite_oauth_store final : public oauth_store {
             stmt q(db_, "SELECT 1 FROM oauth_clients WHERE client_id = ?1");
             if (!q.bind(1, client_id).step()) return store_errc::not_found;
             insert_secret(client_id, s);
+            return {};
+        });
+    }
+
+    store_result<void> add_federated(std::string_view client_id,
+                                     const federated_identity& who) override {
+        std::lock_guard lk(mu_);
+        return guarded([&]() -> store_result<void> {
+            stmt q(db_, "SELECT 1 FROM oauth_clients WHERE client_id = ?1");
+            if (!q.bind(1, client_id).step()) return store_errc::not_found;
+            stmt ins(db_,
+                     "INSERT OR IGNORE INTO oauth_client_federated (client_id, issuer, subject) "
+                     "VALUES (?1, ?2, ?3)");
+            ins.bind(1, client_id).bind(2, who.issuer).bind(3, who.subject).step();
             return {};
         });
     }
@@ -266,6 +282,11 @@ class sqlite_oauth_store final : public oauth_store {
                "WHERE client_id = ?1 ORDER BY created_ms, id");
         q.bind(1, c.client_id);
         while (q.step()) c.secrets.push_back({q.text(0), q.text(1), q.int64(2), q.opt_int64(3)});
+        stmt f(db_,
+               "SELECT issuer, subject FROM oauth_client_federated WHERE client_id = ?1 "
+               "ORDER BY issuer, subject");
+        f.bind(1, c.client_id);
+        while (f.step()) c.federated.push_back({f.text(0), f.text(1)});
     }
 
     std::function<std::int64_t()> now_;

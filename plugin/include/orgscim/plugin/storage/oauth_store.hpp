@@ -22,6 +22,12 @@ struct oauth_secret_info {
     std::optional<std::int64_t> expires_ms;
 };
 
+/// An external identity (RFC 7523 assertion iss+sub) allowed to act as the client.
+struct federated_identity {
+    std::string issuer;
+    std::string subject;
+};
+
 struct oauth_client_info {
     std::string client_id;
     std::string org_id;
@@ -30,6 +36,7 @@ struct oauth_client_info {
     std::int64_t created_ms = 0;
     std::optional<std::int64_t> revoked_ms;
     std::vector<oauth_secret_info> secrets;  ///< unexpired and expired alike
+    std::vector<federated_identity> federated;
 };
 
 /// A token-signing key as stored: the PEM is a secret (never logged, never returned by an API).
@@ -49,7 +56,12 @@ class oauth_store {
     /// expires). Errors: not_found, unavailable, internal.
     virtual store_result<void> add_secret(std::string_view client_id,
                                           const oauth_secret_info& secret) = 0;
-    /// The client with its secrets. Errors: not_found, unavailable, internal.
+    /// Lets `who` authenticate as the client by assertion (idempotent). Errors: not_found,
+    /// unavailable, internal.
+    virtual store_result<void> add_federated(std::string_view client_id,
+                                             const federated_identity& who) = 0;
+    /// The client with its secrets and federated identities. Errors: not_found, unavailable,
+    /// internal.
     virtual store_result<oauth_client_info> find_client(std::string_view client_id) = 0;
     /// An organization's clients by creation, secrets included. Errors: unavailable, internal.
     virtual store_result<std::vector<oauth_client_info>> list_clients(std::string_view org_id) = 0;
@@ -63,7 +75,7 @@ class oauth_store {
 };
 
 /// Opens the OAuth store of the configured backend on a database that open_backend() has
-/// already migrated (migration 5). Throws startup_error when it cannot be opened, and for
+/// already migrated (migration 6). Throws startup_error when it cannot be opened, and for
 /// "postgresql" (not built yet).
 std::unique_ptr<oauth_store> open_oauth_store(const storage_config& cfg,
                                               std::function<std::int64_t()> now_ms = {});

@@ -58,6 +58,7 @@ constexpr const char* top_help =
     "  clients create  create an OAuth client (client_credentials; secret printed once)\n"
     "  clients list    list an organization's OAuth clients (never the secrets)\n"
     "  clients revoke  revoke an OAuth client at once\n"
+    "  clients rotate  add a secret to an OAuth client (old ones expire after --old-expires-in)\n"
     "  clients federate  let an external identity (issuer + subject) act as a client (RFC 7523)\n"
     "  import          invite a list of emails (CSV or JSON lines) into an organization\n"
     "\n"
@@ -426,6 +427,56 @@ int clients_revoke(const std::vector<std::string>& args) {
     return exit_ok;
 }
 
+int clients_rotate(const std::vector<std::string>& args) {
+    auto d = common_options();
+    d.add_options()("id", po::value<std::string>()->value_name("CLIENT_ID"), "client id")(
+        "expires-in", po::value<unsigned>()->value_name("DAYS"),
+        "the new secret expires after DAYS days (default: never)")(
+        "old-expires-in", po::value<unsigned>()->value_name("HOURS")->default_value(24),
+        "the client's other secrets stop working after HOURS hours (0: now)")(
+        "json", "print {\"client_id\": ..., \"client_secret\": ...}");
+    po::positional_options_description pos;
+    pos.add("id", 1);
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(args).options(d).positional(pos).run(), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        throw usage_error(e.what());
+    }
+    if (wants_help(vm,
+                   "orgscim clients rotate CLIENT_ID [--expires-in DAYS] [--old-expires-in HOURS] "
+                   "[--json]",
+                   d)) {
+        return exit_ok;
+    }
+    const auto id = require(vm, "id");
+    std::optional<std::int64_t> expires;
+    if (vm.count("expires-in")) {
+        const auto days = vm["expires-in"].as<unsigned>();
+        if (days == 0 || days > 36500) throw usage_error("--expires-in: expected 1..36500 days");
+        expires = now_ms() + static_cast<std::int64_t>(days) * 86400000;
+    }
+    const auto old_hours = vm["old-expires-in"].as<unsigned>();
+    if (old_hours > 24 * 365) throw usage_error("--old-expires-in: expected 0..8760 hours");
+    const auto lc = load(vm);
+    auto store = open_backend(lc.cfg.storage);
+    auto clients = open_oauth_store(lc.cfg.storage);
+    const auto gen = orgscim::oidc::generate_client_secret();
+    const auto now = now_ms();
+    check(clients->add_secret(id, {gen.record.id, gen.record.hash, now, expires}), "client " + id);
+    check(clients->expire_other_secrets(id, gen.record.id,
+                                        now + static_cast<std::int64_t>(old_hours) * 3600000),
+          "client " + id);
+    if (vm.count("json")) {
+        std::cout << json::serialize(json::object{{"client_id", id}, {"client_secret", gen.secret}})
+                  << "\n";
+    } else {
+        std::cout << gen.secret << "\n";
+    }
+    return exit_ok;
+}
+
 int clients_federate(const std::vector<std::string>& args) {
     auto d = common_options();
     d.add_options()("id", po::value<std::string>()->value_name("CLIENT_ID"), "client id")(
@@ -545,7 +596,8 @@ int dispatch(std::vector<std::string> args) {
                 ? "usage: orgscim orgs {create|list|tree|manage|grant|events} [options]  (--help "
                   "on each)\n"
                 : "usage: orgscim " + cmd + " {create|list|revoke" +
-                      (cmd == "clients" ? "|federate" : "") + "} [options]  (--help on each)\n";
+                      (cmd == "clients" ? "|rotate|federate" : "") +
+                      "} [options]  (--help on each)\n";
         if (args.empty()) throw usage_error("missing subcommand: orgscim " + cmd + " --help");
         const std::string sub = args.front();
         args.erase(args.begin());
@@ -565,6 +617,7 @@ int dispatch(std::vector<std::string> args) {
         if (cmd == "clients" && sub == "list") return clients_list(args);
         if (cmd == "clients" && sub == "revoke") return clients_revoke(args);
         if (cmd == "clients" && sub == "federate") return clients_federate(args);
+        if (cmd == "clients" && sub == "rotate") return clients_rotate(args);
         throw usage_error("unknown subcommand '" + cmd + " " + sub + "' (see orgscim " + cmd +
                           " --help)");
     }

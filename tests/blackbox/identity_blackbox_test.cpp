@@ -307,13 +307,24 @@ TEST(IdentityBlackbox, ScimCycleWithOrgscimsOwnClientCredentialsToken) {
     http_client c2("127.0.0.1", srv.port());
     EXPECT_EQ(c2.request("GET", "/scim/v2/Users", bearer(token)).status, 200);
 
+    // Secret rotation: the new secret works, the old one stops (--old-expires-in 0).
+    const auto rotated =
+        json::parse(srv.cli({"clients", "rotate", id, "--old-expires-in", "0", "--json"}));
+    const std::string secret2(rotated.at("client_secret").as_string());
+    EXPECT_FALSE(own_token(c2, id, secret2).empty());
+    auto old = c2.request("POST", "/oauth2/token",
+                          {{"Authorization", "Basic " + base64(id + ":" + secret)},
+                           {"Content-Type", "application/x-www-form-urlencoded"}},
+                          "grant_type=client_credentials");
+    EXPECT_EQ(old.status, 401);
+
     // Revoked: no new tokens at once.
     const auto listed = json::parse(srv.cli({"clients", "list", "--org", acme.org, "--json"}));
     ASSERT_EQ(listed.as_array().size(), 1u);
     EXPECT_EQ(listed.as_array()[0].at("state").as_string(), "active");
     srv.cli({"clients", "revoke", id});
     auto after = c2.request("POST", "/oauth2/token",
-                            {{"Authorization", "Basic " + base64(id + ":" + secret)},
+                            {{"Authorization", "Basic " + base64(id + ":" + secret2)},
                              {"Content-Type", "application/x-www-form-urlencoded"}},
                             "grant_type=client_credentials");
     EXPECT_EQ(after.status, 401);

@@ -169,6 +169,21 @@ class sqlite_oauth_store final : public oauth_store {
         });
     }
 
+    store_result<void> expire_other_secrets(std::string_view client_id,
+                                            std::string_view keep_id,
+                                            std::int64_t at_ms) override {
+        std::lock_guard lk(mu_);
+        return guarded([&]() -> store_result<void> {
+            stmt q(db_, "SELECT 1 FROM oauth_clients WHERE client_id = ?1");
+            if (!q.bind(1, client_id).step()) return store_errc::not_found;
+            stmt u(db_,
+                   "UPDATE oauth_client_secrets SET expires_ms = min(coalesce(expires_ms, ?3), ?3) "
+                   "WHERE client_id = ?1 AND id <> ?2");
+            u.bind(1, client_id).bind(2, keep_id).bind(3, at_ms).step();
+            return {};
+        });
+    }
+
     store_result<void> add_federated(std::string_view client_id,
                                      const federated_identity& who) override {
         std::lock_guard lk(mu_);

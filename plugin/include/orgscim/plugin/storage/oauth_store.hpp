@@ -56,6 +56,11 @@ class oauth_store {
     /// expires). Errors: not_found, unavailable, internal.
     virtual store_result<void> add_secret(std::string_view client_id,
                                           const oauth_secret_info& secret) = 0;
+    /// Rotation's second half: every secret of the client except `keep_id` expires at `at_ms`
+    /// at the latest. Errors: not_found, unavailable, internal.
+    virtual store_result<void> expire_other_secrets(std::string_view client_id,
+                                                    std::string_view keep_id,
+                                                    std::int64_t at_ms) = 0;
     /// Lets `who` authenticate as the client by assertion (idempotent). Errors: not_found,
     /// unavailable, internal.
     virtual store_result<void> add_federated(std::string_view client_id,

@@ -16,7 +16,8 @@ build_pkgs=(
 )
 test_pkgs=(
   clang-format libgtest-dev libgmock-dev libbenchmark-dev
-  postgresql sqlite3 curl nodejs npm procps iproute2 psmisc
+  postgresql sqlite3 curl jq openssl nodejs npm procps iproute2 psmisc
+  glewlwyd dbconfig-no-thanks   # the real host for tests/e2e (docs/glewlwyd.md)
 )
 
 need=()
@@ -31,6 +32,8 @@ fi
 if (( ${#need[@]} )); then
   echo "installing: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # Glewlwyd's package asks which database to configure; the e2e test writes its own config.
+  echo "glewlwyd glewlwyd/config_type select No configuration" | debconf-set-selections
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi

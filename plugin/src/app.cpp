@@ -2,6 +2,8 @@
 #include <boost/url/parse.hpp>
 #include <chrono>
 #include <exception>
+#include <orgscim/plugin/invitations/module.hpp>
+#include <orgscim/plugin/orgs/invitation_directory.hpp>
 #include <orgscim/plugin/orgs/orgs_api.hpp>
 #include <orgscim/plugin/orgs/provisioning_hook.hpp>
 #include <orgscim/scim/error.hpp>
@@ -163,6 +165,7 @@ class app_impl final : public app {
         } catch (const startup_error& e) {
             log_warn("organization endpoints disabled", {{"reason", e.what()}});
         }
+        start_invitations();
         const std::string prefix = cfg_.public_base_url + cfg_.base_path;
         scim_base_ = prefix + "/scim/v2";
         org_base_prefix_ = prefix + "/o/";
@@ -199,6 +202,49 @@ class app_impl final : public app {
     const config& configuration() const override { return cfg_; }
 
   private:
+    // Issue 6: /Invitations, /AccessRequests and the invitee's link, over the org model.
+    void start_invitations() {
+        if (!orgs_svc_) return;
+        try {
+            inv_dir_ =
+                std::make_unique<orgs::invitation_directory>(*orgs_svc_, *backend_, registry_);
+            inv_ = std::make_unique<invitations::module>(
+                cfg_, cfg_.invitations ? *cfg_.invitations : invitations::module_config{},
+                *inv_dir_, registry_);
+            inv_->start();
+        } catch (const startup_error& e) {
+            log_warn("invitations disabled", {{"reason", e.what()}});
+            inv_.reset();
+        }
+    }
+
+    // <base>/invitations/{token}[/accept|/decline]: the link in the email. The token is a
+    // credential, so facts.path (the access log) gets the route template instead.
+    scim::response invitation_link(const http_request& req,
+                                   const string_view* s,
+                                   std::size_t n,
+                                   request_facts& facts) {
+        facts.rt = route::invitation_link;
+        facts.path = n == 2 ? string_view("/invitations/{token}")
+                            : (s[2] == "accept" ? string_view("/invitations/{token}/accept")
+                                                : string_view("/invitations/{token}/decline"));
+        if (!inv_) return error_response(scim::error::unavailable("invitations unavailable"));
+        scim::request lreq;
+        lreq.method = req.method;
+        lreq.path = "/invitations/";
+        lreq.path += s[1];
+        if (n == 3) {
+            lreq.path += '/';
+            lreq.path += s[2];
+        }
+        lreq.headers = req.headers;
+        lreq.body = req.body;
+        lreq.base_url = scim_base_;
+        // Signed-in invitees need a verified email from the OIDC verifier (not wired yet):
+        // accept and decline answer 401 until then.
+        return inv_->http().handle_link(lreq, nullptr);
+    }
+
     scim::response dispatch(const http_request& req, request_facts& facts) {
         const string_view target = req.target;
         const auto q = target.find('?');
@@ -263,6 +309,10 @@ class app_impl final : public app {
                 if (!is_get(req.method)) return method_not_allowed();
                 return identity_->discovery();
             }
+        }
+        if ((n == 2 || (n == 3 && (s[2] == "accept" || s[2] == "decline"))) &&
+            s[0] == "invitations") {
+            return invitation_link(req, s, n, facts);
         }
         if (n >= 2 && s[0] == "scim" && s[1] == "v2") {
             return scim_request(req, target, q, s + 2, n - 2, {}, facts);
@@ -370,6 +420,9 @@ class app_impl final : public app {
                 return error_response(ok.error());
             }
         }
+        if (inv_) {
+            if (auto r = inv_->http().handle_scim(sreq, who, nullptr)) return *r;
+        }
         auto res = service_->handle(sreq, who);
         if (orgs_svc_) {
             // The leaver leaves everywhere: fan-out right after the user write (issue 5).
@@ -401,6 +454,8 @@ class app_impl final : public app {
     std::unique_ptr<directory_store> directory_;
     std::unique_ptr<orgs::directory_service> orgs_svc_;
     std::unique_ptr<orgs::orgs_api> orgs_api_;
+    std::unique_ptr<orgs::invitation_directory> inv_dir_;
+    std::unique_ptr<invitations::module> inv_;  // after inv_dir_: stopped before it goes
     std::shared_ptr<identity> identity_;
     authenticator auth_;
     metrics metrics_;

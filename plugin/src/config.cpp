@@ -4,6 +4,7 @@
 #include <fstream>
 #include <limits>
 #include <orgscim/plugin/config.hpp>
+#include <orgscim/plugin/invitations/module.hpp>
 #include <sstream>
 #include <string_view>
 
@@ -260,6 +261,10 @@ config load_config(const json::value& doc) {
     if (const auto* v = r.get("storage")) read_storage(*v, cfg.storage, errors);
     if (const auto* v = r.get("scim")) read_scim(*v, cfg.scim, errors);
     if (const auto* v = r.get("oidc")) oidc::load_config(*v, "oidc", cfg.oidc, errors);
+    // Parsed even when absent, so the defaults pass the same checks.
+    const auto* inv = r.get("invitations");
+    cfg.invitations = std::make_shared<const invitations::module_config>(
+        invitations::parse_module_config(inv ? *inv : json::value(json::object()), errors));
     r.finish();
     if (cfg.scim.bulk.max_payload_bytes > cfg.server.max_body_bytes) {
         errors.push_back("scim.bulk.max_payload_bytes: must not exceed server.max_body_bytes (" +

@@ -27,6 +27,7 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(route::count_)> 
     "/scim/v2/{type}",
     "/scim/v2/{type}/{id}",
     "/scim/v2/{type}/.search",
+    "/invitations/{token}",
     "{unmatched}",
 };
 
@@ -51,6 +52,7 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(route::count_)> 
     "/o/{orgId}/scim/v2/{type}",
     "/o/{orgId}/scim/v2/{type}/{id}",
     "/o/{orgId}/scim/v2/{type}/.search",
+    "/invitations/{token}",
     "{unmatched}",
 };
 

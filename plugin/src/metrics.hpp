@@ -34,6 +34,7 @@ enum class route : std::uint8_t {
     other_type,
     other_type_by_id,
     other_type_search,
+    invitation_link,  ///< the invitee's link outside /scim/v2; the token is never logged
     not_found,
     count_
 };

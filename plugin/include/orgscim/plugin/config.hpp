@@ -5,6 +5,7 @@
 
 #include <boost/json/fwd.hpp>
 #include <cstddef>
+#include <memory>
 #include <orgscim/oidc/config.hpp>
 #include <orgscim/scim/config.hpp>
 #include <stdexcept>
@@ -12,6 +13,10 @@
 #include <vector>
 
 namespace orgscim::plugin {
+
+namespace invitations {
+struct module_config;  // orgscim/plugin/invitations/module.hpp
+}
 
 /// The operator's fault: a bad config. Carries every problem found, each prefixed with its path.
 class config_error : public std::runtime_error {
@@ -69,6 +74,9 @@ struct config {
     storage_config storage;
     scim::config scim;
     oidc::config oidc;
+    /// The "invitations" key (issue 6), parsed by invitations::parse_module_config; never null
+    /// after load_config (defaults when the key is absent: no SMTP, so no email is sent).
+    std::shared_ptr<const invitations::module_config> invitations;
 };
 
 /// Validates and converts. Throws config_error listing every problem ("server.threads: expected

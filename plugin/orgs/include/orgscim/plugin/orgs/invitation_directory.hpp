@@ -1,0 +1,70 @@
+#pragma once
+// invitations::org_directory over the organization model (issue 5): what the invitations module
+// (issue 6) asks of organizations, memberships, roles and groups, answered by
+// orgs::directory_service and the SCIM resource store of the same database.
+//
+// Identity emails are not stored by the model yet; people are found by email through the SCIM
+// Users of the organization (emails.value). Gaps (see docs/organizations.md "Left to do"):
+// find_parent_user finds users of the parent by userName or email but they carry no OIDC
+// identity key; access_manager_emails answers the emails of SCIM Users linked to an access
+// manager's identity only; create_company is refused (roots are operator-only).
+
+#include <orgscim/plugin/invitations/directory.hpp>
+#include <orgscim/plugin/orgs/directory_service.hpp>
+#include <orgscim/scim/schema.hpp>
+#include <orgscim/scim/store.hpp>
+
+namespace orgscim::plugin::orgs {
+
+class invitation_directory final : public invitations::org_directory {
+  public:
+    /// All three must outlive the adapter. `reg` must hold the core User and Group types.
+    invitation_directory(directory_service& svc,
+                         scim::resource_store& resources,
+                         const scim::schema_registry& reg);
+
+    std::optional<invitations::org_view> find_org(std::string_view org_id) override;
+    bool is_member(std::string_view org_id, std::string_view email) override;
+    bool role_exists(std::string_view org_id, std::string_view role) override;
+    bool group_exists(std::string_view org_id, std::string_view group) override;
+    /// Provisioning credentials ("token:<id>") of the org act as its admins; a person
+    /// ("iss|sub") must pass check_grant over their effective permissions there.
+    bool can_grant(std::string_view org_id, std::string_view actor, std::string_view role) override;
+    /// Credentials: true. A person: still holds `invite` in the org.
+    bool inviter_active(std::string_view org_id, std::string_view inviter) override;
+    std::optional<invitations::parent_user> find_parent_user(
+        std::string_view child_org_id, std::string_view user_name_or_email) override;
+    /// put_member (operator authority: the invitation was authorized when it was made).
+    /// Unknown roles and every group (group membership is SCIM data, not granted here) are
+    /// reported. Errors: those of put_member (400, 404, 409), 503/500.
+    scim::result<invitations::grant_report> grant(std::string_view org_id,
+                                                  const invitations::verified_identity& who,
+                                                  std::string_view membership_kind,
+                                                  const std::vector<std::string>& roles,
+                                                  const std::vector<std::string>& groups) override;
+    std::vector<std::string> access_manager_emails(std::string_view org_id) override;
+    std::vector<invitations::company_choice> manageable_companies(
+        const invitations::verified_identity& who, std::string_view msp_org_id) override;
+    /// update_org as `who` (needs manageOrg in the company; managedBy must be its parent).
+    scim::result<void> set_managed_by(std::string_view company_id,
+                                      std::string_view msp_org_id,
+                                      const invitations::verified_identity& who) override;
+    /// Always 403: top-level organizations are created by the operator only.
+    scim::result<std::string> create_company(std::string_view name,
+                                             const invitations::verified_identity& who) override;
+
+  private:
+    /// The role id for an id or (case-insensitive) name, built-in or the org's custom role.
+    std::optional<std::string> role_id(std::string_view org_id, std::string_view role);
+    std::optional<actor> person(std::string_view key);
+    /// SCIM Users of the org whose emails contain `email`.
+    std::vector<scim::resource_record> users_with_email(std::string_view org_id,
+                                                        std::string_view email);
+
+    directory_service& svc_;
+    scim::resource_store& resources_;
+    const scim::resource_type* users_;
+    const scim::resource_type* groups_;
+};
+
+}  // namespace orgscim::plugin::orgs

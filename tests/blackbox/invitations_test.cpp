@@ -1,0 +1,184 @@
+// Issue 6 through the real `orgscim serve`: /scim/v2/Invitations with a provisioning secret, the
+// invitee's public link (JSON, HTML, GET never consumes), revoke, accept without a signed-in
+// identity, and the invitation email through a real SMTP server (npm smtp-server) on loopback.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <server_launcher.hpp>
+#include <sstream>
+#include <thread>
+
+namespace {
+
+using namespace std::chrono_literals;
+using orgscim::testing::http_client;
+using orgscim::testing::orgscim_server;
+using ::testing::HasSubstr;
+namespace json = boost::json;
+namespace fs = std::filesystem;
+
+using headers = std::vector<std::pair<std::string, std::string>>;
+
+headers bearer(const std::string& token) {
+    return {{"Authorization", "Bearer " + token}, {"Content-Type", "application/scim+json"}};
+}
+
+// The link's path: links carry the configured public base URL, the test talks to port 0.
+std::string link_path(const std::string& link) {
+    const auto at = link.find("/invitations/");
+    return at == std::string::npos ? std::string() : link.substr(at);
+}
+
+TEST(invitations_blackbox, member_invitation_link_and_revoke_without_email) {
+    orgscim_server srv;
+    const auto acme = srv.new_tenant("Acme");
+    http_client c("127.0.0.1", srv.port());
+
+    auto created = c.request(
+        "POST", "/scim/v2/Invitations", bearer(acme.token),
+        R"({"kind":"member","email":"Carol@Example.com","roles":["Associate"],"sendEmail":false})");
+    ASSERT_EQ(created.status, 201) << created.body;
+    const auto inv = json::parse(created.body).as_object();
+    EXPECT_EQ(inv.at("status").as_string(), "pending");
+    EXPECT_EQ(inv.at("email").as_string(), "carol@example.com");
+    const std::string id(inv.at("id").as_string());
+    const std::string link(inv.at("link").as_string());
+    const auto path = link_path(link);
+    ASSERT_THAT(path, ::testing::MatchesRegex("/invitations/[A-Za-z0-9_-]{43}"));
+
+    // An unknown role is refused and creates nothing.
+    auto bad = c.request("POST", "/scim/v2/Invitations", bearer(acme.token),
+                         R"({"email":"dan@example.com","roles":["Emperor"],"sendEmail":false})");
+    EXPECT_EQ(bad.status, 400) << bad.body;
+
+    auto pending = c.request(
+        "GET", orgscim::testing::encode_query("/scim/v2/Invitations?filter=status eq \"pending\""),
+        bearer(acme.token));
+    ASSERT_EQ(pending.status, 200) << pending.body;
+    auto list = json::parse(pending.body).as_object();
+    ASSERT_EQ(list.at("totalResults").as_int64(), 1);
+    EXPECT_EQ(list.at("Resources").as_array().at(0).at("id").as_string(), id);
+
+    // Another organization's secret sees nothing of Acme's invitations.
+    const auto other = srv.new_tenant("Other");
+    auto theirs = c.request("GET", "/scim/v2/Invitations", bearer(other.token));
+    ASSERT_EQ(theirs.status, 200) << theirs.body;
+    EXPECT_EQ(json::parse(theirs.body).at("totalResults").as_int64(), 0);
+    EXPECT_EQ(c.request("GET", "/scim/v2/Invitations/" + id, bearer(other.token)).status, 404);
+
+    // The public link: JSON, HTML on request, and GET twice (scanners) consumes nothing.
+    auto view = c.request("GET", path);
+    ASSERT_EQ(view.status, 200) << view.body;
+    auto v = json::parse(view.body).as_object();
+    EXPECT_EQ(v.at("organization").at("id").as_string(), acme.org);
+    EXPECT_EQ(v.at("organization").at("name").as_string(), "Acme");
+    EXPECT_EQ(v.at("email").as_string(), "carol@example.com");
+    auto html = c.request("GET", path, {{"Accept", "text/html"}});
+    ASSERT_EQ(html.status, 200);
+    EXPECT_THAT(html.header("Content-Type"), HasSubstr("text/html"));
+    EXPECT_THAT(html.body, HasSubstr("Acme"));
+    EXPECT_EQ(c.request("GET", path).status, 200);
+    auto still = c.request("GET", "/scim/v2/Invitations/" + id, bearer(acme.token));
+    EXPECT_EQ(json::parse(still.body).at("status").as_string(), "pending");
+
+    // Accept and decline need a signed-in invitee; nothing changes without one.
+    EXPECT_EQ(c.request("POST", path + "/accept").status, 401);
+    EXPECT_EQ(c.request("POST", path + "/decline").status, 401);
+    EXPECT_EQ(c.request("GET", path).status, 200);
+
+    // A forged token is an invalid link, not a server error.
+    EXPECT_EQ(c.request("GET", "/invitations/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").status,
+              404);
+
+    auto revoked = c.request("POST", "/scim/v2/Invitations/" + id + "/revoke", bearer(acme.token),
+                             R"({"reason":"typo"})");
+    ASSERT_EQ(revoked.status, 200) << revoked.body;
+    EXPECT_EQ(json::parse(revoked.body).at("status").as_string(), "revoked");
+    EXPECT_NE(c.request("GET", path).status, 200);
+    auto none = c.request(
+        "GET", orgscim::testing::encode_query("/scim/v2/Invitations?filter=status eq \"pending\""),
+        bearer(acme.token));
+    EXPECT_EQ(json::parse(none.body).at("totalResults").as_int64(), 0);
+
+    // The access log names the route template, never the token. /healthz is logged last: every
+    // line before it has been read once it is seen.
+    EXPECT_EQ(c.request("GET", "/healthz").status, 200);
+    srv.process().wait_for_line(
+        [](const std::string& l) { return l.find("\"path\":\"/healthz\"") != std::string::npos; },
+        5s);
+    const auto token = path.substr(std::string("/invitations/").size());
+    bool templated = false;
+    for (const auto& l : srv.process().lines()) {
+        EXPECT_EQ(l.find(token), std::string::npos) << l;
+        templated = templated || l.find("\"/invitations/{token}\"") != std::string::npos;
+    }
+    EXPECT_TRUE(templated);
+}
+
+bool tools_present() {
+    return fs::exists(fs::path(ORGSCIM_SOURCE_DIR) / "tests/tools/node_modules/smtp-server") &&
+           std::system("node --version >/dev/null 2>&1") == 0;
+}
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+TEST(invitations_blackbox, invitation_email_arrives_with_a_working_link) {
+    if (!tools_present()) {
+        if (std::getenv("CI")) FAIL() << "npm test tools missing: npm ci --prefix tests/tools";
+        GTEST_SKIP() << "npm test tools missing (npm ci --prefix tests/tools)";
+    }
+    orgscim::testing::temp_dir mails;
+    orgscim::testing::child_process sink(
+        {"/usr/bin/env", "node", std::string(ORGSCIM_SOURCE_DIR) + "/tests/tools/smtp-sink.mjs",
+         "--dir", mails.path()},
+        {});
+    const auto port =
+        sink.wait_for_line([](const std::string& l) { return l.rfind("SMTP_PORT=", 0) == 0; }, 20s);
+    const json::object cfg{{"public_base_url", "https://id.example.com"},
+                           {"invitations",
+                            {{"sweep_interval_ms", 100},
+                             {"smtp",
+                              {{"url", "smtp://127.0.0.1:" + port.substr(10)},
+                               {"from", "noreply@orgscim.test"},
+                               {"allow_plain", true}}},
+                             {"sender", {{"poll_ms", 20}}}}}};
+    orgscim_server srv({}, json::serialize(cfg));
+    const auto acme = srv.new_tenant("Acme");
+    http_client c("127.0.0.1", srv.port());
+
+    auto created =
+        c.request("POST", "/scim/v2/Invitations", bearer(acme.token),
+                  R"({"kind":"member","email":"carol@example.com","roles":["Associate"]})");
+    ASSERT_EQ(created.status, 201) << created.body;
+    EXPECT_FALSE(json::parse(created.body).as_object().contains("link"));
+
+    const auto file = fs::path(mails.path()) / "1.eml";
+    const auto end = std::chrono::steady_clock::now() + 15s;
+    while (!fs::exists(file) && std::chrono::steady_clock::now() < end)
+        std::this_thread::sleep_for(20ms);
+    ASSERT_TRUE(fs::exists(file)) << "no email arrived";
+    const auto eml = slurp(file);
+    EXPECT_THAT(eml, HasSubstr("carol@example.com"));
+    EXPECT_THAT(eml, HasSubstr("Acme"));
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(
+        eml, m, std::regex("https://id\\.example\\.com(/invitations/[A-Za-z0-9_-]{43})")))
+        << eml.substr(0, 400);
+    auto view = c.request("GET", m[1]);
+    ASSERT_EQ(view.status, 200) << view.body;
+    EXPECT_EQ(json::parse(view.body).at("email").as_string(), "carol@example.com");
+}
+
+}  // namespace

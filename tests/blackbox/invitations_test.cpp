@@ -122,6 +122,21 @@ TEST(invitations_blackbox, member_invitation_link_and_revoke_without_email) {
     EXPECT_TRUE(templated);
 }
 
+TEST(invitations_blackbox, bad_invitations_config_is_refused_with_its_paths) {
+    orgscim::testing::temp_dir dir;
+    const auto cfg = dir.path() + "/config.json";
+    std::ofstream(cfg) << R"({"invitations":{"colour":1,"smtp":{"url":"smtp://mail.example.com",)"
+                          R"("from":"a@example.com","allow_plain":true}}})";
+    std::string err;
+    auto [rc, out] =
+        orgscim::testing::run_command({orgscim_server::binary(), "serve", "--config", cfg, "--db",
+                                       dir.path() + "/db.sqlite", "--listen", "127.0.0.1:0"},
+                                      &err);
+    EXPECT_NE(rc, 0) << out;
+    EXPECT_THAT(err, HasSubstr("invitations.colour: unknown key"));
+    EXPECT_THAT(err, HasSubstr("invitations.smtp.allow_plain"));
+}
+
 bool tools_present() {
     return fs::exists(fs::path(ORGSCIM_SOURCE_DIR) / "tests/tools/node_modules/smtp-server") &&
            std::system("node --version >/dev/null 2>&1") == 0;

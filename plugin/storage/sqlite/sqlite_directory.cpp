@@ -656,7 +656,7 @@ class sqlite_directory final : public directory_store {
         sqlite3_exec(db_, ("PRAGMA synchronous=" + cfg.synchronous).c_str(), nullptr, nullptr,
                      nullptr);
         sqlite3_exec(db_, "PRAGMA wal_autocheckpoint=4000", nullptr, nullptr, nullptr);
-        sqlite3_exec(db_, "PRAGMA mmap_size=67108864", nullptr, nullptr, nullptr);
+        sqlite3_exec(db_, "PRAGMA mmap_size=16777216", nullptr, nullptr, nullptr);
         bool migrated = false;
         try {
             stmt s(db_, "SELECT coalesce(max(version), 0) FROM schema_migrations");

@@ -65,10 +65,11 @@ class connection {
         if (rc != SQLITE_OK) fail_db(db_, rc, "open");
         sqlite3_extended_result_codes(db_, 1);
         sqlite3_busy_timeout(db_, static_cast<int>(cfg.busy_timeout_ms));
-        // Pages are read through a shared mapping instead of a pread per page: every write by
-        // another connection empties this connection's page cache. 64 MiB keeps the hot indexes
-        // mapped without letting file pages dominate the resident set of a large database.
-        exec("PRAGMA mmap_size=67108864");
+        // Pages are read through a mapping instead of a pread per page: every write by another
+        // connection empties this connection's page cache. Each connection maps separately and
+        // mapped pages count in the resident set, so the mapping stays small (16 MiB): a small
+        // database is mapped whole, a large one falls back to pread past the first 16 MiB.
+        exec("PRAGMA mmap_size=16777216");
         if (writer) {
             exec("PRAGMA journal_mode=WAL");
             exec(("PRAGMA synchronous=" + cfg.synchronous).c_str());

@@ -91,6 +91,14 @@ po::options_description common_options() {
     return d;
 }
 
+// --expires-in DAYS (tokens create, clients create, clients rotate) as an absolute time.
+std::optional<std::int64_t> expiry_from(const po::variables_map& vm) {
+    if (!vm.count("expires-in")) return std::nullopt;
+    const auto days = vm["expires-in"].as<unsigned>();
+    if (days == 0 || days > 36500) throw usage_error("--expires-in: expected 1..36500 days");
+    return now_ms() + static_cast<std::int64_t>(days) * 86400000;
+}
+
 po::variables_map parse(const std::vector<std::string>& args, const po::options_description& d) {
     po::variables_map vm;
     try {
@@ -227,12 +235,7 @@ int tokens_create(const std::vector<std::string>& args) {
         return exit_ok;
     }
     const auto org_id = require(vm, "org");
-    std::optional<std::int64_t> expires;
-    if (vm.count("expires-in")) {
-        const auto days = vm["expires-in"].as<unsigned>();
-        if (days == 0 || days > 36500) throw usage_error("--expires-in: expected 1..36500 days");
-        expires = now_ms() + static_cast<std::int64_t>(days) * 86400000;
-    }
+    const auto expires = expiry_from(vm);
     const auto lc = load(vm);
     auto store = open_backend(lc.cfg.storage);
     check(store->get_org(org_id), "organization " + org_id);
@@ -331,12 +334,7 @@ int clients_create(const std::vector<std::string>& args) {
         return exit_ok;
     }
     const auto org_id = require(vm, "org");
-    std::optional<std::int64_t> expires;
-    if (vm.count("expires-in")) {
-        const auto days = vm["expires-in"].as<unsigned>();
-        if (days == 0 || days > 36500) throw usage_error("--expires-in: expected 1..36500 days");
-        expires = now_ms() + static_cast<std::int64_t>(days) * 86400000;
-    }
+    const auto expires = expiry_from(vm);
     const auto lc = load(vm);
     auto store = open_backend(lc.cfg.storage);
     check(store->get_org(org_id), "organization " + org_id);
@@ -451,12 +449,7 @@ int clients_rotate(const std::vector<std::string>& args) {
         return exit_ok;
     }
     const auto id = require(vm, "id");
-    std::optional<std::int64_t> expires;
-    if (vm.count("expires-in")) {
-        const auto days = vm["expires-in"].as<unsigned>();
-        if (days == 0 || days > 36500) throw usage_error("--expires-in: expected 1..36500 days");
-        expires = now_ms() + static_cast<std::int64_t>(days) * 86400000;
-    }
+    const auto expires = expiry_from(vm);
     const auto old_hours = vm["old-expires-in"].as<unsigned>();
     if (old_hours > 24 * 365) throw usage_error("--old-expires-in: expected 0..8760 hours");
     const auto lc = load(vm);

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <ctime>
 #include <orgscim/scim/schema.hpp>
+#include <orgscim/scim/sort.hpp>
 #include <orgscim/scim/testing/memory_store.hpp>
 #include <orgscim/scim/text.hpp>
 #include <random>
@@ -82,58 +83,6 @@ json::object wire_view(const resource_type& type, const resource_record& r) {
     if (!r.members.empty()) v["members"] = members(r.members);
     if (!r.groups.empty()) v["groups"] = members(r.groups);
     return v;
-}
-
-// The value a sortBy path selects (RFC 7644 §3.4.2.3: the primary or first of a multi-valued
-// attribute), or nullptr.
-const json::value* sort_value(const json::object& view, const attr_path& p) {
-    const json::object* base = &view;
-    if (p.in_extension) {
-        auto it = view.find(p.urn);
-        if (it == view.end() || !it->value().is_object()) return nullptr;
-        base = &it->value().as_object();
-    }
-    auto it = base->find(p.attr);
-    if (it == base->end()) return nullptr;
-    const json::value* v = &it->value();
-    if (v->is_array()) {
-        const auto& arr = v->as_array();
-        if (arr.empty()) return nullptr;
-        v = &arr.front();
-        for (const auto& e : arr) {
-            if (e.is_object()) {
-                auto pr = e.as_object().find("primary");
-                if (pr != e.as_object().end() && pr->value() == true) {
-                    v = &e;
-                    break;
-                }
-            }
-        }
-    }
-    if (!p.sub.empty()) {
-        if (!v->is_object()) return nullptr;
-        auto s = v->as_object().find(p.sub);
-        if (s == v->as_object().end()) return nullptr;
-        v = &s->value();
-    }
-    if (v->is_null()) return nullptr;
-    return v;
-}
-
-using sort_key = std::variant<std::monostate, bool, double, std::string>;
-
-sort_key make_key(const json::object& view, const attr_path& p) {
-    const json::value* v = sort_value(view, p);
-    if (v == nullptr) return {};
-    if (v->is_bool()) return v->as_bool();
-    if (v->is_number()) return v->to_number<double>();
-    if (v->is_string()) {
-        const attribute* def = p.sub_def != nullptr ? p.sub_def : p.attr_def;
-        bool exact = def != nullptr && def->case_exact;
-        std::string_view s = v->as_string();
-        return exact ? std::string(s) : fold_case(s);
-    }
-    return {};
 }
 
 }  // namespace
@@ -240,13 +189,11 @@ store_result<list_result> memory_store::list(std::string_view tenant,
     if (req.sort_by) {
         std::vector<std::pair<sort_key, row*>> keyed;
         keyed.reserve(rows.size());
-        for (auto& r : rows) keyed.emplace_back(make_key(r.view, *req.sort_by), &r);
+        for (auto& r : rows) keyed.emplace_back(sort_key_of(r.view, *req.sort_by), &r);
         bool desc = req.descending;
         std::sort(keyed.begin(), keyed.end(), [desc](const auto& a, const auto& b) {
-            bool am = std::holds_alternative<std::monostate>(a.first);
-            bool bm = std::holds_alternative<std::monostate>(b.first);
-            if (am != bm) return bm;  // missing values last, either direction
-            if (!am && a.first != b.first) return desc ? b.first < a.first : a.first < b.first;
+            if (sorts_before(a.first, b.first, desc)) return true;
+            if (sorts_before(b.first, a.first, desc)) return false;
             return a.second->s->seq < b.second->s->seq;
         });
         std::vector<row> sorted;

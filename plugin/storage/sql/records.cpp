@@ -7,6 +7,7 @@
 #include <iostream>
 #include <orgscim/scim/filter.hpp>
 #include <orgscim/scim/schema.hpp>
+#include <orgscim/scim/sort.hpp>
 #include <orgscim/scim/text.hpp>
 #include <random>
 #include <variant>
@@ -131,74 +132,18 @@ bool mentions(const scim::filter_node& f, std::string_view attr) {
         f.v);
 }
 
-namespace {
-
-const json::value* sort_value(const json::object& view, const scim::attr_path& p) {
-    const json::object* base = &view;
-    if (p.in_extension) {
-        auto it = view.find(p.urn);
-        if (it == view.end() || !it->value().is_object()) return nullptr;
-        base = &it->value().as_object();
-    }
-    auto it = base->find(p.attr);
-    if (it == base->end()) return nullptr;
-    const json::value* v = &it->value();
-    if (v->is_array()) {
-        const auto& arr = v->as_array();
-        if (arr.empty()) return nullptr;
-        v = &arr.front();
-        for (const auto& e : arr) {
-            if (e.is_object()) {
-                auto pr = e.as_object().find("primary");
-                if (pr != e.as_object().end() && pr->value() == true) {
-                    v = &e;
-                    break;
-                }
-            }
-        }
-    }
-    if (!p.sub.empty()) {
-        if (!v->is_object()) return nullptr;
-        auto s = v->as_object().find(p.sub);
-        if (s == v->as_object().end()) return nullptr;
-        v = &s->value();
-    }
-    if (v->is_null()) return nullptr;
-    return v;
-}
-
-using sort_key = std::variant<std::monostate, bool, double, std::string>;
-
-sort_key make_key(const json::object& view, const scim::attr_path& p) {
-    const json::value* v = sort_value(view, p);
-    if (v == nullptr) return {};
-    if (v->is_bool()) return v->as_bool();
-    if (v->is_number()) return v->to_number<double>();
-    if (v->is_string()) {
-        const scim::attribute* def = p.sub_def != nullptr ? p.sub_def : p.attr_def;
-        bool exact = def != nullptr && def->case_exact;
-        std::string_view s = v->as_string();
-        return exact ? std::string(s) : scim::fold_case(s);
-    }
-    return {};
-}
-
-}  // namespace
-
 void sort_by_path(std::vector<scim::resource_record>& records,
                   const scim::resource_type& type,
                   const scim::attr_path& path,
                   bool descending) {
-    std::vector<std::pair<sort_key, std::size_t>> keyed;
+    std::vector<std::pair<scim::sort_key, std::size_t>> keyed;
     keyed.reserve(records.size());
     for (std::size_t i = 0; i < records.size(); ++i) {
-        keyed.emplace_back(make_key(wire_view(type, records[i]), path), i);
+        keyed.emplace_back(scim::sort_key_of(wire_view(type, records[i]), path), i);
     }
     std::sort(keyed.begin(), keyed.end(), [descending](const auto& a, const auto& b) {
-        bool am = std::holds_alternative<std::monostate>(a.first);
-        bool bm = std::holds_alternative<std::monostate>(b.first);
-        if (am != bm) return bm;
-        if (!am && a.first != b.first) return descending ? b.first < a.first : a.first < b.first;
+        if (scim::sorts_before(a.first, b.first, descending)) return true;
+        if (scim::sorts_before(b.first, a.first, descending)) return false;
         return a.second < b.second;
     });
     std::vector<scim::resource_record> out;

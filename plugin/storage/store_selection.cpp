@@ -1,7 +1,7 @@
 // The one place where a storage backend is chosen by name.
-#include <cstdlib>
 #include <orgscim/plugin/storage/backend.hpp>
 
+#include "postgres/pg_connection.hpp"
 #include "postgres/postgres_store.hpp"
 #include "sqlite/sqlite_store.hpp"
 
@@ -10,13 +10,7 @@ namespace orgscim::plugin {
 std::unique_ptr<backend> open_backend(const storage_config& cfg) {
     if (cfg.backend == "sqlite") return std::make_unique<sqlite_store>(cfg.sqlite);
     if (cfg.backend == "postgresql") {
-        // The URI carries credentials, so it comes from the environment, never the config file.
-        const char* uri = std::getenv(cfg.postgresql.uri_env.c_str());
-        if (uri == nullptr || *uri == '\0') {
-            throw startup_error("storage.postgresql.uri_env: environment variable " +
-                                cfg.postgresql.uri_env + " is not set");
-        }
-        return std::make_unique<postgres_store>(cfg.postgresql, uri);
+        return std::make_unique<postgres_store>(cfg.postgresql, pg::uri_from_env(cfg.postgresql));
     }
     throw startup_error("storage.backend: unknown backend \"" + cfg.backend + "\"");
 }

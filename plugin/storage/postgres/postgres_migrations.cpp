@@ -69,8 +69,11 @@ CREATE TABLE group_members (
 CREATE INDEX group_members_member ON group_members (tenant, member_id);
 )sql";
 
-constexpr std::array<sql::migration, 1> all{{
+const std::array<sql::migration, 4> all{{
     {1, "orgs, tokens, resources, emails, group members", v1},
+    {2, "organization directory", directory_schema},
+    {3, "invitations, access requests, outbox", invitation_schema},
+    {4, "OAuth clients, client secrets, signing keys", oauth_schema},
 }};
 
 }  // namespace

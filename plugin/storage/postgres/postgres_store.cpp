@@ -1,20 +1,17 @@
 #include "postgres/postgres_store.hpp"
 
-#include <libpq-fe.h>
-
 #include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
-#include <condition_variable>
 #include <cstdlib>
-#include <mutex>
 #include <orgscim/scim/schema.hpp>
 #include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include "postgres/pg_connection.hpp"
 #include "postgres/postgres_migrations.hpp"
 #include "sql/filter_to_sql.hpp"
 #include "sql/records.hpp"
@@ -24,220 +21,9 @@ namespace orgscim::plugin {
 namespace json = boost::json;
 using scim::resource_record;
 
+using namespace pg;
+
 namespace {
-
-// Thrown inside this file only, caught at every public entry point and turned into a value.
-struct db_failure {
-    store_errc code;
-};
-// 40001 / 40P01: the whole transaction is run again.
-struct retry_failure {};
-
-[[noreturn]] void fail(store_errc c) { throw db_failure{c}; }
-
-void log_pg(std::string_view what, const char* msg) {
-    sql::log_driver_error("postgresql", what, msg != nullptr ? msg : "(no message)");
-}
-
-/// Bound parameters: text, except bytea which goes in binary.
-class params {
-  public:
-    params& text(std::string_view v) {
-        add(std::string(v), false, false);
-        return *this;
-    }
-    params& text(const std::string& v) { return text(std::string_view(v)); }
-    params& text(const char* v) { return text(std::string_view(v)); }
-    params& text(const std::optional<std::string>& v) {
-        if (v) return text(*v);
-        add({}, true, false);
-        return *this;
-    }
-    params& int64(std::int64_t v) {
-        add(std::to_string(v), false, false);
-        return *this;
-    }
-    params& int64(std::optional<std::int64_t> v) {
-        if (v) return int64(*v);
-        add({}, true, false);
-        return *this;
-    }
-    params& boolean(bool v) {
-        add(v ? "true" : "false", false, false);
-        return *this;
-    }
-    params& bytes(std::string_view v) {
-        add(std::string(v), false, true);
-        return *this;
-    }
-    params& param(const sql::param& p) {
-        if (const auto* s = std::get_if<std::string>(&p)) return text(*s);
-        return int64(std::get<std::int64_t>(p));
-    }
-    /// A text[] literal; every element quoted and escaped, so any id is safe to pass.
-    params& text_array(const std::vector<std::string>& v) {
-        std::string lit = "{";
-        for (std::size_t i = 0; i < v.size(); ++i) {
-            if (i > 0) lit += ',';
-            lit += '"';
-            for (char ch : v[i]) {
-                if (ch == '"' || ch == '\\') lit += '\\';
-                lit += ch;
-            }
-            lit += '"';
-        }
-        lit += '}';
-        add(std::move(lit), false, false);
-        return *this;
-    }
-
-    int size() const { return static_cast<int>(values_.size()); }
-    std::vector<const char*> pointers() const {
-        std::vector<const char*> out;
-        for (std::size_t i = 0; i < values_.size(); ++i)
-            out.push_back(nulls_[i] ? nullptr : values_[i].data());
-        return out;
-    }
-    const int* lengths() const { return lengths_.data(); }
-    const int* formats() const { return formats_.data(); }
-
-  private:
-    void add(std::string v, bool is_null, bool binary) {
-        lengths_.push_back(static_cast<int>(v.size()));
-        formats_.push_back(binary ? 1 : 0);
-        nulls_.push_back(is_null);
-        values_.push_back(std::move(v));
-    }
-    std::vector<std::string> values_;
-    std::vector<bool> nulls_;
-    std::vector<int> lengths_;
-    std::vector<int> formats_;
-};
-
-class result {
-  public:
-    explicit result(PGresult* r) : r_(r) {}
-    ~result() { PQclear(r_); }
-    result(result&& o) noexcept : r_(o.r_) { o.r_ = nullptr; }
-    result(const result&) = delete;
-    result& operator=(const result&) = delete;
-    result& operator=(result&&) = delete;
-
-    int rows() const { return PQntuples(r_); }
-    std::string_view text(int row, int col) const {
-        return {PQgetvalue(r_, row, col), static_cast<std::size_t>(PQgetlength(r_, row, col))};
-    }
-    bool is_null(int row, int col) const { return PQgetisnull(r_, row, col) != 0; }
-    std::int64_t int64(int row, int col) const {
-        return std::strtoll(PQgetvalue(r_, row, col), nullptr, 10);
-    }
-    std::optional<std::int64_t> opt_int64(int row, int col) const {
-        if (is_null(row, col)) return std::nullopt;
-        return int64(row, col);
-    }
-    std::int64_t affected() const { return std::strtoll(PQcmdTuples(r_), nullptr, 10); }
-    PGresult* raw() const { return r_; }
-
-  private:
-    PGresult* r_;
-};
-
-class connection {
-  public:
-    connection(const std::string& uri, const postgres_config& cfg) {
-        std::string timeout = std::to_string(std::max(1u, (cfg.connect_timeout_ms + 999) / 1000));
-        std::string options = "-c statement_timeout=" + std::to_string(cfg.statement_timeout_ms) +
-                              " -c lock_timeout=" + std::to_string(cfg.statement_timeout_ms) +
-                              // Parameters decide the plan (= ANY of one id vs of 1,000; a tenant
-                              // of 10 rows vs 1,000,000): a generic plan would pick scans.
-                              " -c plan_cache_mode=force_custom_plan";
-        const char* keys[] = {"dbname", "connect_timeout", "options", "application_name", nullptr};
-        const char* values[] = {uri.c_str(), timeout.c_str(), options.c_str(), "orgscim", nullptr};
-        c_ = PQconnectdbParams(keys, values, 1);
-        if (c_ == nullptr || PQstatus(c_) != CONNECTION_OK) {
-            log_pg("connect", c_ != nullptr ? PQerrorMessage(c_) : "out of memory");
-            PQfinish(c_);
-            c_ = nullptr;
-            fail(store_errc::unavailable);
-        }
-        // NOTICEs ("relation already exists, skipping") are not worth a log line.
-        PQsetNoticeProcessor(
-            c_, [](void*, const char*) {}, nullptr);
-    }
-    ~connection() { PQfinish(c_); }
-    connection(const connection&) = delete;
-    connection& operator=(const connection&) = delete;
-
-    bool reusable() const {
-        return PQstatus(c_) == CONNECTION_OK && PQtransactionStatus(c_) == PQTRANS_IDLE;
-    }
-
-    /// Runs a statement, preparing it on this connection the first time.
-    result run(const std::string& sql, const params& p = {}) {
-        auto it = prepared_.find(sql);
-        if (it == prepared_.end()) {
-            std::string name = "s" + std::to_string(prepared_.size() + 1);
-            result prep(PQprepare(c_, name.c_str(), sql.c_str(), 0, nullptr));
-            check(prep, PGRES_COMMAND_OK, "prepare");
-            it = prepared_.emplace(sql, std::move(name)).first;
-        }
-        auto ptrs = p.pointers();
-        result r(PQexecPrepared(c_, it->second.c_str(), p.size(), ptrs.data(), p.lengths(),
-                                p.formats(), 0));
-        check(r, PQresultStatus(r.raw()) == PGRES_TUPLES_OK ? PGRES_TUPLES_OK : PGRES_COMMAND_OK,
-              "statement");
-        return r;
-    }
-
-    /// Utility statements (BEGIN, COMMIT, DDL) that cannot be prepared.
-    void exec(const std::string& sql) {
-        result r(PQexec(c_, sql.c_str()));
-        check(r, PGRES_COMMAND_OK, "exec");
-    }
-
-    void rollback_quietly() {
-        if (PQstatus(c_) == CONNECTION_OK && PQtransactionStatus(c_) != PQTRANS_IDLE) {
-            PQclear(PQexec(c_, "ROLLBACK"));
-        }
-    }
-
-  private:
-    void check(const result& r, ExecStatusType want, std::string_view what) {
-        ExecStatusType st = PQresultStatus(r.raw());
-        if (st == want || (want == PGRES_COMMAND_OK && st == PGRES_TUPLES_OK)) return;
-        const char* state = PQresultErrorField(r.raw(), PG_DIAG_SQLSTATE);
-        std::string_view s = state != nullptr ? state : "";
-        if (s == "23505") fail(store_errc::conflict);  // the client's doing: no log line
-        if (s == "40001" || s == "40P01") throw retry_failure{};
-        log_pg(what, PQresultErrorMessage(r.raw()));
-        if (PQstatus(c_) != CONNECTION_OK || s.starts_with("08") || s.starts_with("53") ||
-            s.starts_with("57") || s == "55P03") {
-            fail(store_errc::unavailable);
-        }
-        fail(store_errc::internal);
-    }
-
-    PGconn* c_ = nullptr;
-    std::unordered_map<std::string, std::string> prepared_;
-};
-
-class transaction {
-  public:
-    transaction(connection& c, const char* begin) : c_(c) { c_.exec(begin); }
-    ~transaction() {
-        if (!done_) c_.rollback_quietly();
-    }
-    transaction(const transaction&) = delete;
-    transaction& operator=(const transaction&) = delete;
-    void commit() {
-        c_.exec("COMMIT");
-        done_ = true;
-    }
-
-  private:
-    connection& c_;
-    bool done_ = false;
-};
 
 constexpr const char* record_columns = "r.id, r.body, r.version, r.created_ms, r.modified_ms";
 
@@ -378,131 +164,29 @@ token_info read_token(const result& q, int row) {
     return t;
 }
 
-template <class F>
-auto guarded(F&& f) -> decltype(f()) {
-    try {
-        return f();
-    } catch (const db_failure& e) {
-        return e.code;
-    } catch (const retry_failure&) {
-        log_pg("read", "serialization failure");
-        return store_errc::unavailable;
-    } catch (const std::bad_alloc&) {
-        throw;
-    } catch (const std::exception& e) {
-        log_pg("unexpected", e.what());
-        return store_errc::internal;
-    }
-}
-
 }  // namespace
 
 struct postgres_store::impl {
-    postgres_config cfg;
-    std::string uri;
     std::function<std::int64_t()> clock;
 
-    std::mutex mu;
-    std::condition_variable cv;
-    std::vector<std::unique_ptr<connection>> idle;
-    unsigned open = 0;
+    std::unique_ptr<pg::pool> pool;
 
     std::int64_t now() const { return clock ? clock() : sql::system_now_ms(); }
 
-    std::unique_ptr<connection> acquire() {
-        std::unique_lock lk(mu);
-        const unsigned size = std::max(1u, cfg.pool_size);
-        if (!cv.wait_for(lk, std::chrono::milliseconds(cfg.connect_timeout_ms),
-                         [&] { return !idle.empty() || open < size; })) {
-            log_pg("pool", "no free connection within connect_timeout_ms");
-            fail(store_errc::unavailable);
-        }
-        if (!idle.empty()) {
-            auto c = std::move(idle.back());
-            idle.pop_back();
-            return c;
-        }
-        ++open;
-        lk.unlock();
-        try {
-            return std::make_unique<connection>(uri, cfg);
-        } catch (...) {
-            lk.lock();
-            --open;
-            cv.notify_one();
-            throw;
-        }
-    }
-
-    void release(std::unique_ptr<connection> c) {
-        if (c) c->rollback_quietly();
-        std::lock_guard lk(mu);
-        if (c && c->reusable()) {
-            idle.push_back(std::move(c));
-        } else {
-            --open;  // broken: dropped, a new one is made on demand
-        }
-        cv.notify_one();
-    }
-
-    class lease {
-      public:
-        explicit lease(impl& i) : i_(i), c_(i.acquire()) {}
-        ~lease() { i_.release(std::move(c_)); }
-        lease(const lease&) = delete;
-        lease& operator=(const lease&) = delete;
-        connection& operator*() { return *c_; }
-
-      private:
-        impl& i_;
-        std::unique_ptr<connection> c_;
-    };
-
-    /// Runs `body` in a READ COMMITTED write transaction, again (up to 3 times in all) after a
-    /// serialization failure or deadlock; an error value from `body` rolls back.
+    using lease = pg::pool::lease;
     template <class F>
-    auto write(F&& body) -> decltype(body(std::declval<connection&>())) {
-        for (int attempt = 0; attempt < 3; ++attempt) {
-            try {
-                lease l(*this);
-                transaction t(*l, "BEGIN");
-                auto r = body(*l);
-                if (r.has_value()) t.commit();
-                return r;
-            } catch (const retry_failure&) {
-                std::this_thread::sleep_for(std::chrono::milliseconds(5 * (attempt + 1)));
-            }
-        }
-        log_pg("write", "serialization failure or deadlock after 3 attempts");
-        return store_errc::unavailable;
+    auto write(F&& body) {
+        return pool->write(std::forward<F>(body));
     }
 
-    void migrate() {
-        lease l(*this);
-        connection& c = *l;
-        transaction t(c, "BEGIN");
-        // One instance migrates; the others wait here and then find nothing to do.
-        c.exec("SELECT pg_advisory_xact_lock(7273746369)");
-        c.exec(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-            "applied_ms BIGINT NOT NULL)");
-        auto q = c.run("SELECT coalesce(max(version), 0) FROM schema_migrations");
-        int current = static_cast<int>(q.int64(0, 0));
-        for (const sql::migration* m : sql::pending_migrations(postgres::migrations(), current)) {
-            c.exec(std::string(m->sql));
-            c.run("INSERT INTO schema_migrations (version, applied_ms) VALUES ($1, $2)",
-                  params().int64(m->version).int64(now()));
-        }
-        t.commit();
-    }
+    void migrate() { pool->migrate(postgres::migrations(), now()); }
 };
 
 postgres_store::postgres_store(const postgres_config& cfg,
                                std::string uri,
                                std::function<std::int64_t()> clock)
     : impl_(std::make_unique<impl>()) {
-    impl_->cfg = cfg;
-    impl_->uri = std::move(uri);
+    impl_->pool = std::make_unique<pg::pool>(cfg, std::move(uri));
     impl_->clock = std::move(clock);
     try {
         impl_->migrate();
@@ -522,7 +206,7 @@ store_result<resource_record> postgres_store::get(std::string_view tenant,
                                                   std::string_view id,
                                                   const scim::fetch_options& fetch) {
     return guarded([&]() -> store_result<resource_record> {
-        impl::lease l(*impl_);
+        impl::lease l(*impl_->pool);
         connection& c = *l;
         bool relations =
             (fetch.members && type.id != "User") || (fetch.groups && type.id == "User");
@@ -543,7 +227,7 @@ store_result<scim::list_result> postgres_store::list(std::string_view tenant,
                                                      const scim::resource_type& type,
                                                      const scim::list_request& req) {
     return guarded([&]() -> store_result<scim::list_result> {
-        impl::lease l(*impl_);
+        impl::lease l(*impl_->pool);
         connection& c = *l;
         transaction t(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
         scim::list_result out;
@@ -774,7 +458,7 @@ store_result<organization> postgres_store::create_org(std::string_view name,
 
 store_result<organization> postgres_store::get_org(std::string_view id) {
     return guarded([&]() -> store_result<organization> {
-        impl::lease l(*impl_);
+        impl::lease l(*impl_->pool);
         auto q = (*l).run("SELECT id, name, parent_id, status, created_ms FROM orgs WHERE id = $1",
                           params().text(id));
         if (q.rows() == 0) return store_errc::not_found;
@@ -784,7 +468,7 @@ store_result<organization> postgres_store::get_org(std::string_view id) {
 
 store_result<std::vector<organization>> postgres_store::list_orgs() {
     return guarded([&]() -> store_result<std::vector<organization>> {
-        impl::lease l(*impl_);
+        impl::lease l(*impl_->pool);
         auto q = (*l).run("SELECT id, name, parent_id, status, created_ms FROM orgs ORDER BY seq");
         std::vector<organization> out;
         for (int i = 0; i < q.rows(); ++i) out.push_back(read_org(q, i));
@@ -827,7 +511,7 @@ store_result<token_info> postgres_store::create_token(std::string_view org_id,
 
 store_result<std::vector<token_info>> postgres_store::list_tokens(std::string_view org_id) {
     return guarded([&]() -> store_result<std::vector<token_info>> {
-        impl::lease l(*impl_);
+        impl::lease l(*impl_->pool);
         auto q = (*l).run(
             std::string("SELECT ") + token_columns + " FROM tokens WHERE org_id = $1 ORDER BY seq",
             params().text(org_id));
@@ -851,7 +535,7 @@ store_result<void> postgres_store::revoke_token(std::string_view token_id, std::
 store_result<std::pair<token_info, std::string>> postgres_store::find_token(
     std::string_view secret_hash) {
     return guarded([&]() -> store_result<std::pair<token_info, std::string>> {
-        impl::lease l(*impl_);
+        impl::lease l(*impl_->pool);
         auto q = (*l).run(std::string("SELECT ") + token_columns + " FROM tokens WHERE hash = $1",
                           params().bytes(secret_hash));
         if (q.rows() == 0) return store_errc::not_found;
@@ -861,7 +545,7 @@ store_result<std::pair<token_info, std::string>> postgres_store::find_token(
 
 bool postgres_store::healthy() {
     auto r = guarded([&]() -> store_result<void> {
-        impl::lease l(*impl_);
+        impl::lease l(*impl_->pool);
         (*l).run("SELECT 1");
         return {};
     });

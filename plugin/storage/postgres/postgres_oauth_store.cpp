@@ -1,0 +1,9 @@
+// PostgreSQL: OAuth clients and signing keys (issue 4).
+#include "postgres/postgres_migrations.hpp"
+
+namespace orgscim::plugin::postgres {
+
+// Placeholder until the store lands: an empty migration keeps the version numbers in order.
+const std::string_view oauth_schema = "SELECT 1";
+
+}  // namespace orgscim::plugin::postgres

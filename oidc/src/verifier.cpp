@@ -130,6 +130,14 @@ std::optional<std::int64_t> numeric_date(const value& v) {
     return std::nullopt;
 }
 
+bool claim_true(const object& o, std::string_view k) {
+    const auto* v = o.if_contains(k);
+    if (!v) return false;
+    if (const auto* b = v->if_bool()) return *b;
+    if (const auto* s = v->if_string()) return *s == "true";
+    return false;
+}
+
 std::optional<std::string_view> get_str(const object& o, std::string_view k, bool& bad) {
     const auto* v = o.if_contains(k);
     if (!v) return std::nullopt;
@@ -371,6 +379,8 @@ result<principal> verifier::impl::verify_uncached(std::string_view token) {
     const auto sub = get_str(c, "sub", bad);
     const auto oid = get_str(c, "oid", bad);
     const auto jti = get_str(c, "jti", bad);
+    const auto email = get_str(c, "email", bad);
+    const auto name = get_str(c, "name", bad);
     std::optional<std::string_view> client;
     for (std::string_view k : {"client_id", "azp", "appid"}) {
         if (!client) client = get_str(c, k, bad);
@@ -402,6 +412,14 @@ result<principal> verifier::impl::verify_uncached(std::string_view token) {
     p.object_id = std::string(oid.value_or(""));
     p.client_id = std::string(client.value_or(""));
     p.token_id = std::string(jti.value_or(""));
+    p.email = std::string(email.value_or(""));
+    p.name = std::string(name.value_or(""));
+    // Only an issuer's own statement makes an email usable for matching invitations: OIDC's
+    // email_verified (some providers send it as a string), or for Entra ID, which lets users
+    // type any email, the xms_edov claim (the email's domain is verified by the tenant).
+    p.email_verified =
+        !p.email.empty() &&
+        claim_true(c, ic.preset != entra_preset::none ? "xms_edov" : "email_verified");
     p.expires_at = time_point(std::chrono::seconds(*exp));
     auto grants = [&](const std::vector<std::string>& g) {
         return any_in(p.roles, g) || any_in(p.scopes, g);

@@ -223,6 +223,28 @@ auth_result identity::verify(std::string_view token) const {
     return who;
 }
 
+person_result identity::verify_person(std::string_view token) const {
+    if (!impl_->has_external) return invalid_token("jwt: no trusted issuer configured");
+    auto p = impl_->external->verify(token);
+    if (!p) {
+        if (impl_->issuer && p.error() == oidc::errc::unknown_issuer &&
+            impl_->issuer->verify(token))
+            return invalid_token("jwt: orgscim's client tokens do not sign a person in");
+        return failure_for(p.error(), impl_->external->retry_after());
+    }
+    signed_in_person who;
+    // The key the verifier chose (iss|sub or tid|oid) splits at its first '|': issuers and
+    // tenant ids never contain one.
+    const auto bar = p->key.find('|');
+    who.issuer = p->key.substr(0, bar);
+    who.subject = p->key.substr(bar + 1);
+    who.email = p->email;
+    who.email_verified = p->email_verified;
+    who.name = p->name;
+    who.credential_id = "jwt:" + p->key;
+    return who;
+}
+
 bool identity::ready() const { return !impl_->has_external || impl_->external->ready(); }
 
 bool identity::issues_tokens() const noexcept { return impl_->issuer != nullptr; }

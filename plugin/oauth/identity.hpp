@@ -13,6 +13,18 @@
 
 namespace orgscim::plugin {
 
+/// A person signed in at a trusted issuer: an invitee, someone asking for access.
+struct signed_in_person {
+    std::string issuer;  ///< with `subject` the stable key: iss|sub, or tid|oid (Entra presets)
+    std::string subject;
+    std::string email;
+    bool email_verified = false;
+    std::string name;
+    std::string credential_id;  ///< for logs: "jwt:" + key
+};
+
+using person_result = boost::system::result<signed_in_person, auth_failure>;
+
 class identity final : public jwt_verifier {
   public:
     /// `store` may be null (backend without OAuth tables): orgscim then issues no tokens and
@@ -26,6 +38,11 @@ class identity final : public jwt_verifier {
     /// invalid_token (401), insufficient_scope (403: no permission, or an issuer bound to no
     /// organization), auth_unavailable (503 + Retry-After before the issuer's first JWKS).
     auth_result verify(std::string_view token) const override;
+
+    /// A person's access token from any trusted external issuer (bound to an organization or
+    /// not; no SCIM permission needed). orgscim's own tokens name clients, not people: 401.
+    /// Failures as verify().
+    person_result verify_person(std::string_view token) const;
 
     /// False until every external issuer's keys were loaded once.
     bool ready() const;

@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <array>
+#include <boost/algorithm/string/predicate.hpp>
 #include <boost/url/parse.hpp>
 #include <chrono>
 #include <exception>
@@ -158,6 +160,7 @@ class app_impl final : public app {
         scim::register_core_schemas(registry_);
         orgs::register_org_types(registry_);  // /Organizations, /Events: served by orgs_api_
         service_ = std::make_unique<scim::service>(cfg_.scim, registry_, *backend_);
+        users_type_ = registry_.find_by_endpoint("Users");
         try {
             directory_ = open_directory(cfg_.storage);
             orgs_svc_ = std::make_unique<orgs::directory_service>(*directory_);
@@ -240,9 +243,42 @@ class app_impl final : public app {
         lreq.headers = req.headers;
         lreq.body = req.body;
         lreq.base_url = scim_base_;
-        // Signed-in invitees need a verified email from the OIDC verifier (not wired yet):
-        // accept and decline answer 401 until then.
-        return inv_->http().handle_link(lreq, nullptr);
+        // The link itself needs no sign-in (GET shows the invitation); a token that comes along
+        // must be a valid person's, and accept/decline need one (the handlers answer 401).
+        const bool has_token =
+            std::any_of(req.headers.begin(), req.headers.end(),
+                        [](const auto& h) { return h.first == "authorization"; });
+        if (!has_token) return inv_->http().handle_link(lreq, nullptr);
+        auto who = signed_in(req, facts);
+        if (!who) return to_response(who.error());
+        return inv_->http().handle_link(lreq, &*who);
+    }
+
+    // The person behind a bearer token from a trusted issuer (invitees, access requesters).
+    boost::system::result<invitations::verified_identity, auth_failure> signed_in(
+        const http_request& req, request_facts& facts) {
+        auto fail = [&](const auth_failure& f) {
+            facts.credential_id = f.credential_id;
+            log_warn("sign-in failed", {{"reason", f.reason},
+                                        {"credential", f.credential_id},
+                                        {"path", facts.path},
+                                        {"remote", req.remote_addr}});
+            return f;
+        };
+        auto token = bearer_token(req.headers);
+        if (!token) return fail(token.error());
+        if (!is_jwt_shaped(*token))
+            return fail(invalid_token("a provisioning secret does not sign a person in"));
+        auto p = identity_->verify_person(*token);
+        if (!p) return fail(p.error());
+        facts.credential_id = p->credential_id;
+        invitations::verified_identity who;
+        who.issuer = std::move(p->issuer);
+        who.subject = std::move(p->subject);
+        who.email = std::move(p->email);
+        who.email_verified = p->email_verified;
+        who.display_name = std::move(p->name);
+        return who;
     }
 
     scim::response dispatch(const http_request& req, request_facts& facts) {
@@ -355,6 +391,23 @@ class app_impl final : public app {
             }
         }
 
+        if (inv_ && req.method == "POST" && n == 1 &&
+            boost::algorithm::iequals(rest[0], std::string_view("AccessRequests"))) {
+            // Asking to join needs a signed-in person, not a permission in the organization.
+            auto person = signed_in(req, facts);
+            if (!person) return to_response(person.error());
+            scim::caller asker;
+            asker.tenant = std::string(path_org);
+            asker.subject = person->key();
+            asker.credential_id = facts.credential_id;
+            sreq.headers = req.headers;
+            sreq.body = req.body;
+            sreq.base_url = path_org.empty()
+                                ? scim_base_
+                                : org_base_prefix_ + std::string(path_org) + "/scim/v2";
+            return *inv_->http().handle_scim(sreq, asker, &*person);
+        }
+
         scim::caller who;
         const bool anonymous = is_get(req.method) && scim::service::is_discovery(sreq.path);
         if (!anonymous) {
@@ -426,10 +479,21 @@ class app_impl final : public app {
         auto res = service_->handle(sreq, who);
         if (orgs_svc_) {
             // The leaver leaves everywhere: fan-out right after the user write (issue 5).
-            if (auto f = orgs::follow_user_write(*orgs_svc_, sreq, res, who); !f) {
+            std::vector<membership_record> gone;
+            if (auto f = orgs::follow_user_write(*orgs_svc_, sreq, res, who, &gone); !f) {
                 log_error(
                     "organization follow-up failed",
                     {{"org", who.tenant}, {"path", facts.path}, {"detail", f.error().detail}});
+            }
+            // The Users other orgs hold for the leaver (made when they accepted an invitation)
+            // go with them, and so do their group memberships there.
+            for (const auto& m : gone) {
+                if (!m.user_ref || !users_type_) continue;
+                if (auto d = backend_->remove(m.org_id, *users_type_, *m.user_ref, std::nullopt);
+                    !d && d.error() != store_errc::not_found) {
+                    log_error("deprovision of a mapped user failed",
+                              {{"org", m.org_id}, {"user", *m.user_ref}});
+                }
             }
         }
         return res;
@@ -451,6 +515,7 @@ class app_impl final : public app {
     std::unique_ptr<backend> backend_;
     scim::schema_registry registry_;
     std::unique_ptr<scim::service> service_;
+    const scim::resource_type* users_type_ = nullptr;
     std::unique_ptr<directory_store> directory_;
     std::unique_ptr<orgs::directory_service> orgs_svc_;
     std::unique_ptr<orgs::orgs_api> orgs_api_;

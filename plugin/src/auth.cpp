@@ -40,13 +40,6 @@ bool is_b64token(std::string_view t) noexcept {
     return true;
 }
 
-bool is_jwt_shaped(std::string_view t) noexcept {
-    const auto a = t.find('.');
-    if (a == std::string_view::npos) return false;
-    const auto b = t.find('.', a + 1);
-    return b != std::string_view::npos && t.find('.', b + 1) == std::string_view::npos;
-}
-
 }  // namespace
 
 auth_failure missing_credentials(std::string reason) {
@@ -99,7 +92,8 @@ authenticator::authenticator(token_store& tokens,
                              std::shared_ptr<const jwt_verifier> jwt)
     : tokens_(tokens), now_ms_(std::move(now_ms)), jwt_(std::move(jwt)) {}
 
-auth_result authenticator::authenticate(const scim::header_list& headers) const {
+boost::system::result<std::string_view, auth_failure> bearer_token(
+    const scim::header_list& headers) {
     const std::string* value = nullptr;
     for (const auto& [k, v] : headers) {
         if (k != "authorization") continue;
@@ -122,6 +116,20 @@ auth_result authenticator::authenticate(const scim::header_list& headers) const 
     }
     if (token.size() > max_bearer_length) return invalid_token("bearer token too long");
     if (!is_b64token(token)) return invalid_token("bearer token has characters outside b64token");
+    return token;
+}
+
+bool is_jwt_shaped(std::string_view t) noexcept {
+    const auto a = t.find('.');
+    if (a == std::string_view::npos) return false;
+    const auto b = t.find('.', a + 1);
+    return b != std::string_view::npos && t.find('.', b + 1) == std::string_view::npos;
+}
+
+auth_result authenticator::authenticate(const scim::header_list& headers) const {
+    auto bearer = bearer_token(headers);
+    if (!bearer) return bearer.error();
+    const std::string_view token = *bearer;
 
     if (token.starts_with(secret_prefix)) {
         if (!looks_like_secret(token)) return invalid_token("malformed provisioning secret");

@@ -37,6 +37,15 @@ auth_failure auth_unavailable(std::string reason);
 /// The HTTP answer for a failure: status, WWW-Authenticate, SCIM error body.
 scim::response to_response(const auth_failure& f);
 
+/// The bearer token of `headers` (lower-case names), syntax checked (RFC 6750 §2.1, one
+/// credential, at most max_bearer_length). Failures: missing_credentials, invalid_request,
+/// invalid_token.
+boost::system::result<std::string_view, auth_failure> bearer_token(
+    const scim::header_list& headers);
+
+/// Three dot-separated segments: a JWT, as opposed to an opaque provisioning secret.
+bool is_jwt_shaped(std::string_view t) noexcept;
+
 /// Seam for bearer JWTs (three dot-separated segments). The oidc module implements it; without
 /// one, a JWT-shaped token is 401 invalid_token.
 class jwt_verifier {

@@ -6,6 +6,10 @@
 // Prints "OIDC_PROVIDER_URL=http://127.0.0.1:<port>" on stderr once it listens (port 0 = any).
 // Client: scim-client / s3cret (client_credentials, client_secret_basic), scopes scim scim:read
 // scim:write; access tokens are RFC 9068 JWTs for the resource (default https://scim.test/v2).
+// Client: people (public, authorization code + PKCE, redirect http://127.0.0.1/cb) for signed-in
+// users: the provider's own login form accepts any login; the account's sub is the login, and its
+// access tokens carry email (the login), email_verified (false when the login starts with
+// "unverified") and name. tests/tools/oidc-sign-in.mjs drives that flow.
 //
 // Test controls (loopback only, never in a real deployment):
 //   POST /__test/rotate   new signing key first, old keys still published (also on SIGUSR2)
@@ -45,6 +49,15 @@ function makeKey() {
   return { ...kp.privateKey.export({ format: 'jwk' }), alg, use: 'sig', kid: randomUUID() };
 }
 
+function personClaims(login) {
+  const local = login.split('@')[0];
+  return {
+    email: login,
+    email_verified: !login.startsWith('unverified'),
+    name: local.charAt(0).toUpperCase() + local.slice(1),
+  };
+}
+
 let keys = [makeKey()];
 let provider;
 let issuer;
@@ -61,18 +74,35 @@ function build() {
       token_endpoint_auth_method: 'client_secret_basic',
       scope: 'scim scim:read scim:write',
       id_token_signed_response_alg: alg,
+    }, {
+      client_id: 'people',
+      application_type: 'native',
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      redirect_uris: ['http://127.0.0.1/cb'],
+      token_endpoint_auth_method: 'none',
+      id_token_signed_response_alg: alg,
     }],
-    scopes: ['openid', 'scim', 'scim:read', 'scim:write'],
+    scopes: ['openid', 'email', 'profile', 'scim', 'scim:read', 'scim:write', 'invitee'],
+    findAccount: (ctx, sub) => ({
+      accountId: sub,
+      claims: () => ({ sub, ...personClaims(sub) }),
+    }),
+    // Access tokens of people say who they are (what an invitee's token must carry).
+    extraTokenClaims: (ctx, token) => (token.accountId ? personClaims(token.accountId) : undefined),
     jwks: { keys },
+    ttl: {
+      AccessToken: ttl, Grant: 3600, IdToken: 600, Interaction: 600, Session: 3600,
+    },
     features: {
       clientCredentials: { enabled: true },
-      devInteractions: { enabled: false },
+      devInteractions: { enabled: true },
       resourceIndicators: {
         enabled: true,
         defaultResource: () => resource,
         useGrantedResource: () => true,
         getResourceServerInfo: (ctx, indicator) => ({
-          scope: 'scim scim:read scim:write',
+          scope: 'scim scim:read scim:write invitee',
           audience: indicator,
           accessTokenTTL: ttl,
           accessTokenFormat: 'jwt',

@@ -554,8 +554,10 @@ scim::result<membership_record> directory_service::put_member(const actor& who,
         m.identity_id = ident.id;
         m.kind = existing ? existing->kind : kind;
         m.home_org = ident.home_org;
-        m.user_ref = existing ? existing->user_ref
-                              : (kind == membership_kind::home ? ident.home_user_id : std::nullopt);
+        m.user_ref = grant.user_ref ? grant.user_ref
+                     : existing
+                         ? existing->user_ref
+                         : (kind == membership_kind::home ? ident.home_user_id : std::nullopt);
         m.override_inherited = grant.override_inherited;
         m.roles = grant.roles;
         ORGS_TRY_STORE(w, tx.put_membership(m), "Membership");
@@ -737,11 +739,14 @@ scim::result<identity_record> directory_service::user_provisioned(const actor& w
     return out;
 }
 
-scim::result<std::size_t> directory_service::user_deprovisioned(const actor& who,
-                                                                std::string_view home_org,
-                                                                std::string_view user_id,
-                                                                bool deleted) {
+scim::result<std::size_t> directory_service::user_deprovisioned(
+    const actor& who,
+    std::string_view home_org,
+    std::string_view user_id,
+    bool deleted,
+    std::vector<membership_record>* out) {
     std::size_t removed = 0;
+    std::vector<membership_record> elsewhere;
     auto r = transact([&](directory_tx& tx) -> scim::result<void> {
         auto found = tx.find_identity_by_home_user(home_org, user_id);
         if (!found) {
@@ -756,6 +761,7 @@ scim::result<std::size_t> directory_service::user_deprovisioned(const actor& who
             ++removed;
             orgs_left.emplace_back(m.org_id);
             if (m.org_id != home_org) {
+                elsewhere.push_back(m);
                 ORGS_TRY_STORE(
                     e,
                     tx.append_event(event(who, m.org_id, "member.deprovisioned", "Membership",
@@ -776,6 +782,7 @@ scim::result<std::size_t> directory_service::user_deprovisioned(const actor& who
         return {};
     });
     if (!r) return r.error();
+    if (out) out->insert(out->end(), elsewhere.begin(), elsewhere.end());
     return scim::result<std::size_t>(boost::system::in_place_value, removed);
 }
 

@@ -3,6 +3,7 @@
 #include <orgscim/plugin/orgs/invitation_directory.hpp>
 #include <orgscim/scim/filter.hpp>
 #include <orgscim/scim/schema.hpp>
+#include <orgscim/scim/service.hpp>
 #include <orgscim/scim/text.hpp>
 
 namespace orgscim::plugin::orgs {
@@ -90,20 +91,55 @@ bool invitation_directory::role_exists(std::string_view org_id, std::string_view
     return role_id(org_id, role).has_value();
 }
 
-bool invitation_directory::group_exists(std::string_view org_id, std::string_view group) {
-    if (!groups_) return false;
+std::optional<std::string> invitation_directory::group_id(std::string_view org_id,
+                                                          std::string_view group) {
+    if (!groups_) return std::nullopt;
     scim::fetch_options none{false, false};
-    if (resources_.get(org_id, *groups_, group, none)) return true;
+    if (auto g = resources_.get(org_id, *groups_, group, none)) return g->id;
     auto q = quoted(group);
-    if (!q) return false;
+    if (!q) return std::nullopt;
     auto f = scim::parse_filter("displayName eq " + *q);
-    if (!f || !scim::bind(**f, *groups_)) return false;
+    if (!f || !scim::bind(**f, *groups_)) return std::nullopt;
     scim::list_request lr;
     lr.filter = f->get();
     lr.limit = 1;
     lr.fetch = none;
     auto r = resources_.list(org_id, *groups_, lr);
-    return r && r->total > 0;
+    if (!r || r->items.empty()) return std::nullopt;
+    return r->items.front().id;
+}
+
+bool invitation_directory::group_exists(std::string_view org_id, std::string_view group) {
+    return group_id(org_id, group).has_value();
+}
+
+scim::result<std::string> invitation_directory::user_for(std::string_view org_id,
+                                                         const inv::verified_identity& who) {
+    if (!users_) return scim::error::internal();
+    auto found = users_with_email(org_id, who.email);
+    if (!found.empty()) return found.front().id;
+    // Applications read the org's people from /Users, and SCIM Groups hold Users: the invitee
+    // becomes one, named by the invited email (the one address the org knows for them).
+    scim::write_set w;
+    w.attrs["userName"] = who.email;
+    if (!who.display_name.empty()) w.attrs["displayName"] = who.display_name;
+    w.attrs["emails"] = boost::json::array{
+        boost::json::object{{"value", who.email}, {"type", "work"}, {"primary", true}}};
+    w.attrs["active"] = true;
+    auto made = resources_.create(org_id, *users_, w);
+    if (made) return made->id;
+    if (made.error() != store_errc::conflict) return scim::to_scim_error(made.error(), "User");
+    // userName taken by a User without that email: that User is the person's account here.
+    auto q = quoted(who.email);
+    auto f = q ? scim::parse_filter("userName eq " + *q) : scim::parse_filter("userName pr");
+    if (!q || !f || !scim::bind(**f, *users_)) return scim::to_scim_error(made.error(), "User");
+    scim::list_request lr;
+    lr.filter = f->get();
+    lr.limit = 1;
+    lr.fetch = {false, false};
+    auto r = resources_.list(org_id, *users_, lr);
+    if (!r || r->items.empty()) return scim::to_scim_error(made.error(), "User");
+    return r->items.front().id;
 }
 
 std::optional<actor> invitation_directory::person(std::string_view key) {
@@ -186,8 +222,16 @@ scim::result<inv::grant_report> invitation_directory::grant(
         else
             report.missing_roles.push_back(r);
     }
-    // Group membership is SCIM data of the org (the person has no SCIM User there yet).
-    report.missing_groups = groups;
+    auto user = user_for(org_id, who);
+    if (!user) return user.error();
+    g.user_ref = *user;
+    std::vector<std::pair<std::string, std::string>> group_ids;  // (as invited, id)
+    for (const auto& name : groups) {
+        if (auto id = group_id(org_id, name))
+            group_ids.emplace_back(name, *id);
+        else
+            report.missing_groups.push_back(name);
+    }
 
     identity_record ident;
     if (auto found = svc_.store().find_identity_by_subject(who.issuer, who.subject)) {
@@ -210,8 +254,21 @@ scim::result<inv::grant_report> invitation_directory::grant(
     }
     actor by = actor::cli();
     by.subject = "invitation:" + who.key();
+    if (ident.id.empty() && ident.home_org == org_id) ident.home_user_id = *user;
     auto put = svc_.put_member(by, org_id, std::move(ident), *kind, g);
     if (!put) return put.error();
+    for (const auto& [name, id] : group_ids) {
+        auto added = resources_.update(
+            org_id, *groups_, id, std::nullopt, {false, false},
+            [&](const scim::resource_record& cur) -> scim::result<scim::write_set> {
+                scim::write_set w;
+                w.attrs = cur.attrs;
+                w.add_members.push_back(*user);
+                return w;
+            });
+        // Deleted between the lookup and now: reported like a group that never existed.
+        if (!added) report.missing_groups.push_back(name);
+    }
     return report;
 }
 

@@ -468,7 +468,7 @@ scim::response orgs_api::sub_resource(const scim::request& req,
                 return fail(scim::error::bad_request(scim::scim_type::invalid_value,
                                                      "kind must be home or invited"));
             }
-            member_grant g{std::move(*roles), false};
+            member_grant g{std::move(*roles), false, std::nullopt};
             if (auto* o = body->if_contains("overrideInherited"); o && o->is_bool()) {
                 g.override_inherited = o->get_bool();
             }

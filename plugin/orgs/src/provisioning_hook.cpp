@@ -39,13 +39,14 @@ scim::result<void> admit_scim_request(directory_service& svc,
 scim::result<void> follow_user_write(directory_service& svc,
                                      const scim::request& req,
                                      const scim::response& res,
-                                     const scim::caller& who) {
+                                     const scim::caller& who,
+                                     std::vector<membership_record>* removed) {
     if (res.status >= 300 || who.tenant.empty()) return {};
     const auto [type, id] = split(req.path);
     if (!scim::iequals(type, "Users")) return {};
     const actor a = actor::from_caller(who);
     if (req.method == "DELETE" && !id.empty()) {
-        auto r = svc.user_deprovisioned(a, who.tenant, id, true);
+        auto r = svc.user_deprovisioned(a, who.tenant, id, true, removed);
         if (!r) return r.error();
         return {};
     }
@@ -68,7 +69,7 @@ scim::result<void> follow_user_write(directory_service& svc,
         return {};
     }
     if (const auto* act = o.if_contains("active"); act && act->is_bool() && !act->get_bool()) {
-        auto r = svc.user_deprovisioned(a, who.tenant, user_id, false);
+        auto r = svc.user_deprovisioned(a, who.tenant, user_id, false, removed);
         if (!r) return r.error();
     }
     return {};

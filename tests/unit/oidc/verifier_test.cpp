@@ -414,6 +414,56 @@ TEST_F(VerifierTest, PrincipalCarriesIdentityAndEntraClaims) {
     EXPECT_EQ(p->expires_at, time_point(std::chrono::seconds(t_now + 3600)));
     EXPECT_TRUE(p->has(perm_read | perm_write));
     EXPECT_FALSE(p->has(perm_admin));
+    // Entra lets users type any email: without xms_edov it proves nothing.
+    EXPECT_EQ(p->email, "victim@example.com");
+    EXPECT_FALSE(p->email_verified);
+    claims["xms_edov"] = true;
+    auto vouched = v.verify(mint_token(ring().at("entra-a"), claims));
+    ASSERT_TRUE(vouched);
+    EXPECT_TRUE(vouched->email_verified);
+}
+
+TEST_F(VerifierTest, EmailIsVerifiedOnlyWhenTheIssuerSaysSo) {
+    verifier v(cfg_, fetcher_, clock_);
+    auto claims = default_claims("op");
+    claims["email"] = "carol@example.com";
+    claims["name"] = "Carol";
+    struct row {
+        json::value flag;
+        bool verified;
+    };
+    const std::vector<row> rows{{nullptr, false},
+                                {true, true},
+                                {false, false},
+                                {"true", true},
+                                {"yes", false},
+                                {1, false},
+                                {json::array{true}, false}};
+    int jti = 0;
+    for (const auto& r : rows) {
+        SCOPED_TRACE(json::serialize(r.flag));
+        claims["jti"] = "e" + std::to_string(++jti);
+        if (r.flag.is_null())
+            claims.erase("email_verified");
+        else
+            claims["email_verified"] = r.flag;
+        auto p = v.verify(mint_token(ring().at("rs256"), claims));
+        ASSERT_TRUE(p) << to_string(p.error());
+        EXPECT_EQ(p->email, "carol@example.com");
+        EXPECT_EQ(p->name, "Carol");
+        EXPECT_EQ(p->email_verified, r.verified);
+    }
+    // No email, nothing verified, whatever the flag says.
+    claims.erase("email");
+    claims["email_verified"] = true;
+    claims["jti"] = "e0";
+    auto p = v.verify(mint_token(ring().at("rs256"), claims));
+    ASSERT_TRUE(p);
+    EXPECT_FALSE(p->email_verified);
+    // An email that is not a string is a malformed token.
+    claims["email"] = 42;
+    claims["jti"] = "e00";
+    EXPECT_FALSE(v.verify(mint_token(ring().at("rs256"), claims)));
 }
 
 TEST_F(VerifierTest, CachedResultLastsUntilMinOfExpAndFiveMinutes) {

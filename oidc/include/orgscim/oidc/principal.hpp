@@ -9,14 +9,17 @@
 namespace orgscim::oidc {
 
 struct principal {
-    std::string org;        ///< organization of the matched issuer entry (may be empty)
-    std::string issuer;     ///< the token's iss (after template substitution it is concrete)
-    std::string subject;    ///< sub
-    std::string tenant;     ///< tid (Entra), empty otherwise
-    std::string object_id;  ///< oid (Entra), empty otherwise
-    std::string key;        ///< "iss|sub" or "tid|oid": the stable identity
-    std::string client_id;  ///< client_id, azp or appid
-    std::string token_id;   ///< jti (for logs)
+    std::string org;              ///< organization of the matched issuer entry (may be empty)
+    std::string issuer;           ///< the token's iss (after template substitution it is concrete)
+    std::string subject;          ///< sub
+    std::string tenant;           ///< tid (Entra), empty otherwise
+    std::string object_id;        ///< oid (Entra), empty otherwise
+    std::string key;              ///< "iss|sub" or "tid|oid": the stable identity
+    std::string client_id;        ///< client_id, azp or appid
+    std::string token_id;         ///< jti (for logs)
+    std::string email;            ///< email claim, as sent (empty when absent)
+    bool email_verified = false;  ///< email_verified true; Entra: xms_edov true
+    std::string name;             ///< name claim, for display only
     std::vector<std::string> roles;
     std::vector<std::string> scopes;
     std::vector<std::string> groups;

@@ -34,6 +34,8 @@ struct actor {
 struct member_grant {
     std::vector<std::string> roles;
     bool override_inherited = false;
+    /// The member's SCIM User in the org (group lookups); unset keeps the current one.
+    std::optional<std::string> user_ref;
 };
 
 class directory_service {
@@ -125,12 +127,14 @@ class directory_service {
     /// The home org deprovisioned its user (DELETE: `deleted`, or active=false): every
     /// membership of that identity in every other org goes, in one transaction, with an event
     /// in each org concerned; on DELETE the home membership and the identity go too.
-    /// Returns the number of memberships removed (0 when the user has no identity).
-    /// Errors: 503/500.
+    /// Returns the number of memberships removed (0 when the user has no identity); the
+    /// removed memberships of other orgs are appended to `removed` when given (their user_ref is
+    /// the SCIM User the org holds for the person). Errors: 503/500.
     scim::result<std::size_t> user_deprovisioned(const actor& who,
                                                  std::string_view home_org,
                                                  std::string_view user_id,
-                                                 bool deleted);
+                                                 bool deleted,
+                                                 std::vector<membership_record>* removed = nullptr);
 
     /// Events of an org. Errors: 403 (no readEvents), 404, 503/500.
     scim::result<event_page> events(const actor& who,

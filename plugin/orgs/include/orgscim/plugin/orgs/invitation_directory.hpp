@@ -60,6 +60,11 @@ class invitation_directory final : public invitations::org_directory {
     /// SCIM Users of the org whose emails contain `email`.
     std::vector<scim::resource_record> users_with_email(std::string_view org_id,
                                                         std::string_view email);
+    /// The Group id for an id or (exact) displayName.
+    std::optional<std::string> group_id(std::string_view org_id, std::string_view group);
+    /// The SCIM User of the org for the invitee: the one with the email, or a new one.
+    scim::result<std::string> user_for(std::string_view org_id,
+                                       const invitations::verified_identity& who);
 
     directory_service& svc_;
     scim::resource_store& resources_;

@@ -670,10 +670,4 @@ store_result<std::vector<outbox_message>> sqlite_invitation_store::messages_for(
     });
 }
 
-std::unique_ptr<invitation_backend> open_invitation_backend(const storage_config& cfg) {
-    if (cfg.backend == "sqlite") return std::make_unique<sqlite_invitation_store>(cfg.sqlite);
-    throw startup_error("storage.backend: invitations are not available on \"" + cfg.backend +
-                        "\" yet");
-}
-
 }  // namespace orgscim::plugin

@@ -1,11 +1,14 @@
 // SQLite implementation of oauth_store (tables of migration 5): its own connection to the
 // database file (WAL), one mutex; clients and secrets written in one BEGIN IMMEDIATE.
 
+#include "sqlite/sqlite_oauth_store.hpp"
+
 #include <sqlite3.h>
 
 #include <chrono>
 #include <mutex>
 #include <orgscim/plugin/storage/oauth_store.hpp>
+#include <utility>
 
 #include "sql/records.hpp"
 
@@ -245,18 +248,26 @@ class sqlite_oauth_store final : public oauth_store {
                    "SELECT kid, alg, private_pem, created_ms FROM oauth_signing_keys "
                    "WHERE retired_ms IS NULL ORDER BY created_ms, kid");
             while (q.step()) out.push_back({q.text(0), q.text(1), q.text(2), q.int64(3)});
+            saw_no_key_ = out.empty();
             return out;
         });
     }
 
     store_result<void> add_signing_key(const signing_key_info& k) override {
         std::lock_guard lk(mu_);
+        const bool first = std::exchange(saw_no_key_, false);
         return guarded([&]() -> store_result<void> {
-            stmt q(db_,
-                   "INSERT INTO oauth_signing_keys (kid, alg, private_pem, created_ms) "
-                   "VALUES (?1, ?2, ?3, ?4)");
+            // After a read that found no key this is the first-key step of a starting instance:
+            // one statement, so another process on the file cannot slip its own first key in.
+            stmt q(db_, first
+                            ? "INSERT INTO oauth_signing_keys (kid, alg, private_pem, created_ms) "
+                              "SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM "
+                              "oauth_signing_keys WHERE retired_ms IS NULL)"
+                            : "INSERT INTO oauth_signing_keys (kid, alg, private_pem, created_ms) "
+                              "VALUES (?1, ?2, ?3, ?4)");
             q.bind(1, k.kid).bind(2, k.alg).bind(3, k.private_pem);
             q.bind(4, k.created_ms ? k.created_ms : now_()).step();
+            if (sqlite3_changes(db_) == 0) return store_errc::conflict;
             return {};
         });
     }
@@ -307,17 +318,14 @@ class sqlite_oauth_store final : public oauth_store {
     std::function<std::int64_t()> now_;
     std::mutex mu_;
     sqlite3* db_ = nullptr;
+    bool saw_no_key_ = false;  // the last signing_keys() found none (guarded by mu_)
 };
 
 }  // namespace
 
-std::unique_ptr<oauth_store> open_oauth_store(const storage_config& cfg,
-                                              std::function<std::int64_t()> now_ms) {
-    if (cfg.backend == "sqlite") return std::make_unique<sqlite_oauth_store>(cfg.sqlite, now_ms);
-    if (cfg.backend == "postgresql") {
-        throw startup_error("OAuth clients are not available on postgresql yet");
-    }
-    throw startup_error("storage.backend: unknown backend \"" + cfg.backend + "\"");
+std::unique_ptr<oauth_store> open_sqlite_oauth_store(const sqlite_config& cfg,
+                                                     std::function<std::int64_t()> now_ms) {
+    return std::make_unique<sqlite_oauth_store>(cfg, std::move(now_ms));
 }
 
 }  // namespace orgscim::plugin

@@ -12,8 +12,9 @@ namespace orgscim::plugin {
 
 class invitation_backend : public invitation_store, public outbox_store {};
 
-/// Throws startup_error when the database cannot be opened or the backend is not available for
-/// invitations yet (postgresql).
+/// "sqlite" or "postgresql" (URI from the variable named by cfg.postgresql.uri_env). Throws
+/// startup_error when the database cannot be opened or has not been migrated, or for an unknown
+/// backend. Defined in plugin_storage.
 std::unique_ptr<invitation_backend> open_invitation_backend(const storage_config& cfg);
 
 }  // namespace orgscim::plugin

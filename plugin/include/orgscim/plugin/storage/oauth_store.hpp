@@ -75,13 +75,17 @@ class oauth_store {
 
     /// Every signing key not retired, oldest first. Errors: unavailable, internal.
     virtual store_result<std::vector<signing_key_info>> signing_keys() = 0;
-    /// Errors: conflict (kid taken), unavailable, internal.
+    /// Right after a signing_keys() on this store that returned none, this is the first key of
+    /// the database: it is added only while no live key exists, so instances starting together
+    /// create one key between them (the others get conflict and read again). Otherwise (key
+    /// rotation) it is always added. Errors: conflict (kid taken; first key already there),
+    /// unavailable, internal.
     virtual store_result<void> add_signing_key(const signing_key_info& key) = 0;
 };
 
-/// Opens the OAuth store of the configured backend on a database that open_backend() has
-/// already migrated (migration 6). Throws startup_error when it cannot be opened, and for
-/// "postgresql" (not built yet).
+/// Opens the OAuth store of the configured backend ("sqlite" or "postgresql") on a database that
+/// open_backend() has already migrated. Throws startup_error when it cannot be opened or has no
+/// OAuth tables, or for an unknown backend. Defined in plugin_storage.
 std::unique_ptr<oauth_store> open_oauth_store(const storage_config& cfg,
                                               std::function<std::int64_t()> now_ms = {});
 

@@ -2,14 +2,16 @@
 // tables of migration 3), one mutex, writes in BEGIN IMMEDIATE. Reads outside write() run on the
 // same connection in autocommit mode.
 
+#include "sqlite/sqlite_directory.hpp"
+
 #include <sqlite3.h>
 
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <mutex>
 #include <orgscim/plugin/storage/directory_store.hpp>
 #include <unordered_map>
 
+#include "sql/directory_rows.hpp"
 #include "sql/records.hpp"
 #include "write_gate.hpp"
 
@@ -104,35 +106,6 @@ class stmt {
     sqlite3_stmt* st_ = nullptr;
 };
 
-std::vector<std::string> split_path(std::string_view path) {
-    std::vector<std::string> out;
-    std::size_t i = 0;
-    while (i < path.size()) {
-        if (path[i] == '/') {
-            ++i;
-            continue;
-        }
-        const auto j = path.find('/', i);
-        out.emplace_back(path.substr(i, j - i));
-        i = j == std::string_view::npos ? path.size() : j;
-    }
-    return out;
-}
-
-// Ids become path segments: nothing that could be mistaken for a separator.
-bool valid_id(std::string_view id) {
-    if (id.empty() || id.size() > 128) return false;
-    for (char c : id) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                        (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
-        if (!ok) return false;
-    }
-    return true;
-}
-
-// The upper bound of a subtree's paths: "/a/b/" -> "/a/b0" ('0' follows '/').
-std::string path_end(const std::string& p) { return p.substr(0, p.size() - 1) + "0"; }
-
 constexpr std::string_view org_cols =
     "id, name, parent_id, status, managed_by, settings, path, created_ms, modified_ms, version";
 
@@ -143,11 +116,8 @@ org_node read_org(const stmt& s) {
     o.parent_id = s.opt_text(2);
     o.status = s.text(3);
     o.managed_by = s.opt_text(4);
-    boost::system::error_code ec;
-    auto v = json::parse(s.text(5), ec);
-    if (!ec && v.is_object()) o.settings = std::move(v.as_object());
-    o.ancestors = split_path(s.text(6));
-    if (!o.ancestors.empty()) o.ancestors.pop_back();
+    o.settings = sql::object_from_json(s.text(5));
+    o.ancestors = sql::ancestors_of_path(s.text(6));
     o.created_ms = s.int64(7);
     o.modified_ms = s.int64(8);
     o.version = static_cast<std::uint64_t>(s.int64(9));
@@ -173,21 +143,9 @@ membership_record read_membership(const stmt& s) {
     m.home_org = s.text(3);
     m.user_ref = s.opt_text(4);
     m.override_inherited = s.int64(5) != 0;
-    boost::system::error_code ec;
-    auto v = json::parse(s.text(6), ec);
-    if (!ec && v.is_array()) {
-        for (const auto& r : v.as_array()) {
-            if (r.is_string()) m.roles.emplace_back(r.as_string());
-        }
-    }
+    m.roles = sql::strings_from_json(s.text(6));
     m.created_ms = s.int64(7);
     return m;
-}
-
-std::string roles_json(const std::vector<std::string>& roles) {
-    json::array a;
-    for (const auto& r : roles) a.emplace_back(r);
-    return json::serialize(a);
 }
 
 template <class F>
@@ -241,7 +199,7 @@ class sqlite_directory_conn final : public directory_tx {
             stmt s(db_, "SELECT " + std::string(org_cols) +
                             " FROM orgs WHERE path > ?1 AND path < ?2 ORDER BY length(path), "
                             "created_ms");
-            s.bind(1, p).bind(2, path_end(p));
+            s.bind(1, p).bind(2, sql::path_end(p));
             std::vector<org_node> out;
             while (s.step()) out.push_back(read_org(s));
             return out;
@@ -361,9 +319,7 @@ class sqlite_directory_conn final : public directory_tx {
                 e.ev.action = s.text(6);
                 e.ev.target_type = s.text(7);
                 e.ev.target_id = s.text(8);
-                boost::system::error_code ec;
-                auto v = json::parse(s.text(9), ec);
-                if (!ec && v.is_object()) e.ev.detail = std::move(v.as_object());
+                e.ev.detail = sql::object_from_json(s.text(9));
                 page.items.push_back(std::move(e));
             }
             return page;
@@ -375,7 +331,7 @@ class sqlite_directory_conn final : public directory_tx {
     store_result<org_node> insert_org(org_node o) override {
         return guarded([&]() -> store_result<org_node> {
             if (o.id.empty()) o.id = sql::new_uuid();
-            if (!valid_id(o.id)) return store_errc::internal;
+            if (!sql::valid_org_id(o.id)) return store_errc::internal;
             std::string path = "/";
             if (o.parent_id) {
                 auto p = path_of_opt(*o.parent_id);
@@ -419,7 +375,7 @@ class sqlite_directory_conn final : public directory_tx {
                 stmt m(db_,
                        "UPDATE orgs SET path = ?1 || substr(path, length(?2) + 1) WHERE path >= ?2 "
                        "AND path < ?3");
-                m.bind(1, new_path).bind(2, old_path).bind(3, path_end(old_path)).run();
+                m.bind(1, new_path).bind(2, old_path).bind(3, sql::path_end(old_path)).run();
             }
             stmt s(db_,
                    "UPDATE orgs SET name = ?2, parent_id = ?3, status = ?4, managed_by = ?5, "
@@ -505,7 +461,7 @@ class sqlite_directory_conn final : public directory_tx {
                 .bind(4, m.home_org)
                 .bind_opt(5, m.user_ref)
                 .bind(6, std::int64_t{m.override_inherited ? 1 : 0})
-                .bind(7, roles_json(m.roles))
+                .bind(7, sql::strings_to_json(m.roles))
                 .bind(8, m.created_ms)
                 .run();
             return m;
@@ -753,13 +709,9 @@ class sqlite_directory final : public directory_store {
 
 }  // namespace
 
-std::unique_ptr<directory_store> open_directory(const storage_config& cfg,
-                                                std::function<std::int64_t()> now_ms) {
-    if (cfg.backend == "sqlite") return std::make_unique<sqlite_directory>(cfg.sqlite, now_ms);
-    if (cfg.backend == "postgresql") {
-        throw startup_error("the organization directory is not available on postgresql yet");
-    }
-    throw startup_error("storage.backend: unknown backend \"" + cfg.backend + "\"");
+std::unique_ptr<directory_store> open_sqlite_directory(const sqlite_config& cfg,
+                                                       std::function<std::int64_t()> now_ms) {
+    return std::make_unique<sqlite_directory>(cfg, std::move(now_ms));
 }
 
 }  // namespace orgscim::plugin

@@ -1,7 +1,7 @@
-// The organization rules end to end on SQLite: inheritance, grants, last access manager,
-// hierarchy errors, deprovision fan-out, events, and the cross-organization authorization
-// matrix (every built-in role x every resource type x own / child / sibling / parent /
-// unrelated org).
+// The organization rules end to end on every backend (directory_databases.hpp): inheritance,
+// grants, last access manager, hierarchy errors, deprovision fan-out, events, and the
+// cross-organization authorization matrix (every built-in role x every resource type x own / child
+// / sibling / parent / unrelated org).
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -9,20 +9,23 @@
 #include <orgscim/scim/schema.hpp>
 #include <orgscim/testing/process.hpp>
 
-#include "sqlite/sqlite_store.hpp"
+#include "directory_databases.hpp"
 
 namespace {
 
 using namespace orgscim::plugin;
 using namespace orgscim::plugin::orgs;
+using namespace orgscim::directory_tests;
 using P = permission;
 
-class orgs_service : public ::testing::Test {
+class orgs_service : public ::testing::TestWithParam<backend_kind> {
   protected:
     void SetUp() override {
-        cfg_.sqlite.path = dir_.path() + "/orgscim.db";
-        backend_ = std::make_unique<sqlite_store>(cfg_.sqlite);  // migrates
-        store_ = open_directory(cfg_, [this] { return ++now_; });
+        if (auto why = GetParam().skip_reason()) GTEST_SKIP() << *why;
+        db_ = GetParam().open();
+        ASSERT_NE(db_, nullptr);
+        backend_ = db_->admin.get();
+        store_ = open_directory(db_->cfg, [this] { return ++now_; });
         svc_ = std::make_unique<directory_service>(*store_);
         orgscim::scim::register_core_schemas(reg_);
         // msp -> a (managed) -> a1 (managed); msp -> b (managed); msp -> c (not managed);
@@ -55,7 +58,7 @@ class orgs_service : public ::testing::Test {
         i.issuer = "https://idp.example";
         i.subject = name;
         i.display = name;
-        auto m = svc_->put_member(op_, org, i, kind, {std::move(roles), false});
+        auto m = svc_->put_member(op_, org, i, kind, {std::move(roles), false, {}});
         EXPECT_TRUE(m) << name << ": " << (m ? "" : m.error().detail);
         actor a;
         a.subject = "https://idp.example|" + name;
@@ -73,9 +76,8 @@ class orgs_service : public ::testing::Test {
         return store_->list_events(org, 0, 0)->total;
     }
 
-    orgscim::testing::temp_dir dir_;
-    storage_config cfg_;
-    std::unique_ptr<backend> backend_;
+    std::unique_ptr<database> db_;
+    backend* backend_ = nullptr;
     std::unique_ptr<directory_store> store_;
     std::unique_ptr<directory_service> svc_;
     std::int64_t now_ = 1'000'000;
@@ -83,6 +85,11 @@ class orgs_service : public ::testing::Test {
     orgscim::scim::schema_registry reg_;
     std::string msp_, a_, a1_, b_, c_, u_;
 };
+
+INSTANTIATE_TEST_SUITE_P(backends,
+                         orgs_service,
+                         ::testing::ValuesIn(all_backends()),
+                         backend_name());
 
 // --- the matrix --------------------------------------------------------------------------
 
@@ -100,7 +107,7 @@ const resource_kind resource_kinds[] = {
     {"Events", P::read_events, P::read_events},
 };
 
-TEST_F(orgs_service, authorization_matrix_member_of_a_child_org) {
+TEST_P(orgs_service, authorization_matrix_member_of_a_child_org) {
     // The person is a member of A. Own: A. Child: A1 (managed by A). Sibling: B. Parent: MSP.
     // Unrelated: U. Unmanaged cousin: C.
     for (const auto& r : builtin_roles()) {
@@ -131,7 +138,7 @@ TEST_F(orgs_service, authorization_matrix_member_of_a_child_org) {
     }
 }
 
-TEST_F(orgs_service, authorization_matrix_msp_staff_and_credentials) {
+TEST_P(orgs_service, authorization_matrix_msp_staff_and_credentials) {
     const actor staff = person("staff", msp_, {"full-admin"});
     const auto fa = find_builtin("full-admin")->permissions;
     EXPECT_EQ(perms(staff, msp_), fa);
@@ -152,14 +159,15 @@ TEST_F(orgs_service, authorization_matrix_msp_staff_and_credentials) {
 
 // --- inheritance ---------------------------------------------------------------------------
 
-TEST_F(orgs_service, inheritance_is_computed_and_reaches_children_added_later) {
+TEST_P(orgs_service, inheritance_is_computed_and_reaches_children_added_later) {
     const actor staff = person("staff", msp_, {"read-only"});
     const std::string later = mk("Later", a_);
     EXPECT_EQ(perms(staff, later), find_builtin("read-only")->permissions);
     // A change in the parent is visible in every child at once.
     identity_record i;
     i.id = *staff.identity_id;
-    ASSERT_TRUE(svc_->put_member(op_, msp_, i, membership_kind::home, {{"administrator"}, false}));
+    ASSERT_TRUE(
+        svc_->put_member(op_, msp_, i, membership_kind::home, {{"administrator"}, false, {}}));
     EXPECT_EQ(perms(staff, later), permission_set::all());
     EXPECT_EQ(perms(staff, a1_), permission_set::all());
     // No membership rows were copied into the children.
@@ -167,11 +175,11 @@ TEST_F(orgs_service, inheritance_is_computed_and_reaches_children_added_later) {
     EXPECT_TRUE(store_->members(a1_)->empty());
 }
 
-TEST_F(orgs_service, child_override_replaces_inherited_roles) {
+TEST_P(orgs_service, child_override_replaces_inherited_roles) {
     const actor staff = person("staff", msp_, {"administrator"});
     identity_record i;
     i.id = *staff.identity_id;
-    ASSERT_TRUE(svc_->put_member(op_, a_, i, membership_kind::invited, {{"read-only"}, true}));
+    ASSERT_TRUE(svc_->put_member(op_, a_, i, membership_kind::invited, {{"read-only"}, true, {}}));
     EXPECT_EQ(perms(staff, a_), find_builtin("read-only")->permissions);
     EXPECT_EQ(perms(staff, a1_), find_builtin("read-only")->permissions);  // flows on down
     EXPECT_EQ(perms(staff, b_), permission_set::all());
@@ -181,14 +189,14 @@ TEST_F(orgs_service, child_override_replaces_inherited_roles) {
     EXPECT_EQ(m->home_org, msp_);
 }
 
-TEST_F(orgs_service, inactive_suspends_without_deleting) {
+TEST_P(orgs_service, inactive_suspends_without_deleting) {
     const actor staff = person("staff", msp_, {"administrator", "inactive"});
     EXPECT_TRUE(perms(staff, msp_).empty());
     EXPECT_TRUE(perms(staff, a_).empty());
     EXPECT_TRUE(store_->get_membership(msp_, *staff.identity_id));
 }
 
-TEST_F(orgs_service, group_mapping_grants_a_role_and_unions_with_direct_roles) {
+TEST_P(orgs_service, group_mapping_grants_a_role_and_unions_with_direct_roles) {
     const auto* user_t = reg_.find_by_id("User");
     const auto* group_t = reg_.find_by_id("Group");
     orgscim::scim::write_set u;
@@ -209,7 +217,7 @@ TEST_F(orgs_service, group_mapping_grants_a_role_and_unions_with_direct_roles) {
     EXPECT_EQ(perms(gina, a_), find_builtin("associate")->permissions);
     identity_record i;
     i.id = ident->id;
-    ASSERT_TRUE(svc_->put_member(op_, a_, i, membership_kind::home, {{"read-only"}, false}));
+    ASSERT_TRUE(svc_->put_member(op_, a_, i, membership_kind::home, {{"read-only"}, false, {}}));
     EXPECT_EQ(perms(gina, a_),
               find_builtin("associate")->permissions | find_builtin("read-only")->permissions);
     // Unknown role in a mapping: 400, nothing changed.
@@ -219,14 +227,14 @@ TEST_F(orgs_service, group_mapping_grants_a_role_and_unions_with_direct_roles) {
 
 // --- grants and the last access manager ----------------------------------------------------
 
-TEST_F(orgs_service, nobody_grants_above_themselves) {
+TEST_P(orgs_service, nobody_grants_above_themselves) {
     const actor mgr = person("mgr", a_, {"manager"});
     const actor boss = person("boss", a_, {"administrator"});
     const actor newbie = person("newbie", a_, {"associate"});
     identity_record n;
     n.id = *newbie.identity_id;
     const auto before = event_count(a_);
-    auto r = svc_->put_member(mgr, a_, n, membership_kind::home, {{"administrator"}, false});
+    auto r = svc_->put_member(mgr, a_, n, membership_kind::home, {{"administrator"}, false, {}});
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().status, 403);
     EXPECT_EQ(event_count(a_), before);
@@ -237,40 +245,43 @@ TEST_F(orgs_service, nobody_grants_above_themselves) {
         svc_->create_role(boss, a_, "Access desk", permission_set{P::read_users, P::manage_access});
     ASSERT_TRUE(helper);
     const actor desk = person("desk", a_, {helper->id});
-    EXPECT_EQ(svc_->put_member(desk, a_, n, membership_kind::home, {{"full-admin"}, false})
+    EXPECT_EQ(svc_->put_member(desk, a_, n, membership_kind::home, {{"full-admin"}, false, {}})
                   .error()
                   .status,
               403);
     EXPECT_EQ(svc_->create_role(desk, a_, "Escalate", permission_set::all()).error().status, 403);
     // Read Only holds readEvents, which desk lacks.
-    EXPECT_EQ(
-        svc_->put_member(desk, a_, n, membership_kind::home, {{"read-only"}, false}).error().status,
-        403);
-    EXPECT_TRUE(svc_->put_member(desk, a_, n, membership_kind::home, {{"associate"}, false}));
+    EXPECT_EQ(svc_->put_member(desk, a_, n, membership_kind::home, {{"read-only"}, false, {}})
+                  .error()
+                  .status,
+              403);
+    EXPECT_TRUE(svc_->put_member(desk, a_, n, membership_kind::home, {{"associate"}, false, {}}));
     // Nor demote someone above itself.
     identity_record bi;
     bi.id = *boss.identity_id;
-    EXPECT_EQ(svc_->put_member(desk, a_, bi, membership_kind::home, {{"associate"}, false})
+    EXPECT_EQ(svc_->put_member(desk, a_, bi, membership_kind::home, {{"associate"}, false, {}})
                   .error()
                   .status,
               403);
     // A role that does not exist: 400.
     EXPECT_EQ(
-        svc_->put_member(boss, a_, n, membership_kind::home, {{"root"}, false}).error().status,
+        svc_->put_member(boss, a_, n, membership_kind::home, {{"root"}, false, {}}).error().status,
         400);
 }
 
-TEST_F(orgs_service, last_access_manager_cannot_be_removed_or_demoted) {
+TEST_P(orgs_service, last_access_manager_cannot_be_removed_or_demoted) {
     const actor boss = person("boss", a_, {"administrator"});
     identity_record bi;
     bi.id = *boss.identity_id;
-    auto demote = svc_->put_member(boss, a_, bi, membership_kind::home, {{"full-admin"}, false});
+    auto demote =
+        svc_->put_member(boss, a_, bi, membership_kind::home, {{"full-admin"}, false, {}});
     ASSERT_FALSE(demote);
     EXPECT_EQ(demote.error().status, 409);
     EXPECT_EQ(svc_->remove_member(boss, a_, bi.id).error().status, 409);
-    EXPECT_EQ(
-        svc_->put_member(boss, a_, bi, membership_kind::home, {{"inactive"}, false}).error().status,
-        409);
+    EXPECT_EQ(svc_->put_member(boss, a_, bi, membership_kind::home, {{"inactive"}, false, {}})
+                  .error()
+                  .status,
+              409);
     EXPECT_EQ(store_->get_membership(a_, bi.id)->roles, std::vector<std::string>{"administrator"});
     const actor second = person("second", a_, {"full-admin-access"});
     EXPECT_TRUE(svc_->remove_member(second, a_, bi.id));
@@ -280,22 +291,24 @@ TEST_F(orgs_service, last_access_manager_cannot_be_removed_or_demoted) {
     EXPECT_EQ(evs->items.at(0).ev.actor, second.subject);
 }
 
-TEST_F(orgs_service, invited_members_come_from_the_immediate_parent_only) {
+TEST_P(orgs_service, invited_members_come_from_the_immediate_parent_only) {
     const actor staff = person("staff", msp_, {"read-only"});
     identity_record i;
     i.id = *staff.identity_id;
-    EXPECT_TRUE(svc_->put_member(op_, a_, i, membership_kind::invited, {{"manager"}, false}));
+    EXPECT_TRUE(svc_->put_member(op_, a_, i, membership_kind::invited, {{"manager"}, false, {}}));
     // a1's parent is a, where staff now is a member: allowed. u is another tree: refused.
-    EXPECT_TRUE(svc_->put_member(op_, a1_, i, membership_kind::invited, {{}, false}));
-    EXPECT_EQ(svc_->put_member(op_, u_, i, membership_kind::invited, {{}, false}).error().status,
-              400);
-    EXPECT_EQ(svc_->put_member(op_, a_, i, membership_kind::inherited, {{}, false}).error().status,
-              400);
+    EXPECT_TRUE(svc_->put_member(op_, a1_, i, membership_kind::invited, {{}, false, {}}));
+    EXPECT_EQ(
+        svc_->put_member(op_, u_, i, membership_kind::invited, {{}, false, {}}).error().status,
+        400);
+    EXPECT_EQ(
+        svc_->put_member(op_, a_, i, membership_kind::inherited, {{}, false, {}}).error().status,
+        400);
 }
 
 // --- hierarchy -----------------------------------------------------------------------------
 
-TEST_F(orgs_service, create_child_defaults_to_managed_and_logs_in_both_orgs) {
+TEST_P(orgs_service, create_child_defaults_to_managed_and_logs_in_both_orgs) {
     const actor boss = person("boss", msp_, {"full-admin"});
     org_node o;
     o.name = "Customer";
@@ -325,7 +338,7 @@ TEST_F(orgs_service, create_child_defaults_to_managed_and_logs_in_both_orgs) {
     EXPECT_TRUE(svc_->create_org(boss, o, true));
 }
 
-TEST_F(orgs_service, cycles_and_other_trees_are_refused_and_change_nothing) {
+TEST_P(orgs_service, cycles_and_other_trees_are_refused_and_change_nothing) {
     auto a = *store_->get_org(a_);
     const auto before = event_count(a_);
     a.parent_id = a1_;  // under its own child
@@ -353,7 +366,7 @@ TEST_F(orgs_service, cycles_and_other_trees_are_refused_and_change_nothing) {
     EXPECT_EQ(store_->get_org(a1_)->ancestors, (std::vector<std::string>{msp_, b_}));
 }
 
-TEST_F(orgs_service, delete_with_children_needs_cascade) {
+TEST_P(orgs_service, delete_with_children_needs_cascade) {
     EXPECT_EQ(svc_->delete_org(op_, a_, false, std::nullopt).error().status, 409);
     EXPECT_TRUE(store_->get_org(a1_));
     ASSERT_TRUE(svc_->delete_org(op_, a_, true, std::nullopt));
@@ -362,7 +375,7 @@ TEST_F(orgs_service, delete_with_children_needs_cascade) {
     EXPECT_EQ(store_->list_events(msp_, 0, 1)->items.at(0).ev.action, "org.deleted");
 }
 
-TEST_F(orgs_service, disabled_org_serves_no_writes) {
+TEST_P(orgs_service, disabled_org_serves_no_writes) {
     const actor staff = person("staff", msp_, {"administrator"});
     auto a = *store_->get_org(a_);
     a.status = "disabled";
@@ -373,8 +386,9 @@ TEST_F(orgs_service, disabled_org_serves_no_writes) {
     EXPECT_FALSE(p.has(P::invite));
     identity_record i;
     i.id = *staff.identity_id;
-    EXPECT_EQ(svc_->put_member(staff, a_, i, membership_kind::invited, {{}, false}).error().status,
-              403);
+    EXPECT_EQ(
+        svc_->put_member(staff, a_, i, membership_kind::invited, {{}, false, {}}).error().status,
+        403);
     orgscim::scim::caller cred{a_, "token:t", "t", true, true};
     EXPECT_FALSE(perms(actor::from_caller(cred), a_).has(P::write_users));
     // ... and can be enabled again.
@@ -386,7 +400,7 @@ TEST_F(orgs_service, disabled_org_serves_no_writes) {
 
 // --- deprovision fan-out -------------------------------------------------------------------
 
-TEST_F(orgs_service, leaver_leaves_everywhere_in_one_transaction) {
+TEST_P(orgs_service, leaver_leaves_everywhere_in_one_transaction) {
     const auto* user_t = reg_.find_by_id("User");
     orgscim::scim::write_set u;
     u.attrs["userName"] = "leo";
@@ -397,9 +411,9 @@ TEST_F(orgs_service, leaver_leaves_everywhere_in_one_transaction) {
     EXPECT_EQ(svc_->user_provisioned(op_, msp_, user->id, "leo")->id, ident->id);  // idempotent
     identity_record i;
     i.id = ident->id;
-    ASSERT_TRUE(svc_->put_member(op_, a_, i, membership_kind::invited, {{"manager"}, false}));
-    ASSERT_TRUE(svc_->put_member(op_, b_, i, membership_kind::invited, {{"associate"}, false}));
-    ASSERT_TRUE(svc_->put_member(op_, a1_, i, membership_kind::invited, {{}, false}));
+    ASSERT_TRUE(svc_->put_member(op_, a_, i, membership_kind::invited, {{"manager"}, false, {}}));
+    ASSERT_TRUE(svc_->put_member(op_, b_, i, membership_kind::invited, {{"associate"}, false, {}}));
+    ASSERT_TRUE(svc_->put_member(op_, a1_, i, membership_kind::invited, {{}, false, {}}));
 
     // active=false: every child membership goes, the home one stays.
     auto n = svc_->user_deprovisioned(op_, msp_, user->id, false);
@@ -421,7 +435,7 @@ TEST_F(orgs_service, leaver_leaves_everywhere_in_one_transaction) {
 
 // --- speed ---------------------------------------------------------------------------------
 
-TEST_F(orgs_service, decision_walks_ancestors_not_children) {
+TEST_P(orgs_service, decision_walks_ancestors_not_children) {
     // The target is three levels below the MSP; then 10,000 children are added under the MSP.
     org_node deep;
     deep.name = "deep";
@@ -466,7 +480,7 @@ TEST_F(orgs_service, decision_walks_ancestors_not_children) {
     EXPECT_LT(large, std::max(small * 5, 2000.0));
 }
 
-TEST_F(orgs_service, person_actor_from_oidc_issuer_and_subject) {
+TEST_P(orgs_service, person_actor_from_oidc_issuer_and_subject) {
     const actor staff = person("staff", msp_, {"read-only"});
     auto p = svc_->person("https://idp.example", "staff", "jti-1");
     ASSERT_TRUE(p);

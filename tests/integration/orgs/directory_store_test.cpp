@@ -1,24 +1,33 @@
-// directory_store on SQLite (a real file in a temp dir, migrated by open_backend()).
+// directory_store on every backend (directory_databases.hpp): the same cases on SQLite and
+// PostgreSQL, then PostgreSQL's own concern, several store instances (processes) writing one
+// database at once.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <barrier>
+#include <orgscim/plugin/orgs/directory_service.hpp>
 #include <orgscim/plugin/storage/directory_store.hpp>
 #include <orgscim/scim/schema.hpp>
 #include <orgscim/testing/process.hpp>
+#include <thread>
 
-#include "sqlite/sqlite_store.hpp"
+#include "directory_databases.hpp"
+#include "postgres/postgres_migrations.hpp"
 
 namespace {
 
 using namespace orgscim::plugin;
+using namespace orgscim::directory_tests;
 using orgscim::scim::store_errc;
 
-class directory_sqlite : public ::testing::Test {
+class directory_store_suite : public ::testing::TestWithParam<backend_kind> {
   protected:
     void SetUp() override {
-        cfg_.backend = "sqlite";
-        cfg_.sqlite.path = dir_.path() + "/orgscim.db";
-        backend_ = std::make_unique<sqlite_store>(cfg_.sqlite);  // migrates
-        dir_store_ = open_directory(cfg_, [this] { return ++now_; });
+        if (auto why = GetParam().skip_reason()) GTEST_SKIP() << *why;
+        db_ = GetParam().open();
+        ASSERT_NE(db_, nullptr);
+        backend_ = db_->admin.get();
+        dir_store_ = open_directory(db_->cfg, [this] { return ++now_; });
         orgscim::scim::register_core_schemas(reg_);
     }
 
@@ -37,15 +46,19 @@ class directory_sqlite : public ::testing::Test {
         return out;
     }
 
-    orgscim::testing::temp_dir dir_;
-    storage_config cfg_;
-    std::unique_ptr<backend> backend_;
+    std::unique_ptr<database> db_;
+    backend* backend_ = nullptr;
     std::unique_ptr<directory_store> dir_store_;
-    std::int64_t now_ = 1000;
+    std::atomic<std::int64_t> now_{1000};
     orgscim::scim::schema_registry reg_;
 };
 
-TEST_F(directory_sqlite, tree_keeps_ancestors_and_descendants) {
+INSTANTIATE_TEST_SUITE_P(backends,
+                         directory_store_suite,
+                         ::testing::ValuesIn(all_backends()),
+                         backend_name());
+
+TEST_P(directory_store_suite, tree_keeps_ancestors_and_descendants) {
     const auto msp = make("MSP");
     const auto a = make("A", msp.id);
     const auto a1 = make("A1", a.id);
@@ -66,7 +79,7 @@ TEST_F(directory_sqlite, tree_keeps_ancestors_and_descendants) {
     EXPECT_EQ(dir_store_->get_org("nope").error(), store_errc::not_found);
 }
 
-TEST_F(directory_sqlite, orgs_created_through_the_admin_port_get_a_path) {
+TEST_P(directory_store_suite, orgs_created_through_the_admin_port_get_a_path) {
     auto root = backend_->create_org("Root", std::nullopt);
     ASSERT_TRUE(root);
     auto kid = backend_->create_org("Kid", std::string_view(root->id));
@@ -77,7 +90,7 @@ TEST_F(directory_sqlite, orgs_created_through_the_admin_port_get_a_path) {
     EXPECT_EQ(n->status, "active");
 }
 
-TEST_F(directory_sqlite, move_rewrites_the_subtree_paths) {
+TEST_P(directory_store_suite, move_rewrites_the_subtree_paths) {
     const auto msp = make("MSP");
     const auto a = make("A", msp.id);
     const auto a1 = make("A1", a.id);
@@ -102,7 +115,7 @@ TEST_F(directory_sqlite, move_rewrites_the_subtree_paths) {
     EXPECT_EQ(stale.error(), store_errc::version_mismatch);
 }
 
-TEST_F(directory_sqlite, failed_write_rolls_back_change_and_event) {
+TEST_P(directory_store_suite, failed_write_rolls_back_change_and_event) {
     const auto msp = make("MSP");
     auto r = dir_store_->write([&](directory_tx& tx) -> store_result<void> {
         org_node o;
@@ -119,7 +132,7 @@ TEST_F(directory_sqlite, failed_write_rolls_back_change_and_event) {
     EXPECT_EQ(dir_store_->list_events(msp.id, 0, 10)->total, 0);
 }
 
-TEST_F(directory_sqlite, events_page_newest_first_and_outlive_their_org) {
+TEST_P(directory_store_suite, events_page_newest_first_and_outlive_their_org) {
     const auto msp = make("MSP");
     const auto a = make("A", msp.id);
     ASSERT_TRUE(dir_store_->write([&](directory_tx& tx) -> store_result<void> {
@@ -142,7 +155,7 @@ TEST_F(directory_sqlite, events_page_newest_first_and_outlive_their_org) {
     EXPECT_EQ(dir_store_->list_events(a.id, 0, 10)->total, 5);
 }
 
-TEST_F(directory_sqlite, identities_memberships_and_roles) {
+TEST_P(directory_store_suite, identities_memberships_and_roles) {
     const auto msp = make("MSP");
     const auto a = make("A", msp.id);
     identity_record alice;
@@ -227,7 +240,7 @@ TEST_F(directory_sqlite, identities_memberships_and_roles) {
     EXPECT_EQ(dir_store_->memberships_of(alice.id)->size(), 1u);
 }
 
-TEST_F(directory_sqlite, groups_of_reads_scim_group_members_and_delete_org_drops_resources) {
+TEST_P(directory_store_suite, groups_of_reads_scim_group_members_and_delete_org_drops_resources) {
     const auto msp = make("MSP");
     const auto* user_t = reg_.find_by_id("User");
     const auto* group_t = reg_.find_by_id("Group");
@@ -248,13 +261,368 @@ TEST_F(directory_sqlite, groups_of_reads_scim_group_members_and_delete_org_drops
     EXPECT_EQ(backend_->get(msp.id, *user_t, user->id, {}).error(), store_errc::not_found);
 }
 
-TEST(directory_open, refuses_an_unmigrated_database_and_postgres) {
+TEST_P(directory_store_suite, a_refused_statement_leaves_the_transaction_usable) {
+    const auto msp = make("MSP");
+    ASSERT_TRUE(dir_store_->write([&](directory_tx& tx) -> store_result<void> {
+        auto i = tx.put_identity(
+            {{}, std::string("https://idp"), std::string("alice"), msp.id, std::nullopt, "A", 0});
+        return i ? store_result<void>() : i.error();
+    }));
+    org_node taken;
+    taken.id = msp.id;
+    taken.name = "Again";
+    ASSERT_TRUE(dir_store_->write([&](directory_tx& tx) -> store_result<void> {
+        auto dup = tx.put_identity(
+            {{}, std::string("https://idp"), std::string("alice"), msp.id, std::nullopt, "B", 0});
+        EXPECT_EQ(dup.error(), store_errc::conflict);
+        auto again = tx.insert_org(taken);
+        EXPECT_EQ(again.error(), store_errc::conflict);
+        // Both refusals are values: the same transaction goes on and commits.
+        org_node kid;
+        kid.name = "Kid";
+        kid.parent_id = msp.id;
+        auto k = tx.insert_org(kid);
+        if (!k) return k.error();
+        return {};
+    }));
+    EXPECT_EQ(dir_store_->children(msp.id)->size(), 1u);
+    EXPECT_EQ(dir_store_->get_org(msp.id)->name, "MSP");
+}
+
+TEST_P(directory_store_suite, membership_update_keeps_created_and_reads_its_own_writes) {
+    const auto msp = make("MSP");
+    membership_record first;
+    ASSERT_TRUE(dir_store_->write([&](directory_tx& tx) -> store_result<void> {
+        auto i = tx.put_identity({{}, std::nullopt, std::nullopt, msp.id, "u-9", "Nine", 0});
+        if (!i) return i.error();
+        auto m = tx.put_membership(
+            {msp.id, i->id, membership_kind::home, msp.id, "u-9", false, {"read-only"}, 0});
+        if (!m) return m.error();
+        first = *m;
+        // Inside write() reads see the transaction's own changes.
+        EXPECT_EQ(tx.members(msp.id)->size(), 1u);
+        EXPECT_EQ(tx.find_identity_by_home_user(msp.id, "u-9")->id, i->id);
+        return {};
+    }));
+    ASSERT_TRUE(dir_store_->write([&](directory_tx& tx) -> store_result<void> {
+        auto m = first;
+        m.roles = {"manager", "read-only"};
+        m.override_inherited = true;
+        auto w = tx.put_membership(m);
+        if (!w) return w.error();
+        EXPECT_EQ(w->created_ms, first.created_ms);
+        return {};
+    }));
+    auto got = dir_store_->get_membership(msp.id, first.identity_id);
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->created_ms, first.created_ms);
+    EXPECT_EQ(got->roles, (std::vector<std::string>{"manager", "read-only"}));
+    EXPECT_TRUE(got->override_inherited);
+    EXPECT_EQ(got->user_ref, std::optional<std::string>("u-9"));
+    ASSERT_TRUE(
+        dir_store_->write([&](directory_tx& tx) { return tx.delete_identity(first.identity_id); }));
+    EXPECT_TRUE(dir_store_->members(msp.id)->empty());
+    EXPECT_EQ(
+        dir_store_->write([&](directory_tx& tx) { return tx.delete_identity(first.identity_id); })
+            .error(),
+        store_errc::not_found);
+}
+
+// --- opening -------------------------------------------------------------------------------
+
+TEST(directory_open, refuses_an_unmigrated_sqlite_file) {
     orgscim::testing::temp_dir dir;
     storage_config cfg;
     cfg.sqlite.path = dir.path() + "/empty.db";
     EXPECT_THROW(open_directory(cfg), startup_error);
-    cfg.backend = "postgresql";
+    cfg.backend = "oracle";
     EXPECT_THROW(open_directory(cfg), startup_error);
+}
+
+TEST(directory_open, postgresql_needs_its_uri_variable_and_a_migrated_database) {
+    if (auto why = postgres_skip_reason()) GTEST_SKIP() << *why;
+    storage_config cfg;
+    cfg.backend = "postgresql";
+    cfg.postgresql.uri_env = "ORGSCIM_TEST_DIRECTORY_PG_URI_UNSET";
+    ::unsetenv(cfg.postgresql.uri_env.c_str());
+    EXPECT_THROW(open_directory(cfg), startup_error);
+    auto bare = open_postgres(false);
+    ASSERT_NE(bare, nullptr);
+    EXPECT_THROW(open_directory(bare->cfg), startup_error);
+    auto migrated = open_postgres(true);
+    ASSERT_NE(migrated, nullptr);
+    auto d = open_directory(migrated->cfg);
+    ASSERT_NE(d, nullptr);
+    EXPECT_TRUE(d->list_orgs()->empty());
+}
+
+TEST(directory_postgres_migration, orgs_of_an_older_database_get_their_paths) {
+    if (auto why = postgres_skip_reason()) GTEST_SKIP() << *why;
+    auto* cluster = postgres_cluster();
+    ASSERT_NE(cluster, nullptr);
+    const std::string uri = cluster->create_database();
+    std::string db = uri.substr(uri.find(":///") + 4);
+    db = db.substr(0, db.find('?'));
+    const auto all = postgres::migrations();
+    cluster->query(std::string(all[0].sql), db);
+    cluster->query(
+        "INSERT INTO orgs (id, name, parent_id, status, created_ms) VALUES ('r', 'R', NULL, "
+        "'active', 1), ('k', 'K', 'r', 'active', 2), ('g', 'G', 'k', 'active', 3)",
+        db);
+    cluster->query(std::string(all[1].sql), db);
+    EXPECT_EQ(cluster->query("SELECT path FROM orgs WHERE id = 'g'", db), "/r/k/g/");
+    EXPECT_EQ(cluster->query("SELECT modified_ms FROM orgs WHERE id = 'g'", db), "3");
+    // Rows inserted without a path (the admin port) get one from their parent.
+    cluster->query(
+        "INSERT INTO orgs (id, name, parent_id, status, created_ms) VALUES ('n', 'N', 'g', "
+        "'active', 4)",
+        db);
+    EXPECT_EQ(cluster->query("SELECT path FROM orgs WHERE id = 'n'", db), "/r/k/g/n/");
+    EXPECT_THROW(cluster->query("DELETE FROM events", db), std::runtime_error);
+}
+
+// --- PostgreSQL: several instances on one database -------------------------------------------
+// Each store instance has its own connection pool, as separate orgscim processes would.
+
+orgs::member_grant grant(std::string role) {
+    orgs::member_grant g;
+    g.roles = {std::move(role)};
+    return g;
+}
+
+class directory_postgres : public ::testing::Test {
+  protected:
+    static constexpr int instances = 3;
+
+    void SetUp() override {
+        if (auto why = postgres_skip_reason()) GTEST_SKIP() << *why;
+        db_ = open_postgres();
+        ASSERT_NE(db_, nullptr);
+        for (int i = 0; i < instances; ++i) {
+            stores_.push_back(open_directory(db_->cfg));
+            svcs_.push_back(std::make_unique<orgs::directory_service>(*stores_.back()));
+        }
+        root_ = mk("Root", std::nullopt);
+    }
+
+    std::string mk(const std::string& name, std::optional<std::string> parent) {
+        org_node o;
+        o.name = name;
+        o.parent_id = std::move(parent);
+        auto r = svcs_[0]->create_org(op_, o, true);
+        EXPECT_TRUE(r) << name;
+        return r ? r->id : std::string();
+    }
+
+    std::string add(const std::string& org, const std::string& subject, std::string role) {
+        identity_record i;
+        i.issuer = "https://idp.example";
+        i.subject = subject;
+        i.display = subject;
+        auto m = svcs_[0]->put_member(op_, org, i, membership_kind::home, grant(std::move(role)));
+        EXPECT_TRUE(m) << subject;
+        return m ? m->identity_id : std::string();
+    }
+
+    // Runs each job on its own thread (job i on instance i % instances), released together.
+    void race(std::vector<std::function<void(orgs::directory_service&)>> jobs) {
+        std::barrier start(static_cast<std::ptrdiff_t>(jobs.size()));
+        std::vector<std::thread> threads;
+        for (std::size_t i = 0; i < jobs.size(); ++i) {
+            threads.emplace_back([&, i] {
+                start.arrive_and_wait();
+                jobs[i](*svcs_[i % instances]);
+            });
+        }
+        for (auto& t : threads) t.join();
+    }
+
+    std::unique_ptr<database> db_;
+    std::vector<std::unique_ptr<directory_store>> stores_;
+    std::vector<std::unique_ptr<orgs::directory_service>> svcs_;
+    const orgs::actor op_ = orgs::actor::cli();
+    std::string root_;
+};
+
+TEST_F(directory_postgres, racing_removals_keep_the_last_access_manager) {
+    for (int round = 0; round < 12; ++round) {
+        const std::string org = mk("O" + std::to_string(round), root_);
+        const std::string a = add(org, "a" + std::to_string(round), "administrator");
+        const std::string b = add(org, "b" + std::to_string(round), "administrator");
+        std::atomic<int> removed{0};
+        std::atomic<int> refused{0};
+        auto remove = [&](const std::string& who) {
+            return [&, who](orgs::directory_service& svc) {
+                auto r = svc.remove_member(op_, org, who);
+                if (r) {
+                    ++removed;
+                } else if (r.error().status == 409) {
+                    ++refused;
+                }
+            };
+        };
+        race({remove(a), remove(b)});
+        EXPECT_EQ(removed.load(), 1) << "round " << round;
+        EXPECT_EQ(refused.load(), 1) << "round " << round;
+        auto left = stores_[0]->members(org);
+        ASSERT_TRUE(left);
+        EXPECT_EQ(left->size(), 1u) << "round " << round;
+    }
+}
+
+TEST_F(directory_postgres, concurrent_member_writes_are_all_kept) {
+    const std::string org = mk("Busy", root_);
+    constexpr int threads = 6;
+    constexpr int each = 8;
+    std::atomic<int> failed{0};
+    std::vector<std::function<void(orgs::directory_service&)>> jobs;
+    for (int t = 0; t < threads; ++t) {
+        jobs.emplace_back([&, t](orgs::directory_service& svc) {
+            for (int i = 0; i < each; ++i) {
+                const std::string n = std::to_string(t) + "-" + std::to_string(i);
+                identity_record id;
+                id.issuer = "https://idp.example";
+                id.subject = "p" + n;
+                id.display = n;
+                if (!svc.put_member(op_, org, id, membership_kind::home, grant("read-only"))) {
+                    ++failed;
+                }
+                if (!svc.user_provisioned(op_, org, "u" + n, n)) ++failed;
+            }
+        });
+    }
+    race(std::move(jobs));
+    EXPECT_EQ(failed.load(), 0);
+    auto ms = stores_[0]->members(org);
+    ASSERT_TRUE(ms);
+    EXPECT_EQ(ms->size(), static_cast<std::size_t>(2 * threads * each));
+    // One event per write, in one gap-free order of the org's log.
+    auto evs = stores_[0]->list_events(org, 0, 1000);
+    ASSERT_TRUE(evs);
+    EXPECT_EQ(evs->total, 2 * threads * each + 1);  // + org.created
+}
+
+TEST_F(directory_postgres, read_modify_write_of_one_membership_loses_nothing) {
+    const std::string org = mk("Shared", root_);
+    const std::string who = add(org, "shared", "read-only");
+    constexpr int threads = 6;
+    constexpr int each = 8;
+    std::atomic<int> failed{0};
+    std::vector<std::function<void(orgs::directory_service&)>> jobs;
+    for (int t = 0; t < threads; ++t) {
+        jobs.emplace_back([&, t](orgs::directory_service& svc) {
+            for (int i = 0; i < each; ++i) {
+                auto r = svc.store().write([&](directory_tx& tx) -> store_result<void> {
+                    auto m = tx.get_membership(org, who);
+                    if (!m) return m.error();
+                    m->roles.push_back("r" + std::to_string(t) + "-" + std::to_string(i));
+                    auto w = tx.put_membership(*m);
+                    if (!w) return w.error();
+                    return {};
+                });
+                if (!r) ++failed;
+            }
+        });
+    }
+    race(std::move(jobs));
+    EXPECT_EQ(failed.load(), 0);
+    auto m = stores_[0]->get_membership(org, who);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->roles.size(), static_cast<std::size_t>(1 + threads * each));
+}
+
+TEST_F(directory_postgres, racing_moves_never_make_a_cycle) {
+    for (int round = 0; round < 10; ++round) {
+        const std::string a = mk("A" + std::to_string(round), root_);
+        const std::string b = mk("B" + std::to_string(round), root_);
+        std::atomic<int> moved{0};
+        std::atomic<int> refused{0};
+        auto move = [&](const std::string& what, const std::string& under) {
+            return [&, what, under](orgs::directory_service& svc) {
+                auto cur = svc.get_org(op_, what);
+                if (!cur) return;
+                org_node next = *cur;
+                next.parent_id = under;
+                auto r = svc.update_org(op_, next, std::nullopt);
+                if (r) {
+                    ++moved;
+                } else if (r.error().status == 400) {
+                    ++refused;
+                }
+            };
+        };
+        race({move(a, b), move(b, a)});
+        EXPECT_EQ(moved.load(), 1) << "round " << round;
+        EXPECT_EQ(refused.load(), 1) << "round " << round;
+        auto na = stores_[0]->get_org(a);
+        auto nb = stores_[0]->get_org(b);
+        ASSERT_TRUE(na && nb);
+        const bool a_under_b = na->parent_id == b;
+        const auto& child = a_under_b ? *na : *nb;
+        const auto& parent = a_under_b ? *nb : *na;
+        EXPECT_EQ(parent.parent_id, root_) << "round " << round;
+        EXPECT_EQ(child.ancestors, (std::vector<std::string>{root_, parent.id}));
+    }
+}
+
+TEST_F(directory_postgres, an_admin_port_insert_during_a_move_gets_the_new_path) {
+    auto admin2 = open_backend(db_->cfg);
+    for (int round = 0; round < 10; ++round) {
+        const std::string a = mk("A" + std::to_string(round), root_);
+        const std::string a1 = mk("A1-" + std::to_string(round), a);
+        const std::string b = mk("B" + std::to_string(round), root_);
+        std::string kid;
+        race({[&](orgs::directory_service& svc) {
+                  auto cur = svc.get_org(op_, a);
+                  ASSERT_TRUE(cur);
+                  org_node next = *cur;
+                  next.parent_id = b;
+                  EXPECT_TRUE(svc.update_org(op_, next, std::nullopt));
+              },
+              [&](orgs::directory_service&) {
+                  auto k = admin2->create_org("Kid", std::string_view(a1));
+                  ASSERT_TRUE(k);
+                  kid = k->id;
+              }});
+        auto n = stores_[0]->get_org(kid);
+        ASSERT_TRUE(n);
+        EXPECT_EQ(n->ancestors, (std::vector<std::string>{root_, b, a, a1})) << "round " << round;
+    }
+}
+
+TEST_F(directory_postgres, one_person_added_to_two_trees_at_once_is_one_identity) {
+    const std::string other = mk("Other root", std::nullopt);
+    for (int round = 0; round < 8; ++round) {
+        const std::string subject = "twice-" + std::to_string(round);
+        std::atomic<int> ok{0};
+        auto put = [&](const std::string& org) {
+            return [&, org](orgs::directory_service& svc) {
+                identity_record i;
+                i.issuer = "https://idp.example";
+                i.subject = subject;
+                i.display = subject;
+                if (svc.put_member(op_, org, i, membership_kind::home, grant("read-only"))) ++ok;
+            };
+        };
+        std::atomic<int> provisioned{0};
+        std::vector<std::string> ids(2);
+        auto provision = [&](int slot) {
+            return [&, slot](orgs::directory_service& svc) {
+                auto r = svc.user_provisioned(op_, root_, "scim-" + subject, subject);
+                if (r) {
+                    ++provisioned;
+                    ids[static_cast<std::size_t>(slot)] = r->id;
+                }
+            };
+        };
+        race({put(root_), put(other), provision(0), provision(1)});
+        EXPECT_EQ(ok.load(), 2) << "round " << round;
+        EXPECT_EQ(provisioned.load(), 2) << "round " << round;
+        EXPECT_EQ(ids[0], ids[1]);
+        auto person = stores_[0]->find_identity_by_subject("https://idp.example", subject);
+        ASSERT_TRUE(person);
+        EXPECT_EQ(stores_[0]->memberships_of(person->id)->size(), 2u);
+    }
 }
 
 }  // namespace

@@ -35,7 +35,7 @@ class orgs_api_test : public ::testing::Test {
         i.issuer = "https://login.example";
         i.subject = "alice";
         auto m = svc_->put_member(actor::cli(), msp_, i, membership_kind::home,
-                                  {{"full-admin-access"}, false});
+                                  {{"full-admin-access"}, false, {}});
         alice_.subject = "https://login.example|alice";
         alice_.identity_id = m->identity_id;
     }

@@ -208,8 +208,9 @@ class directory_store : public directory_reader {
 };
 
 /// Opens the directory store of the configured backend on a database that open_backend() has
-/// already migrated (migration 3). `now_ms` defaults to the system clock. Throws startup_error
-/// when the database cannot be opened or is not migrated, and for "postgresql" (not built yet).
+/// already migrated (SQLite migration 3, PostgreSQL migration 2). `now_ms` defaults to the system
+/// clock. Throws startup_error when the database cannot be opened or is not migrated, or the
+/// PostgreSQL URI variable is unset. Defined with open_backend() (store_selection.cpp).
 std::unique_ptr<directory_store> open_directory(const storage_config& cfg,
                                                 std::function<std::int64_t()> now_ms = {});
 

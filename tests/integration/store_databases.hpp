@@ -17,6 +17,7 @@
 #include <orgscim/plugin/config.hpp>
 #include <orgscim/plugin/storage/backend.hpp>
 #include <orgscim/testing/process.hpp>
+#include <stdexcept>
 #include <string>
 
 #include "pg_cluster.hpp"

@@ -33,8 +33,9 @@ namespace orgscim::plugin {
 namespace postgres {
 
 // Same tables and columns as SQLite's migration 3; ids compared and ordered with COLLATE "C" (the
-// subtree range on `path` is a byte-order range). Paths of existing orgs are filled in, and the
-// trigger gives one to orgs inserted without it (the admin port's create_org).
+// subtree range on `path` is a byte-order range). Paths of existing orgs are filled in (an org
+// whose parent is gone starts a tree, as the trigger does), and the trigger gives one to orgs
+// inserted without it (the admin port's create_org).
 const std::string_view directory_schema = R"sql(
 ALTER TABLE orgs ADD COLUMN managed_by TEXT COLLATE "C";
 ALTER TABLE orgs ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
@@ -42,7 +43,8 @@ ALTER TABLE orgs ADD COLUMN path TEXT COLLATE "C";
 ALTER TABLE orgs ADD COLUMN modified_ms BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE orgs ADD COLUMN version BIGINT NOT NULL DEFAULT 1;
 WITH RECURSIVE p(id, path) AS (
-    SELECT id, ('/' || id || '/')::text COLLATE "C" FROM orgs WHERE parent_id IS NULL
+    SELECT o.id, ('/' || o.id || '/')::text COLLATE "C" FROM orgs o
+        WHERE o.parent_id IS NULL OR NOT EXISTS (SELECT 1 FROM orgs q WHERE q.id = o.parent_id)
     UNION ALL SELECT o.id, (p.path || o.id || '/')::text COLLATE "C"
         FROM orgs o JOIN p ON o.parent_id = p.id)
 UPDATE orgs SET path = p.path, modified_ms = orgs.created_ms FROM p WHERE p.id = orgs.id;

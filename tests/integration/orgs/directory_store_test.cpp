@@ -367,11 +367,15 @@ TEST(directory_postgres_migration, orgs_of_an_older_database_get_their_paths) {
     cluster->query(std::string(all[0].sql), db);
     cluster->query(
         "INSERT INTO orgs (id, name, parent_id, status, created_ms) VALUES ('r', 'R', NULL, "
-        "'active', 1), ('k', 'K', 'r', 'active', 2), ('g', 'G', 'k', 'active', 3)",
+        "'active', 1), ('k', 'K', 'r', 'active', 2), ('g', 'G', 'k', 'active', 3), ('x', 'X', "
+        "'gone', 'active', 4), ('y', 'Y', 'x', 'active', 5)",
         db);
     cluster->query(std::string(all[1].sql), db);
     EXPECT_EQ(cluster->query("SELECT path FROM orgs WHERE id = 'g'", db), "/r/k/g/");
     EXPECT_EQ(cluster->query("SELECT modified_ms FROM orgs WHERE id = 'g'", db), "3");
+    // A parent that no longer exists: its child starts a tree, as an insert would.
+    EXPECT_EQ(cluster->query("SELECT path FROM orgs WHERE id = 'y'", db), "/x/y/");
+    EXPECT_EQ(cluster->query("SELECT count(*) FROM orgs WHERE path IS NULL", db), "0");
     // Rows inserted without a path (the admin port) get one from their parent.
     cluster->query(
         "INSERT INTO orgs (id, name, parent_id, status, created_ms) VALUES ('n', 'N', 'g', "

@@ -190,6 +190,12 @@ class app_impl final : public app {
             log_error("unhandled exception", {{"what", "unknown"}, {"path", facts.path}});
             res = error_response(scim::error::internal());
         }
+        if (res.status == 503 &&
+            std::none_of(res.headers.begin(), res.headers.end(),
+                         [](const auto& h) { return h.first == "Retry-After"; })) {
+            // The database is away (restart, failover): clients back off and come again.
+            res.headers.emplace_back("Retry-After", "2");
+        }
         const std::chrono::duration<double> took = std::chrono::steady_clock::now() - t0;
         metrics_.record(facts.rt, facts.org_path, req.method, res.status, took.count());
         if (cfg_.server.access_log) {

@@ -9,7 +9,9 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <tuple>
 
+#include "pg_cluster.hpp"
 #include "server_launcher.hpp"
 
 namespace fs = std::filesystem;
@@ -145,29 +147,49 @@ std::vector<std::string> fixture_files() {
     return out;
 }
 
-class replay : public ::testing::TestWithParam<std::string> {
+// (backend, fixture file): every sequence runs on SQLite and on PostgreSQL (issue 7), so both
+// backends answer the same requests the same way.
+using replay_case = std::tuple<std::string, std::string>;
+
+class replay : public ::testing::TestWithParam<replay_case> {
   protected:
-    static void SetUpTestSuite() { server_ = std::make_unique<orgscim_server>(); }
-    static void TearDownTestSuite() { server_.reset(); }
-    static std::unique_ptr<orgscim_server> server_;
+    void SetUp() override {
+        const auto& backend = std::get<0>(GetParam());
+        if (backend == "sqlite") {
+            server_ = std::make_unique<orgscim_server>();
+            return;
+        }
+        std::string why;
+        auto* pg = pg_cluster::shared(&why);
+        if (!pg) {
+            if (ci_requires_services()) FAIL() << "PostgreSQL did not start: " << why;
+            GTEST_SKIP() << "PostgreSQL unavailable: " << why;
+        }
+        ::setenv("ORGSCIM_REPLAY_PG_URI", pg->create_database().c_str(), 1);
+        server_ = std::make_unique<orgscim_server>(std::vector<std::string>{},
+                                                   R"({"storage":{"backend":"postgresql",
+                           "postgresql":{"uri_env":"ORGSCIM_REPLAY_PG_URI"}}})");
+    }
+    std::string fixture_of_case() const { return std::get<1>(GetParam()); }
+    std::unique_ptr<orgscim_server> server_;
 };
-std::unique_ptr<orgscim_server> replay::server_;
 
 TEST_P(replay, sequence) {
-    fs::path file = fs::path(ORGSCIM_SOURCE_DIR) / "tests/blackbox/fixtures" / GetParam();
+    const std::string fixture = fixture_of_case();
+    fs::path file = fs::path(ORGSCIM_SOURCE_DIR) / "tests/blackbox/fixtures" / fixture;
     std::ifstream in(file);
     std::stringstream ss;
     ss << in.rdbuf();
     auto doc = json::parse(ss.str());
-    auto t = server_->new_tenant(GetParam());
-    auto other = server_->new_tenant(GetParam() + "-other");
+    auto t = server_->new_tenant(fixture);
+    auto other = server_->new_tenant(fixture + "-other");
     std::map<std::string, std::string> vars{
         {"org", t.org}, {"token", t.token}, {"other_org", other.org}, {"other_token", other.token}};
     http_client client("127.0.0.1", server_->port());
     std::size_t n = 0;
     for (const auto& step_v : doc.at("steps").as_array()) {
         const auto& step = step_v.as_object();
-        std::string label = GetParam() + " step " + std::to_string(n++);
+        std::string label = fixture + " step " + std::to_string(n++);
         if (auto* d = step.if_contains("name")) label += " (" + std::string(d->as_string()) + ")";
         std::string method(step.at("method").as_string());
         std::string path = substitute(std::string(step.at("path").as_string()), vars);
@@ -249,9 +271,11 @@ TEST_P(replay, sequence) {
 
 INSTANTIATE_TEST_SUITE_P(fixtures,
                          replay,
-                         ::testing::ValuesIn(fixture_files()),
+                         ::testing::Combine(::testing::Values("sqlite", "postgresql"),
+                                            ::testing::ValuesIn(fixture_files())),
                          [](const auto& info) {
-                             std::string n = info.param;
+                             std::string n =
+                                 std::get<0>(info.param) + "_" + std::get<1>(info.param);
                              for (auto& c : n) {
                                  if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
                              }

@@ -16,6 +16,8 @@ orgscim_server::orgscim_server(std::vector<std::string> extra_args,
                                std::vector<std::string> env)
     : extra_args_(std::move(extra_args)), env_(std::move(env)) {
     db_ = dir_.path() + "/orgscim.db";
+    // --db means SQLite at that path: a config that chooses its storage must not get it.
+    uses_db_flag_ = config_json.find("\"storage\"") == std::string::npos;
     if (!config_json.empty()) {
         config_path_ = dir_.path() + "/config.json";
         std::ofstream(config_path_) << config_json;
@@ -28,7 +30,11 @@ orgscim_server::~orgscim_server() {
 }
 
 void orgscim_server::start() {
-    std::vector<std::string> argv{binary(), "serve", "--listen", "127.0.0.1:0", "--db", db_};
+    std::vector<std::string> argv{binary(), "serve", "--listen", "127.0.0.1:0"};
+    if (uses_db_flag_) {
+        argv.push_back("--db");
+        argv.push_back(db_);
+    }
     if (!config_path_.empty()) {
         argv.push_back("--config");
         argv.push_back(config_path_);
@@ -51,8 +57,14 @@ void orgscim_server::restart() {
 std::string orgscim_server::cli(std::vector<std::string> args) {
     std::vector<std::string> argv{binary()};
     argv.insert(argv.end(), args.begin(), args.end());
-    argv.push_back("--db");
-    argv.push_back(db_);
+    if (uses_db_flag_) {
+        argv.push_back("--db");
+        argv.push_back(db_);
+    }
+    if (!config_path_.empty()) {  // the same storage as the server (e.g. PostgreSQL)
+        argv.push_back("--config");
+        argv.push_back(config_path_);
+    }
     std::string err;
     auto [status, out] = run_command(argv, &err);
     if (status != 0) {

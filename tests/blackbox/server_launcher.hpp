@@ -18,7 +18,8 @@ struct tenant {
 class orgscim_server {
   public:
     /// `extra_args` go after `serve`; `config_json` (if not empty) is written to a file and passed
-    /// with --config.
+    /// with --config. The server and the CLI get `--db <temp dir>/orgscim.db` unless the config
+    /// has a "storage" section (e.g. PostgreSQL).
     explicit orgscim_server(std::vector<std::string> extra_args = {},
                             const std::string& config_json = {},
                             std::vector<std::string> env = {});
@@ -46,6 +47,7 @@ class orgscim_server {
     std::vector<std::string> env_;
     std::unique_ptr<child_process> proc_;
     unsigned short port_ = 0;
+    bool uses_db_flag_ = true;
 };
 
 }  // namespace orgscim::testing

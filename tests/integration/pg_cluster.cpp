@@ -114,7 +114,6 @@ pg_cluster::pg_cluster() {
         throw std::runtime_error("pg_cluster: cannot chown " + dir_ + " to nobody");
     }
     const std::string data = dir_ + "/data";
-    const std::string log = dir_ + "/server.log";
     try {
         std::string tmpl_dir = template_dir();
         if (run_logged({"/bin/cp", "-a", tmpl_dir, data}, dir_ + "/cp.log") != 0) {
@@ -125,25 +124,39 @@ pg_cluster::pg_cluster() {
         std::filesystem::remove_all(dir_);
         throw;
     }
+    try {
+        start();
+    } catch (...) {
+        std::filesystem::remove_all(dir_);
+        throw;
+    }
+}
+
+void pg_cluster::start() {
+    if (started_) return;
     const std::string opts = "-h '' -k " + dir_ + " -p " + std::to_string(port_) +
                              " -c fsync=off -c shared_buffers=32MB -c max_connections=200";
-    int rc = run_logged(as_server_user({bin("pg_ctl"), "-D", data, "-l", log, "-w", "-t", "60",
-                                        "-o", opts, "start"}),
-                        dir_ + "/pg_ctl.log");
+    int rc =
+        run_logged(as_server_user({bin("pg_ctl"), "-D", dir_ + "/data", "-l", dir_ + "/server.log",
+                                   "-w", "-t", "60", "-o", opts, "start"}),
+                   dir_ + "/pg_ctl.log");
     if (rc != 0) {
-        std::string tail = log_tail(dir_ + "/pg_ctl.log") + log_tail(log);
-        std::filesystem::remove_all(dir_);
-        throw std::runtime_error("pg_cluster: pg_ctl start failed: " + tail);
+        throw std::runtime_error("pg_cluster: pg_ctl start failed: " +
+                                 log_tail(dir_ + "/pg_ctl.log") + log_tail(dir_ + "/server.log"));
     }
     started_ = true;
 }
 
+void pg_cluster::stop() {
+    if (!started_) return;
+    run_logged(
+        as_server_user({bin("pg_ctl"), "-D", dir_ + "/data", "-m", "immediate", "-w", "stop"}),
+        "/dev/null");
+    started_ = false;
+}
+
 pg_cluster::~pg_cluster() {
-    if (started_) {
-        run_logged(
-            as_server_user({bin("pg_ctl"), "-D", dir_ + "/data", "-m", "immediate", "-w", "stop"}),
-            "/dev/null");
-    }
+    stop();
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
 }

@@ -28,6 +28,11 @@ class pg_cluster {
     /// (or ""). Throws std::runtime_error on error.
     std::string query(const std::string& sql, std::string_view db = "postgres") const;
 
+    /// Stops the server at once (immediate mode: like a crash; committed data survives) and
+    /// starts it again on the same data (a database failover as clients see it).
+    void stop();
+    void start();
+
     const std::string& socket_dir() const { return dir_; }
     int port() const { return port_; }
 

@@ -215,8 +215,9 @@ class connection {
         if (s == "23505") fail(store_errc::conflict);  // the client's doing: no log line
         if (s == "40001" || s == "40P01") throw retry_failure{};
         log_pg(what, PQresultErrorMessage(r.raw()));
-        if (PQstatus(c_) != CONNECTION_OK || s.starts_with("08") || s.starts_with("53") ||
-            s.starts_with("57") || s == "55P03") {
+        // No SQLSTATE: libpq's own error (connection lost mid-statement), not the server's.
+        if (PQstatus(c_) != CONNECTION_OK || s.empty() || s.starts_with("08") ||
+            s.starts_with("53") || s.starts_with("57") || s == "55P03") {
             fail(store_errc::unavailable);
         }
         fail(store_errc::internal);

@@ -551,7 +551,7 @@ int serve(const std::vector<std::string>& args, bool demo) {
 
     std::optional<demo_credentials> creds;
     if (demo) creds = prepare_demo(lc.cfg);
-    auto application = app::create(lc.cfg);
+    auto application = app::create_when_reachable(lc.cfg);
     if (creds) {
         const std::string base = lc.cfg.public_base_url + lc.cfg.base_path + "/scim/v2";
         std::cout << "orgscim demo\n"

@@ -201,8 +201,7 @@ TEST(failover, database_stops_under_load_no_acknowledged_write_lost_and_service_
     EXPECT_GT(refused.load(), 0) << "no request saw the outage";
     srv.process().drain();
     if (!odd.empty()) {
-        for (const auto& l : srv.process().lines())
-            std::cerr << "server: " << l << "\n";
+        for (const auto& l : srv.process().lines()) std::cerr << "server: " << l << "\n";
     }
     EXPECT_EQ(without_retry_after.load(), 0) << odd;
     EXPECT_EQ(unexpected.load(), 0) << "a request got neither 201 nor 503: " << odd;
@@ -217,6 +216,41 @@ TEST(failover, database_stops_under_load_no_acknowledged_write_lost_and_service_
     auto all = probe.request("GET", "/scim/v2/Users?count=0", bearer(t.token));
     EXPECT_EQ(json::parse(all.body).at("totalResults").as_int64(),
               static_cast<std::int64_t>(acknowledged.size()));
+}
+
+}  // namespace
+
+namespace {
+
+TEST(failover, database_unreachable_at_start_server_waits_not_ready_then_serves) {
+    std::unique_ptr<pg_cluster> pg;
+    try {
+        pg = std::make_unique<pg_cluster>();
+    } catch (const std::exception& e) {
+        if (ci_requires_services()) FAIL() << "PostgreSQL did not start: " << e.what();
+        GTEST_SKIP() << e.what();
+    }
+    ::setenv("ORGSCIM_LATE_PG_URI", pg->create_database().c_str(), 1);
+    pg->stop();
+    orgscim_server srv({}, config_for("ORGSCIM_LATE_PG_URI"));  // listens although PG is down
+    http_client c("127.0.0.1", srv.port());
+    EXPECT_EQ(c.request("GET", "/healthz").status, 200);
+    EXPECT_EQ(c.request("GET", "/readyz").status, 503);
+    auto early = c.request("GET", "/scim/v2/Users", bearer("oss_whatever"));
+    EXPECT_EQ(early.status, 503) << early.body;
+    EXPECT_FALSE(early.header("Retry-After").empty());
+
+    pg->start();
+    const auto end = std::chrono::steady_clock::now() + 30s;
+    while (c.request("GET", "/readyz").status != 200 && std::chrono::steady_clock::now() < end) {
+        srv.process().drain();
+        std::this_thread::sleep_for(100ms);
+    }
+    ASSERT_EQ(c.request("GET", "/readyz").status, 200) << "never became ready";
+    const auto t = srv.new_tenant("Late");
+    EXPECT_EQ(
+        c.request("POST", "/scim/v2/Users", bearer(t.token), user_body("late@example.com")).status,
+        201);
 }
 
 }  // namespace

@@ -1,0 +1,104 @@
+// app::create_when_reachable: a server whose database comes up after it (PostgreSQL in a
+// container, a failover at boot) listens at once and tells load balancers it is not ready, rather
+// than exiting and being restarted in a loop.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+#include <orgscim/plugin/app.hpp>
+#include <orgscim/scim/error.hpp>
+#include <string>
+#include <thread>
+
+#include "log.hpp"
+
+namespace orgscim::plugin {
+
+namespace {
+
+class starting_app final : public app {
+  public:
+    explicit starting_app(const config& cfg) : cfg_(cfg) {
+        worker_ = std::jthread([this](std::stop_token st) { connect(st); });
+    }
+    ~starting_app() override {
+        worker_.request_stop();
+        cv_.notify_all();
+    }
+
+    scim::response handle(const http_request& req) override {
+        if (auto a = inner()) return a->handle(req);
+        std::string_view path = req.target;
+        path = path.substr(0, path.find('?'));
+        const std::string base = cfg_.base_path;
+        scim::response r;
+        r.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+        if (path == base + "/healthz") {
+            r.status = 200;  // alive: restarting the process would not bring the database
+            r.body = "ok";
+            return r;
+        }
+        r.status = 503;
+        r.headers.emplace_back("Retry-After", "2");
+        if (path == base + "/readyz") {
+            r.body = "not ready: waiting for the database";
+            return r;
+        }
+        r.headers.front().second = std::string(scim::scim_content_type);
+        r.body =
+            scim::to_body(scim::error::unavailable("starting: the database is not reachable yet"));
+        return r;
+    }
+
+    bool ready() const override {
+        auto a = inner();
+        return a && a->ready();
+    }
+
+    const config& configuration() const override { return cfg_; }
+
+  private:
+    std::shared_ptr<app> inner() const { return std::atomic_load(&inner_); }
+
+    void connect(std::stop_token st) {
+        auto wait = std::chrono::milliseconds(500);
+        for (int attempt = 1; !st.stop_requested(); ++attempt) {
+            try {
+                std::atomic_store(&inner_, app::create(cfg_));
+                if (attempt > 1)
+                    log_info("database reachable", {{"attempts", std::to_string(attempt)}});
+                return;
+            } catch (const std::exception& e) {
+                const auto n = std::to_string(attempt), ms = std::to_string(wait.count());
+                log_warn("database not reachable, retrying",
+                         {{"reason", e.what()}, {"attempt", n}, {"retry_ms", ms}});
+            }
+            std::unique_lock lk(mu_);
+            cv_.wait_for(lk, st, wait, [] { return false; });
+            wait = std::min(wait * 2, std::chrono::milliseconds(15000));
+        }
+    }
+
+    config cfg_;
+    std::shared_ptr<app> inner_;
+    std::mutex mu_;
+    std::condition_variable_any cv_;
+    std::jthread worker_;  // last: stopped and joined before the members it uses go
+};
+
+}  // namespace
+
+std::shared_ptr<app> app::create_when_reachable(const config& cfg) {
+    if (cfg.storage.backend != "postgresql") return create(cfg);
+    // What retrying cannot fix is refused now, as create() would.
+    const char* uri = std::getenv(cfg.storage.postgresql.uri_env.c_str());
+    if (uri == nullptr || *uri == '\0') {
+        throw startup_error("storage.postgresql.uri_env: environment variable " +
+                            cfg.storage.postgresql.uri_env + " is not set");
+    }
+    return std::make_shared<starting_app>(cfg);
+}
+
+}  // namespace orgscim::plugin

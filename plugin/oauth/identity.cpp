@@ -210,6 +210,7 @@ auth_result identity::verify(std::string_view token) const {
     who.subject = own ? "client:" + p->client_id : p->key;
     who.can_read = p->has(oidc::perm_read) || p->has(oidc::perm_write);
     who.can_write = p->has(oidc::perm_write);
+    who.can_admin = p->has(oidc::perm_admin);
 
     const auto left = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
         p->expires_at - std::chrono::system_clock::now());

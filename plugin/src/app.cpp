@@ -339,15 +339,18 @@ class app_impl final : public app {
         }
         if (n == 2 && identity_->issues_tokens()) {
             if (s[0] == "oauth2" && s[1] == "token") {
+                facts.rt = route::oauth_token;
                 if (req.method != "POST") return method_not_allowed("POST");
                 return identity_->token_endpoint(req);
             }
             if (s[0] == "oauth2" && s[1] == "jwks") {
+                facts.rt = route::oauth_jwks;
                 if (!is_get(req.method)) return method_not_allowed();
                 return identity_->jwks();
             }
             if (s[0] == ".well-known" &&
                 (s[1] == "openid-configuration" || s[1] == "oauth-authorization-server")) {
+                facts.rt = route::oauth_discovery;
                 if (!is_get(req.method)) return method_not_allowed();
                 return identity_->discovery();
             }
@@ -469,6 +472,18 @@ class app_impl final : public app {
                          const scim::caller& who,
                          string_view path_org,
                          const request_facts& facts) {
+        // Organization management (members, roles, events, invitations, access requests) needs
+        // the admin permission; SCIM provisioning needs read/write only (issue 4).
+        const bool management = orgs::orgs_api::handles(sreq.path) ||
+                                (inv_ && invitations::handlers::is_management_path(sreq.path));
+        if (management && !who.can_admin) {
+            auto f =
+                insufficient_scope("credential cannot manage the organization", who.credential_id);
+            log_warn(
+                "authorization failed",
+                {{"reason", f.reason}, {"credential", who.credential_id}, {"path", facts.path}});
+            return to_response(f);
+        }
         if (orgs::orgs_api::handles(sreq.path)) {
             if (!orgs_api_)
                 return error_response(scim::error::unavailable("organizations unavailable"));

@@ -152,6 +152,9 @@ auth_result authenticator::authenticate(const scim::header_list& headers) const 
         who.credential_id = check.info.id;
         who.can_read = true;
         who.can_write = check.info.can_write;
+        // A read-write provisioning secret is what an admin pastes into the IdP: it manages
+        // the organization too (invitations, members, events), as it always has.
+        who.can_admin = check.info.can_write;
         return who;
     }
     if (is_jwt_shaped(token)) {

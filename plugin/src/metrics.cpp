@@ -28,6 +28,9 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(route::count_)> 
     "/scim/v2/{type}/{id}",
     "/scim/v2/{type}/.search",
     "/invitations/{token}",
+    "/oauth2/token",
+    "/oauth2/jwks",
+    "/.well-known/{metadata}",
     "{unmatched}",
 };
 
@@ -53,6 +56,9 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(route::count_)> 
     "/o/{orgId}/scim/v2/{type}/{id}",
     "/o/{orgId}/scim/v2/{type}/.search",
     "/invitations/{token}",
+    "/oauth2/token",
+    "/oauth2/jwks",
+    "/.well-known/{metadata}",
     "{unmatched}",
 };
 

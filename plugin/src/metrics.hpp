@@ -35,6 +35,9 @@ enum class route : std::uint8_t {
     other_type_by_id,
     other_type_search,
     invitation_link,  ///< the invitee's link outside /scim/v2; the token is never logged
+    oauth_token,      ///< orgscim's own token endpoint (issue 4)
+    oauth_jwks,
+    oauth_discovery,  ///< /.well-known/openid-configuration and oauth-authorization-server
     not_found,
     count_
 };

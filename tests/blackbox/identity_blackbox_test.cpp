@@ -176,6 +176,20 @@ TEST(IdentityBlackbox, ScimCycleWithATokenFromARealProvider) {
     scim_cycle(c, token, "/o/" + acme.org + "/scim/v2");
     EXPECT_EQ(c.request("GET", "/readyz").status, 200);
 
+    // Provisioning (scope scim) is not managing: invitations, members and events need
+    // scim:admin (issue 4: read vs write vs admin per route).
+    EXPECT_EQ(c.request("GET", "/scim/v2/Invitations", bearer(token)).status, 403);
+    EXPECT_EQ(c.request("GET", "/scim/v2/Organizations", bearer(token)).status, 403);
+    const auto admin = op.token("grant_type=client_credentials&scope=scim%20scim%3Aadmin");
+    EXPECT_EQ(c.request("GET", "/scim/v2/Invitations", bearer(admin)).status, 200);
+    const auto read_only = op.token("grant_type=client_credentials&scope=scim%3Aread");
+    EXPECT_EQ(c.request("GET", "/scim/v2/Users", bearer(read_only)).status, 200);
+    EXPECT_EQ(c.request("POST", "/scim/v2/Users", bearer(read_only),
+                        R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],
+                            "userName":"ro@example.com"})")
+                  .status,
+              403);
+
     // Bound to acme: another organization's path does not exist for this token.
     EXPECT_EQ(c.request("GET", "/o/" + other.org + "/scim/v2/Users", bearer(token)).status, 404);
 
@@ -301,6 +315,12 @@ TEST(IdentityBlackbox, ScimCycleWithOrgscimsOwnClientCredentialsToken) {
                           {"Content-Type", "application/x-www-form-urlencoded"}},
                          "grant_type=client_credentials");
     EXPECT_EQ(bad.status, 401);
+
+    // The token endpoint has its own route in the metrics (not "{unmatched}").
+    auto m = c.request("GET", "/metrics");
+    EXPECT_NE(m.body.find("route=\"/oauth2/token\",method=\"POST\",status=\"200\""),
+              std::string::npos)
+        << m.body.substr(0, 2000);
 
     // The signing key is in the database: a restart keeps the issued token valid.
     srv.restart();

@@ -5,7 +5,7 @@
 //
 // Prints "OIDC_PROVIDER_URL=http://127.0.0.1:<port>" on stderr once it listens (port 0 = any).
 // Client: scim-client / s3cret (client_credentials, client_secret_basic), scopes scim scim:read
-// scim:write; access tokens are RFC 9068 JWTs for the resource (default https://scim.test/v2).
+// scim:write scim:admin; access tokens are RFC 9068 JWTs for the resource (default https://scim.test/v2).
 // Client: people (public, authorization code + PKCE, redirect http://127.0.0.1/cb) for signed-in
 // users: the provider's own login form accepts any login; the account's sub is the login, and its
 // access tokens carry email (the login), email_verified (false when the login starts with
@@ -72,7 +72,7 @@ function build() {
       response_types: [],
       redirect_uris: [],
       token_endpoint_auth_method: 'client_secret_basic',
-      scope: 'scim scim:read scim:write',
+      scope: 'scim scim:read scim:write scim:admin',
       id_token_signed_response_alg: alg,
     }, {
       client_id: 'people',
@@ -83,7 +83,7 @@ function build() {
       token_endpoint_auth_method: 'none',
       id_token_signed_response_alg: alg,
     }],
-    scopes: ['openid', 'email', 'profile', 'scim', 'scim:read', 'scim:write', 'invitee'],
+    scopes: ['openid', 'email', 'profile', 'scim', 'scim:read', 'scim:write', 'scim:admin', 'invitee'],
     findAccount: (ctx, sub) => ({
       accountId: sub,
       claims: () => ({ sub, ...personClaims(sub) }),
@@ -102,7 +102,7 @@ function build() {
         defaultResource: () => resource,
         useGrantedResource: () => true,
         getResourceServerInfo: (ctx, indicator) => ({
-          scope: 'scim scim:read scim:write invitee',
+          scope: 'scim scim:read scim:write scim:admin invitee',
           audience: indicator,
           accessTokenTTL: ttl,
           accessTokenFormat: 'jwt',

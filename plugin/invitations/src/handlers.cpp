@@ -425,6 +425,12 @@ bool handlers::is_link_path(std::string_view path) noexcept {
     return path.starts_with("/invitations/");
 }
 
+bool handlers::is_management_path(std::string_view path) noexcept {
+    while (path.starts_with('/')) path.remove_prefix(1);
+    const auto first = path.substr(0, path.find('/'));
+    return ieq(first, "Invitations") || ieq(first, "AccessRequests");
+}
+
 std::optional<response> handlers::handle_scim(const request& req,
                                               const scim::caller& caller,
                                               const verified_identity* who) {

@@ -12,6 +12,7 @@ struct caller {
     std::string credential_id;  ///< for audit and logs (never the secret itself)
     bool can_read = false;
     bool can_write = false;
+    bool can_admin = false;  ///< the organization's management routes (hosts enforce it)
 };
 
 }  // namespace orgscim::scim

@@ -57,6 +57,10 @@ class handlers {
     /// no valid token came with the request (accept and decline then answer 401).
     scim::response handle_link(const scim::request& req, const verified_identity* who);
 
+    /// True for the admin side: /Invitations... and /AccessRequests... (any case), except what
+    /// a signed-in person may do (POST /AccessRequests).
+    static bool is_management_path(std::string_view path) noexcept;
+
     /// True for paths handle_link() serves.
     static bool is_link_path(std::string_view path) noexcept;
 

@@ -5,6 +5,7 @@
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -15,6 +16,7 @@
 #include <orgscim/plugin/server.hpp>
 #include <orgscim/plugin/storage/backend.hpp>
 #include <orgscim/plugin/storage/oauth_store.hpp>
+#include <orgscim/plugin/storage/transfer.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -61,6 +63,9 @@ constexpr const char* top_help =
     "  clients rotate  add a secret to an OAuth client (old ones expire after --old-expires-in)\n"
     "  clients federate  let an external identity (issuer + subject) act as a client (RFC 7523)\n"
     "  import          invite a list of emails (CSV or JSON lines) into an organization\n"
+    "  migrate         apply pending schema migrations and print them\n"
+    "  export          write every row of the database as JSON lines (backup, move)\n"
+    "  import-db       load an export into a new, migrated database (SQLite -> PostgreSQL)\n"
     "\n"
     "Every command accepts --config FILE, --db PATH and --help.\n"
     "  --version       print the version\n"
@@ -499,6 +504,123 @@ int clients_federate(const std::vector<std::string>& args) {
     return exit_ok;
 }
 
+// --- migrate, export, import-db (issue 7) -------------------------------------------------
+
+json::object rows_json(const transfer_summary& s) {
+    json::object rows;
+    for (const auto& [table, n] : s.rows) rows[table] = n;
+    return rows;
+}
+
+int migrate(const std::vector<std::string>& args) {
+    auto d = common_options();
+    d.add_options()("json", "print {\"backend\": ..., \"applied\": [...], \"version\": N}");
+    const auto vm = parse(args, d);
+    if (wants_help(vm, "orgscim migrate [--config FILE | --db PATH] [--json]", d)) return exit_ok;
+    const auto lc = load(vm);
+    const auto report = migrate_storage(lc.cfg.storage, now_ms());
+    if (vm.count("json")) {
+        json::array applied;
+        for (int v : report.applied) applied.push_back(v);
+        std::cout << json::serialize(json::object{{"backend", report.backend},
+                                                  {"applied", std::move(applied)},
+                                                  {"version", report.version}})
+                  << "\n";
+        return exit_ok;
+    }
+    if (report.applied.empty()) {
+        std::cout << report.backend << ": schema version " << report.version
+                  << ", nothing to apply\n";
+        return exit_ok;
+    }
+    std::cout << report.backend << ": applied";
+    for (int v : report.applied) std::cout << ' ' << v;
+    std::cout << "; schema version " << report.version << "\n";
+    return exit_ok;
+}
+
+int export_db(const std::vector<std::string>& args) {
+    auto d = common_options();
+    d.add_options()("output,o", po::value<std::string>()->value_name("FILE"),
+                    "write the export to FILE (default: standard output)")(
+        "json", "with --output: print a summary as JSON");
+    const auto vm = parse(args, d);
+    if (wants_help(vm, "orgscim export [--config FILE | --db PATH] [--output FILE] [--json]", d))
+        return exit_ok;
+    if (vm.count("json") && !vm.count("output"))
+        throw usage_error("--json needs --output (the export itself goes to standard output)");
+    const auto lc = load(vm);
+    if (!vm.count("output")) {
+        export_storage(lc.cfg.storage, std::cout, now_ms());
+        return exit_ok;
+    }
+    // Written beside the target and renamed when complete: a failed export leaves no file that
+    // looks like a backup.
+    const auto path = vm["output"].as<std::string>();
+    const auto partial = path + ".partial";
+    transfer_summary summary;
+    try {
+        std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+        if (!out) throw runtime_failure(partial + ": cannot write file");
+        summary = export_storage(lc.cfg.storage, out, now_ms());
+        out.close();
+        if (!out) throw runtime_failure(partial + ": write failed");
+        std::filesystem::rename(partial, path);
+    } catch (...) {
+        std::error_code ignored;
+        std::filesystem::remove(partial, ignored);
+        throw;
+    }
+    if (vm.count("json")) {
+        std::cout << json::serialize(json::object{{"backend", summary.backend},
+                                                  {"version", summary.schema_version},
+                                                  {"output", path},
+                                                  {"rows", rows_json(summary)},
+                                                  {"total", summary.total()}})
+                  << "\n";
+    } else {
+        std::cout << "exported " << summary.total() << " rows from " << summary.backend
+                  << " (schema version " << summary.schema_version << ") to " << path << "\n";
+    }
+    return exit_ok;
+}
+
+int import_db(const std::vector<std::string>& args) {
+    auto d = common_options();
+    d.add_options()("file", po::value<std::string>()->value_name("FILE"),
+                    "the export to load (- for standard input)")("json", "print a JSON summary");
+    po::positional_options_description pos;
+    pos.add("file", 1);
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(args).options(d).positional(pos).run(), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        throw usage_error(e.what());
+    }
+    if (wants_help(vm, "orgscim import-db [--config FILE | --db PATH] [--json] FILE", d))
+        return exit_ok;
+    const auto file = require(vm, "file");
+    const auto lc = load(vm);
+    std::ifstream in;
+    if (file != "-") {
+        in.open(file, std::ios::binary);
+        if (!in) throw runtime_failure(file + ": cannot read file");
+    }
+    const auto summary = import_storage(lc.cfg.storage, file == "-" ? std::cin : in);
+    if (vm.count("json")) {
+        std::cout << json::serialize(json::object{{"backend", summary.backend},
+                                                  {"version", summary.schema_version},
+                                                  {"rows", rows_json(summary)},
+                                                  {"total", summary.total()}})
+                  << "\n";
+    } else {
+        std::cout << "imported " << summary.total() << " rows into " << summary.backend
+                  << " (schema version " << summary.schema_version << ")\n";
+    }
+    return exit_ok;
+}
+
 // --- serve --------------------------------------------------------------------------------
 
 struct demo_credentials {
@@ -582,6 +704,9 @@ int dispatch(std::vector<std::string> args) {
     if (cmd == "import")
         return orgscim::plugin::invitations::run_import_command(args, std::cout, std::cerr);
     if (cmd == "serve") return serve(args, false);
+    if (cmd == "migrate") return migrate(args);
+    if (cmd == "export") return export_db(args);
+    if (cmd == "import-db") return import_db(args);
     if (cmd == "demo") return serve(args, true);
     if (cmd == "orgs" || cmd == "tokens" || cmd == "clients") {
         const std::string group_help =

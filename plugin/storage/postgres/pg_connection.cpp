@@ -41,7 +41,7 @@ void pool::release(std::unique_ptr<connection> c) {
     cv_.notify_one();
 }
 
-void pool::migrate(std::span<const sql::migration> migrations, std::int64_t now_ms) {
+std::vector<int> pool::migrate(std::span<const sql::migration> migrations, std::int64_t now_ms) {
     lease l(*this);
     connection& c = *l;
     transaction t(c, "BEGIN");
@@ -52,12 +52,15 @@ void pool::migrate(std::span<const sql::migration> migrations, std::int64_t now_
         "applied_ms BIGINT NOT NULL)");
     auto q = c.run("SELECT coalesce(max(version), 0) FROM schema_migrations");
     int current = static_cast<int>(q.int64(0, 0));
+    std::vector<int> applied;
     for (const sql::migration* m : sql::pending_migrations(migrations, current)) {
         c.exec(std::string(m->sql));
         c.run("INSERT INTO schema_migrations (version, applied_ms) VALUES ($1, $2)",
               params().int64(m->version).int64(now_ms));
+        applied.push_back(m->version);
     }
     t.commit();
+    return applied;
 }
 
 std::string uri_from_env(const postgres_config& cfg) {

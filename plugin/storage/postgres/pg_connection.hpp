@@ -312,8 +312,9 @@ class pool {
     }
 
     /// Applies the pending `migrations` under an advisory lock, so that several processes
-    /// starting together apply each one once. Throws db_failure.
-    void migrate(std::span<const sql::migration> migrations, std::int64_t now_ms);
+    /// starting together apply each one once; returns the versions this call applied. Throws
+    /// db_failure.
+    std::vector<int> migrate(std::span<const sql::migration> migrations, std::int64_t now_ms);
 
   private:
     std::unique_ptr<connection> acquire();

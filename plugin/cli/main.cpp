@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <orgscim/oidc/config.hpp>
 #include <orgscim/plugin/app.hpp>
 #include <orgscim/plugin/config.hpp>
 #include <orgscim/plugin/invitations/import_command.hpp>
@@ -62,6 +63,9 @@ constexpr const char* top_help =
     "  clients revoke  revoke an OAuth client at once\n"
     "  clients rotate  add a secret to an OAuth client (old ones expire after --old-expires-in)\n"
     "  clients federate  let an external identity (issuer + subject) act as a client (RFC 7523)\n"
+    "  issuers add     trust an OIDC issuer (Entra ID, any OpenID provider) for an organization\n"
+    "  issuers list    list the issuers added here (those of the config file are not listed)\n"
+    "  issuers remove  stop trusting an issuer added here\n"
     "  import          invite a list of emails (CSV or JSON lines) into an organization\n"
     "  migrate         apply pending schema migrations and print them\n"
     "  export          write every row of the database as JSON lines (backup, move)\n"
@@ -512,6 +516,150 @@ json::object rows_json(const transfer_summary& s) {
     return rows;
 }
 
+// Trusted issuers kept in the database (issue 4): the same entry as the config's oidc.issuers[],
+// built from flags (or given whole with --entry) and validated by the same loader before it is
+// stored. Servers pick changes up within issuer_reload_interval.
+int issuers_add(const std::vector<std::string>& args) {
+    auto d = common_options();
+    d.add_options()("org", po::value<std::string>()->value_name("ID"),
+                    "organization the issuer is bound to (omit: the issuer of invitees)")(
+        "issuer", po::value<std::string>()->value_name("URL"),
+        "exact iss (or a {tenantid} template)")(
+        "discovery-url", po::value<std::string>()->value_name("URL"),
+        "OpenID discovery document (default: ISSUER/.well-known/openid-configuration)")(
+        "jwks-uri", po::value<std::string>()->value_name("URL"), "JWKS, instead of discovery")(
+        "audience", po::value<std::vector<std::string>>()->value_name("AUD"),
+        "accepted aud (repeat for several)")(
+        "alg", po::value<std::vector<std::string>>()->value_name("ALG"),
+        "allowed algorithm (repeat; default RS256)")(
+        "preset", po::value<std::string>()->value_name("entra_v1|entra_v2"),
+        "Microsoft Entra ID issuer preset")(
+        "tenant", po::value<std::string>()->value_name("GUID|multi-tenant"), "Entra tenant")(
+        "allow-http", "allow a plain-HTTP issuer (loopback test providers only)")(
+        "entry", po::value<std::string>()->value_name("JSON"),
+        "the whole issuer entry as JSON (as in the config file); other flags add to it")(
+        "json", "print {\"id\": ...}");
+    const auto vm = parse(args, d);
+    if (wants_help(vm,
+                   "orgscim issuers add [--org ID] (--issuer URL | --preset P --tenant T) "
+                   "--audience AUD... [--alg ALG...] [--discovery-url URL | --jwks-uri URL] "
+                   "[--allow-http] [--entry JSON] [--json]",
+                   d)) {
+        return exit_ok;
+    }
+    json::object entry;
+    if (vm.count("entry")) {
+        boost::system::error_code ec;
+        auto v = json::parse(vm["entry"].as<std::string>(), ec);
+        if (ec || !v.is_object()) throw usage_error("--entry: not a JSON object");
+        entry = std::move(v.as_object());
+    }
+    auto set = [&](const char* flag, const char* key) {
+        if (vm.count(flag)) entry[key] = vm[flag].as<std::string>();
+    };
+    set("org", "org");
+    set("issuer", "issuer");
+    set("discovery-url", "discovery_url");
+    set("jwks-uri", "jwks_uri");
+    set("preset", "preset");
+    set("tenant", "tenant");
+    auto set_list = [&](const char* flag, const char* key) {
+        if (!vm.count(flag)) return;
+        json::array a;
+        for (const auto& x : vm[flag].as<std::vector<std::string>>()) a.emplace_back(x);
+        entry[key] = std::move(a);
+    };
+    set_list("audience", "audiences");
+    set_list("alg", "allowed_algs");
+    if (!entry.contains("allowed_algs")) entry["allowed_algs"] = json::array{"RS256"};
+    if (vm.count("allow-http")) entry["allow_http"] = true;
+    // The config loader is the one validator: errors name the entry's keys.
+    orgscim::oidc::config parsed;
+    std::vector<std::string> errors;
+    orgscim::oidc::load_config(json::object{{"issuers", json::array{entry}}}, "issuer", parsed,
+                               errors);
+    if (!errors.empty()) throw config_error(errors);
+    const std::string org_id = entry.contains("org") ? std::string(entry["org"].as_string()) : "";
+    const auto lc = load(vm);
+    auto store = open_backend(lc.cfg.storage);
+    if (!org_id.empty()) check(store->get_org(org_id), "organization " + org_id);
+    auto oauth = open_oauth_store(lc.cfg.storage);
+    trusted_issuer_record r;
+    r.id = "iss_" + orgscim::oidc::generate_client_id().substr(3, 16);
+    r.org_id = org_id;
+    r.entry = json::serialize(entry);
+    r.created_ms = now_ms();
+    check(oauth->add_issuer(r), "issuer");
+    if (vm.count("json")) {
+        std::cout << json::serialize(json::object{{"id", r.id}}) << "\n";
+    } else {
+        std::cout << r.id << "\n";
+    }
+    return exit_ok;
+}
+
+int issuers_list(const std::vector<std::string>& args) {
+    auto d = common_options();
+    d.add_options()("org", po::value<std::string>()->value_name("ID"), "only this organization's")(
+        "json", "print a JSON array");
+    const auto vm = parse(args, d);
+    if (wants_help(vm, "orgscim issuers list [--org ID] [--json]", d)) return exit_ok;
+    const auto lc = load(vm);
+    auto store = open_backend(lc.cfg.storage);
+    auto oauth = open_oauth_store(lc.cfg.storage);
+    const auto all = check(oauth->list_issuers(), "issuers");
+    const std::string only = vm.count("org") ? vm["org"].as<std::string>() : "";
+    json::array a;
+    for (const auto& r : all) {
+        if (!only.empty() && r.org_id != only) continue;
+        a.push_back(json::object{{"id", r.id},
+                                 {"org", r.org_id},
+                                 {"entry", json::parse(r.entry)},
+                                 {"created", iso_time(r.created_ms)}});
+    }
+    if (vm.count("json")) {
+        std::cout << json::serialize(a) << "\n";
+        return exit_ok;
+    }
+    std::cout << "ID\tORG\tISSUER\tCREATED\n";
+    for (const auto& v : a) {
+        const auto& o = v.as_object();
+        const auto& e = o.at("entry").as_object();
+        const auto* iss = e.if_contains("issuer");
+        const auto* preset = e.if_contains("preset");
+        std::cout << o.at("id").as_string() << '\t'
+                  << (o.at("org").as_string().empty() ? "(invitees)"
+                                                      : std::string(o.at("org").as_string()))
+                  << '\t'
+                  << (iss && iss->is_string()         ? std::string(iss->as_string())
+                      : preset && preset->is_string() ? std::string(preset->as_string())
+                                                      : "-")
+                  << '\t' << o.at("created").as_string() << "\n";
+    }
+    return exit_ok;
+}
+
+int issuers_remove(const std::vector<std::string>& args) {
+    auto d = common_options();
+    d.add_options()("id", po::value<std::string>()->value_name("ISSUER_ID"), "issuer id");
+    po::positional_options_description pos;
+    pos.add("id", 1);
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(args).options(d).positional(pos).run(), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        throw usage_error(e.what());
+    }
+    if (wants_help(vm, "orgscim issuers remove ISSUER_ID", d)) return exit_ok;
+    const auto id = require(vm, "id");
+    const auto lc = load(vm);
+    auto store = open_backend(lc.cfg.storage);
+    auto oauth = open_oauth_store(lc.cfg.storage);
+    check(oauth->remove_issuer(id), "issuer " + id);
+    return exit_ok;
+}
+
 int migrate(const std::vector<std::string>& args) {
     auto d = common_options();
     d.add_options()("json", "print {\"backend\": ..., \"applied\": [...], \"version\": N}");
@@ -708,6 +856,19 @@ int dispatch(std::vector<std::string> args) {
     if (cmd == "export") return export_db(args);
     if (cmd == "import-db") return import_db(args);
     if (cmd == "demo") return serve(args, true);
+    if (cmd == "issuers") {
+        if (args.empty()) throw usage_error("missing subcommand: orgscim issuers --help");
+        const std::string sub = args.front();
+        args.erase(args.begin());
+        if (sub == "--help" || sub == "-h") {
+            std::cout << "usage: orgscim issuers {add|list|remove} [options]  (--help on each)\n";
+            return exit_ok;
+        }
+        if (sub == "add") return issuers_add(args);
+        if (sub == "list") return issuers_list(args);
+        if (sub == "remove") return issuers_remove(args);
+        throw usage_error("unknown subcommand 'issuers " + sub + "' (see orgscim issuers --help)");
+    }
     if (cmd == "orgs" || cmd == "tokens" || cmd == "clients") {
         const std::string group_help =
             cmd == "orgs"

@@ -1,8 +1,11 @@
 #include "identity.hpp"
 
+#include <boost/json.hpp>
+#include <condition_variable>
 #include <curl_fetcher.hpp>
 #include <mutex>
 #include <orgscim/oidc/verifier.hpp>
+#include <thread>
 #include <token_issuer.hpp>
 #include <unordered_map>
 
@@ -130,8 +133,62 @@ std::vector<oidc::signing_key> load_signing_keys(oauth_store& store) {
 
 struct identity::impl {
     oidc::curl_fetcher fetcher;
-    std::unique_ptr<oidc::verifier> external;
-    bool has_external = false;
+    // The external issuers: config.oidc plus those added with `orgscim issuers add`, replaced as
+    // a whole when the stored ones change (requests in flight keep the one they took).
+    struct trusted {
+        std::unique_ptr<oidc::verifier> verifier;
+        bool any = false;
+        std::vector<std::string> stored_ids;
+        ~trusted() {
+            if (verifier) verifier->stop_background_refresh();
+        }
+    };
+    oidc::config base;  // config.oidc
+    std::shared_ptr<trusted> external;
+    std::shared_ptr<trusted> current() const { return std::atomic_load(&external); }
+    std::jthread reloader;
+    std::mutex reload_mu;
+    std::condition_variable_any reload_cv;
+
+    // config.oidc + the stored issuers; a stored entry that no longer validates is skipped with
+    // a log line (it was validated when added).
+    std::shared_ptr<trusted> build(const std::vector<trusted_issuer_record>& stored) {
+        auto t = std::make_shared<trusted>();
+        oidc::config all = base;
+        for (const auto& r : stored) {
+            boost::system::error_code ec;
+            auto v = boost::json::parse(r.entry, ec);
+            std::vector<std::string> errors;
+            oidc::config one;
+            if (!ec) {
+                oidc::load_config(boost::json::object{{"issuers", boost::json::array{v}}},
+                                  "issuer " + r.id, one, errors);
+            }
+            if (ec || !errors.empty() || one.issuers.size() != 1) {
+                log_warn("stored issuer skipped",
+                         {{"id", r.id}, {"reason", errors.empty() ? "bad JSON" : errors.front()}});
+                continue;
+            }
+            all.issuers.push_back(std::move(one.issuers.front()));
+            t->stored_ids.push_back(r.id);
+        }
+        t->any = !all.issuers.empty();
+        t->verifier = std::make_unique<oidc::verifier>(all, fetcher);
+        if (t->any) t->verifier->start_background_refresh();
+        return t;
+    }
+
+    void reload_stored() {
+        auto stored = store->list_issuers();
+        if (!stored) return;  // database away: keep what we have
+        std::vector<std::string> ids;
+        for (const auto& r : *stored) ids.push_back(r.id);
+        if (ids == current()->stored_ids) return;
+        std::atomic_store(&external, build(*stored));
+        std::lock_guard lk(callers_mu);
+        callers.clear();  // a removed issuer's tokens must stop working now
+        log_info("trusted issuers reloaded", {{"stored", std::to_string(ids.size())}});
+    }
     std::unique_ptr<oauth_store> store;
     std::unique_ptr<store_directory> directory;
     std::unique_ptr<oidc::token_issuer> issuer;
@@ -152,9 +209,12 @@ std::string identity::audience(const config& cfg) { return issuer_url(cfg) + "/s
 
 identity::identity(const config& cfg, std::unique_ptr<oauth_store> store)
     : impl_(std::make_unique<impl>()) {
-    impl_->external = std::make_unique<oidc::verifier>(cfg.oidc, impl_->fetcher);
-    impl_->has_external = !cfg.oidc.issuers.empty();
-    if (impl_->has_external) impl_->external->start_background_refresh();
+    impl_->base = cfg.oidc;
+    std::vector<trusted_issuer_record> stored;
+    if (store) {
+        if (auto r = store->list_issuers()) stored = std::move(*r);
+    }
+    impl_->external = impl_->build(stored);
     if (store) {
         impl_->store = std::move(store);
         impl_->directory = std::make_unique<store_directory>(*impl_->store);
@@ -168,11 +228,25 @@ identity::identity(const config& cfg, std::unique_ptr<oauth_store> store)
         impl_->issuer = std::make_unique<oidc::token_issuer>(std::move(s), keys.front(),
                                                              *impl_->directory, impl_->fetcher);
         for (std::size_t i = 1; i < keys.size(); ++i) impl_->issuer->rotate(keys[i]);
+        // Issuers added or removed with the CLI (on any instance) arrive here without a restart.
+        impl_->reloader = std::jthread([this](std::stop_token st) {
+            while (!st.stop_requested()) {
+                {
+                    std::unique_lock lk(impl_->reload_mu);
+                    impl_->reload_cv.wait_for(lk, st, issuer_reload_interval, [] { return false; });
+                }
+                if (!st.stop_requested()) impl_->reload_stored();
+            }
+        });
     }
 }
 
 identity::~identity() {
-    if (impl_ && impl_->external) impl_->external->stop_background_refresh();
+    if (impl_ && impl_->reloader.joinable()) {
+        impl_->reloader.request_stop();
+        impl_->reload_cv.notify_all();
+        impl_->reloader.join();
+    }
 }
 
 auth_result identity::verify(std::string_view token) const {
@@ -185,6 +259,7 @@ auth_result identity::verify(std::string_view token) const {
             impl_->callers.erase(it);
         }
     }
+    const auto ext = impl_->current();
     oidc::result<oidc::principal> p = oidc::errc::unknown_issuer;
     bool own = false;
     if (impl_->issuer) {
@@ -192,10 +267,10 @@ auth_result identity::verify(std::string_view token) const {
         own = p.has_value() || p.error() != oidc::errc::unknown_issuer;
     }
     if (!own) {
-        if (!impl_->has_external) return invalid_token("jwt: no trusted issuer configured");
-        p = impl_->external->verify(token);
+        if (!ext->any) return invalid_token("jwt: no trusted issuer configured");
+        p = ext->verifier->verify(token);
     }
-    if (!p) return failure_for(p.error(), impl_->external->retry_after());
+    if (!p) return failure_for(p.error(), ext->verifier->retry_after());
 
     scim::caller who;
     who.credential_id = own ? "client:" + p->client_id : "jwt:" + p->key;
@@ -225,13 +300,14 @@ auth_result identity::verify(std::string_view token) const {
 }
 
 person_result identity::verify_person(std::string_view token) const {
-    if (!impl_->has_external) return invalid_token("jwt: no trusted issuer configured");
-    auto p = impl_->external->verify(token);
+    const auto ext = impl_->current();
+    if (!ext->any) return invalid_token("jwt: no trusted issuer configured");
+    auto p = ext->verifier->verify(token);
     if (!p) {
         if (impl_->issuer && p.error() == oidc::errc::unknown_issuer &&
             impl_->issuer->verify(token))
             return invalid_token("jwt: orgscim's client tokens do not sign a person in");
-        return failure_for(p.error(), impl_->external->retry_after());
+        return failure_for(p.error(), ext->verifier->retry_after());
     }
     signed_in_person who;
     // The key the verifier chose (iss|sub or tid|oid) splits at its first '|': issuers and
@@ -246,7 +322,10 @@ person_result identity::verify_person(std::string_view token) const {
     return who;
 }
 
-bool identity::ready() const { return !impl_->has_external || impl_->external->ready(); }
+bool identity::ready() const {
+    const auto ext = impl_->current();
+    return !ext->any || ext->verifier->ready();
+}
 
 bool identity::issues_tokens() const noexcept { return impl_->issuer != nullptr; }
 

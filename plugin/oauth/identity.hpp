@@ -3,6 +3,7 @@
 // keys in the database) and the trusted external issuers of config.oidc, behind the
 // jwt_verifier seam of auth.hpp, plus the /oauth2/* and discovery documents.
 
+#include <chrono>
 #include <memory>
 #include <orgscim/plugin/app.hpp>
 #include <orgscim/plugin/config.hpp>
@@ -24,6 +25,9 @@ struct signed_in_person {
 };
 
 using person_result = boost::system::result<signed_in_person, auth_failure>;
+
+/// How soon issuers added or removed with `orgscim issuers` reach a running server.
+inline constexpr std::chrono::seconds issuer_reload_interval{10};
 
 class identity final : public jwt_verifier {
   public:

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <orgscim/testing/http_client.hpp>
 #include <orgscim/testing/process.hpp>
+#include <thread>
 #include <token_signer.hpp>
 
 #include "server_launcher.hpp"
@@ -348,6 +349,51 @@ TEST(IdentityBlackbox, ScimCycleWithOrgscimsOwnClientCredentialsToken) {
                              {"Content-Type", "application/x-www-form-urlencoded"}},
                             "grant_type=client_credentials");
     EXPECT_EQ(after.status, 401);
+}
+
+// Issuers added with the CLI reach the running server (within issuer_reload_interval), and a
+// removed one stops working; a bad entry is refused with its path, exit code 3.
+TEST(IdentityBlackbox, IssuersAddedAndRemovedWithTheCliWhileServing) {
+    REQUIRE_TOOLS();
+    provider_process op;
+    orgscim_server srv({}, "{}");
+    const auto acme = srv.new_tenant("acme");
+    http_client c("127.0.0.1", srv.port());
+    const auto token = op.token();
+    EXPECT_EQ(c.request("GET", "/scim/v2/Users", bearer(token)).status, 401);
+
+    std::string err;
+    auto [bad_rc, bad_out] = orgscim::testing::run_command(
+        {orgscim_server::binary(), "issuers", "add", "--org", acme.org, "--issuer", op.url(),
+         "--allow-http", "--db", srv.db()},
+        &err);
+    EXPECT_EQ(bad_rc, 3) << err;  // no audience: the config loader's own message
+    EXPECT_NE(err.find("audiences"), std::string::npos) << err;
+
+    const auto added =
+        json::parse(srv.cli({"issuers", "add", "--org", acme.org, "--issuer", op.url(),
+                             "--allow-http", "--audience", "https://scim.test/v2", "--json"}));
+    const std::string id(added.at("id").as_string());
+    const auto listed = json::parse(srv.cli({"issuers", "list", "--json"}));
+    ASSERT_EQ(listed.as_array().size(), 1u);
+    EXPECT_EQ(listed.as_array()[0].at("org").as_string(), acme.org);
+
+    auto wait_for = [&](int status) {
+        const auto end = std::chrono::steady_clock::now() + 25s;
+        int got = 0;
+        while (std::chrono::steady_clock::now() < end) {
+            got = c.request("GET", "/scim/v2/Users", bearer(token)).status;
+            if (got == status) break;
+            srv.process().drain();
+            std::this_thread::sleep_for(200ms);
+        }
+        return got;
+    };
+    EXPECT_EQ(wait_for(200), 200) << "the added issuer never reached the server";
+
+    srv.cli({"issuers", "remove", id});
+    EXPECT_EQ(wait_for(401), 401) << "the removed issuer kept working";
+    EXPECT_EQ(json::parse(srv.cli({"issuers", "list", "--json"})).as_array().size(), 0u);
 }
 
 }  // namespace

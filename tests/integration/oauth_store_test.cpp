@@ -90,6 +90,23 @@ TYPED_TEST(oauth_store_suite, clients_are_created_found_listed_and_revoked) {
     EXPECT_EQ(s.revoke_client("oc_nope", 1).error(), store_errc::not_found);
 }
 
+TYPED_TEST(oauth_store_suite, trusted_issuers_are_added_listed_and_removed) {
+    auto& s = *this->store_;
+    ASSERT_TRUE(s.add_issuer({"iss_a", this->org_, R"({"issuer":"https://a.test"})", 5}));
+    ASSERT_TRUE(s.add_issuer({"iss_b", "", R"({"issuer":"https://b.test"})", 6}));
+    EXPECT_EQ(s.add_issuer({"iss_a", this->org_, "{}", 7}).error(), store_errc::conflict);
+    auto all = s.list_issuers();
+    ASSERT_TRUE(all);
+    ASSERT_EQ(all->size(), 2u);
+    EXPECT_EQ((*all)[0].id, "iss_a");
+    EXPECT_EQ((*all)[0].org_id, this->org_);
+    EXPECT_EQ((*all)[0].entry, R"({"issuer":"https://a.test"})");
+    EXPECT_EQ((*all)[1].org_id, "");
+    ASSERT_TRUE(s.remove_issuer("iss_a"));
+    EXPECT_EQ(s.remove_issuer("iss_a").error(), store_errc::not_found);
+    ASSERT_EQ(s.list_issuers()->size(), 1u);
+}
+
 TYPED_TEST(oauth_store_suite, secrets_rotate) {
     auto& s = *this->store_;
     ASSERT_TRUE(s.create_client(this->client("oc_a")));

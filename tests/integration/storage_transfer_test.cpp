@@ -22,7 +22,9 @@
 #include <sstream>
 #include <thread>
 
+#include "postgres/postgres_migrations.hpp"
 #include "secrets.hpp"
+#include "sqlite/sqlite_migrations.hpp"
 #include "store_databases.hpp"
 
 namespace orgscim::store_tests {
@@ -351,13 +353,15 @@ TEST_F(transfer, sqlite_to_postgresql_keeps_every_record) {
     postgres_database pg(false);
     const auto report = plugin::migrate_storage(pg.storage(), t0);
     EXPECT_EQ(report.backend, "postgresql");
-    EXPECT_EQ(report.applied, (std::vector<int>{1, 2, 3, 4}));
-    EXPECT_EQ(report.version, 4);
+    std::vector<int> every_pg(plugin::postgres::migrations().size());
+    std::iota(every_pg.begin(), every_pg.end(), 1);
+    EXPECT_EQ(report.applied, every_pg);
+    EXPECT_EQ(report.version, static_cast<int>(every_pg.size()));
 
     std::istringstream in(stream);
     const auto summary = plugin::import_storage(pg.storage(), in);
     EXPECT_EQ(summary.backend, "postgresql");
-    EXPECT_EQ(summary.schema_version, 4);
+    EXPECT_EQ(summary.schema_version, 5);
     std::map<std::string, std::int64_t> rows(summary.rows.begin(), summary.rows.end());
     EXPECT_EQ(rows["orgs"], 2);
     EXPECT_EQ(rows["tokens"], 2);
@@ -382,7 +386,8 @@ TEST_F(transfer, sqlite_to_postgresql_keeps_every_record) {
     EXPECT_EQ(rows_of(pg_stream), rows_of(stream));
     storage_config back;
     back.sqlite.path = dir_.path() + "/back.db";
-    EXPECT_EQ(plugin::migrate_storage(back, t0).applied.size(), 6u);
+    EXPECT_EQ(plugin::migrate_storage(back, t0).applied.size(),
+              plugin::sqlite::migrations().size());
     std::istringstream pg_in(pg_stream);
     EXPECT_EQ(plugin::import_storage(back, pg_in).total(), summary.total());
     EXPECT_EQ(rows_of(export_of(back)), rows_of(stream));
@@ -498,7 +503,7 @@ TEST_F(transfer, schema_versions_must_match_on_both_sides) {
 
     plugin::migrate_storage(pg.storage(), t0);
     auto older = stream;
-    const std::string v = "\"schema_version\":6";
+    const std::string v = "\"schema_version\":7";
     ASSERT_NE(older.find(v), std::string::npos) << older.substr(0, 200);
     older.replace(older.find(v), v.size(), "\"schema_version\":5");
     std::istringstream old_in(older);
@@ -577,7 +582,8 @@ TEST_F(transfer, concurrent_migrators_apply_each_migration_once) {
         std::vector<int> once(applied.size());
         std::iota(once.begin(), once.end(), 1);
         EXPECT_EQ(applied, once) << cfg->backend;
-        EXPECT_EQ(applied.size(), cfg->backend == "sqlite" ? 6u : 4u);
+        EXPECT_EQ(applied.size(), cfg->backend == "sqlite" ? plugin::sqlite::migrations().size()
+                                                           : plugin::postgres::migrations().size());
         EXPECT_EQ(std::set<int>(versions.begin(), versions.end()).size(), 1u);
         EXPECT_TRUE(plugin::migrate_storage(*cfg, t0).applied.empty());
     }

@@ -69,11 +69,12 @@ CREATE TABLE group_members (
 CREATE INDEX group_members_member ON group_members (tenant, member_id);
 )sql";
 
-const std::array<sql::migration, 4> all{{
+const std::array<sql::migration, 5> all{{
     {1, "orgs, tokens, resources, emails, group members", v1},
     {2, "organization directory", directory_schema},
     {3, "invitations, access requests, outbox", invitation_schema},
     {4, "OAuth clients, client secrets, signing keys", oauth_schema},
+    {5, "trusted issuers added through the CLI", trusted_issuer_schema},
 }};
 
 }  // namespace

@@ -12,8 +12,9 @@ std::span<const sql::migration> migrations();
 
 // The schema of each store beside its code (postgres_directory.cpp, ...); listed in order by
 // migrations().
-extern const std::string_view directory_schema;   // v2
-extern const std::string_view invitation_schema;  // v3
-extern const std::string_view oauth_schema;       // v4
+extern const std::string_view directory_schema;       // v2
+extern const std::string_view invitation_schema;      // v3
+extern const std::string_view oauth_schema;           // v4
+extern const std::string_view trusted_issuer_schema;  // v5
 
 }  // namespace orgscim::plugin::postgres

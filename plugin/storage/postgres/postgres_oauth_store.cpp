@@ -56,6 +56,16 @@ CREATE TABLE oauth_client_federated (
 );
 )sql";
 
+// Trusted issuers added through the CLI (issue 4), read by every instance.
+const std::string_view trusted_issuer_schema = R"sql(
+CREATE TABLE trusted_issuers (
+    id         TEXT COLLATE "C" PRIMARY KEY,
+    org_id     TEXT COLLATE "C" NOT NULL,
+    entry      TEXT NOT NULL,
+    created_ms BIGINT NOT NULL
+);
+)sql";
+
 }  // namespace orgscim::plugin::postgres
 
 namespace orgscim::plugin {
@@ -251,6 +261,39 @@ class postgres_oauth_store final : public oauth_store {
         });
         if (keys) saw_no_key_ = keys->empty();
         return keys;
+    }
+
+    store_result<void> add_issuer(const trusted_issuer_record& r) override {
+        return write([&](connection& c) -> store_result<void> {
+            c.run(
+                "INSERT INTO trusted_issuers (id, org_id, entry, created_ms) "
+                "VALUES ($1, $2, $3, $4)",
+                params().text(r.id).text(r.org_id).text(r.entry).int64(r.created_ms ? r.created_ms
+                                                                                    : now_()));
+            return {};
+        });
+    }
+
+    store_result<std::vector<trusted_issuer_record>> list_issuers() override {
+        return read([&](connection& c) -> store_result<std::vector<trusted_issuer_record>> {
+            auto q = c.run(
+                "SELECT id, org_id, entry, created_ms FROM trusted_issuers "
+                "ORDER BY created_ms, id");
+            std::vector<trusted_issuer_record> out;
+            for (int i = 0; i < q.rows(); ++i) {
+                out.push_back({std::string(q.text(i, 0)), std::string(q.text(i, 1)),
+                               std::string(q.text(i, 2)), q.int64(i, 3)});
+            }
+            return out;
+        });
+    }
+
+    store_result<void> remove_issuer(std::string_view id) override {
+        return write([&](connection& c) -> store_result<void> {
+            auto q = c.run("DELETE FROM trusted_issuers WHERE id = $1", params().text(id));
+            if (q.affected() == 0) return store_errc::not_found;
+            return {};
+        });
     }
 
     store_result<void> add_signing_key(const signing_key_info& k) override {

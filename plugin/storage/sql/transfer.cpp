@@ -120,6 +120,9 @@ constexpr column oauth_signing_keys_cols[] = {{"kid", text},
                                               {"created_ms", integer},
                                               {"retired_ms", integer}};
 
+constexpr column trusted_issuers_cols[] = {
+    {"id", text}, {"org_id", text}, {"entry", text}, {"created_ms", integer}};
+
 constexpr std::string_view key_id[] = {"id"};
 constexpr std::string_view key_seq[] = {"seq"};
 constexpr std::string_view key_emails[] = {"tenant", "rid", "value_f"};
@@ -131,7 +134,7 @@ constexpr std::string_view key_client[] = {"client_id"};
 constexpr std::string_view key_federated[] = {"client_id", "issuer", "subject"};
 constexpr std::string_view key_kid[] = {"kid"};
 
-constexpr std::array<table, 18> catalogue{{
+constexpr std::array<table, 19> catalogue{{
     {"orgs", orgs_cols, key_id, "seq"},
     {"tokens", tokens_cols, key_id, "seq"},
     {"resources", resources_cols, key_seq, "seq"},
@@ -150,6 +153,7 @@ constexpr std::array<table, 18> catalogue{{
     {"oauth_client_secrets", oauth_client_secrets_cols, key_id, ""},
     {"oauth_client_federated", oauth_client_federated_cols, key_federated, ""},
     {"oauth_signing_keys", oauth_signing_keys_cols, key_kid, ""},
+    {"trusted_issuers", trusted_issuers_cols, key_id, ""},
 }};
 
 [[noreturn]] void fail(std::string message) { throw transfer_error(std::move(message)); }

@@ -308,13 +308,24 @@ CREATE TABLE oauth_client_federated (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<sql::migration, 6> all{{
+// Trusted issuers added through the CLI (issue 4), read by every instance.
+constexpr std::string_view v7 = R"sql(
+CREATE TABLE trusted_issuers (
+    id         TEXT PRIMARY KEY,
+    org_id     TEXT NOT NULL,
+    entry      TEXT NOT NULL,
+    created_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<sql::migration, 7> all{{
     {1, "orgs, tokens, resources, emails, group members", v1},
     {2, "invitations, access requests, history, mail outbox", v2},
     {3, "org tree, identities, memberships, roles, group roles, events", v3},
     {4, "resource counts per tenant and type", v4},
     {5, "OAuth clients, client secrets, token-signing keys", v5},
     {6, "OAuth clients' federated credentials", v6},
+    {7, "trusted issuers added through the CLI", v7},
 }};
 
 }  // namespace

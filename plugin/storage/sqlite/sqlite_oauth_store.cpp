@@ -272,6 +272,40 @@ class sqlite_oauth_store final : public oauth_store {
         });
     }
 
+    store_result<void> add_issuer(const trusted_issuer_record& r) override {
+        std::lock_guard lk(mu_);
+        return guarded([&]() -> store_result<void> {
+            stmt q(db_,
+                   "INSERT INTO trusted_issuers (id, org_id, entry, created_ms) "
+                   "VALUES (?1, ?2, ?3, ?4)");
+            q.bind(1, r.id).bind(2, r.org_id).bind(3, r.entry);
+            q.bind(4, r.created_ms ? r.created_ms : now_()).step();
+            return {};
+        });
+    }
+
+    store_result<std::vector<trusted_issuer_record>> list_issuers() override {
+        std::lock_guard lk(mu_);
+        return guarded([&]() -> store_result<std::vector<trusted_issuer_record>> {
+            std::vector<trusted_issuer_record> out;
+            stmt q(db_,
+                   "SELECT id, org_id, entry, created_ms FROM trusted_issuers "
+                   "ORDER BY created_ms, id");
+            while (q.step()) out.push_back({q.text(0), q.text(1), q.text(2), q.int64(3)});
+            return out;
+        });
+    }
+
+    store_result<void> remove_issuer(std::string_view id) override {
+        std::lock_guard lk(mu_);
+        return guarded([&]() -> store_result<void> {
+            stmt q(db_, "DELETE FROM trusted_issuers WHERE id = ?1");
+            q.bind(1, id).step();
+            if (sqlite3_changes(db_) == 0) return store_errc::not_found;
+            return {};
+        });
+    }
+
   private:
     void exec(const char* sql) {
         const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);

@@ -86,13 +86,13 @@ TEST_F(cli_transfer, help_and_usage_errors) {
 TEST_F(cli_transfer, migrate_prints_what_it_applied) {
     auto [rc, out] = run({"migrate", "--db", db, "--json"});
     ASSERT_EQ(rc, 0);
-    EXPECT_EQ(parsed(out), parsed(R"({"backend":"sqlite","applied":[1,2,3,4,5,6],"version":6})"));
+    EXPECT_EQ(parsed(out), parsed(R"({"backend":"sqlite","applied":[1,2,3,4,5,6,7],"version":7})"));
     auto [rc2, again] = run({"migrate", "--db", db, "--json"});
     ASSERT_EQ(rc2, 0);
-    EXPECT_EQ(parsed(again), parsed(R"({"backend":"sqlite","applied":[],"version":6})"));
+    EXPECT_EQ(parsed(again), parsed(R"({"backend":"sqlite","applied":[],"version":7})"));
     auto [rc3, plain] = run({"migrate", "--db", db});
     EXPECT_EQ(rc3, 0);
-    EXPECT_EQ(plain, "sqlite: schema version 6, nothing to apply\n");
+    EXPECT_EQ(plain, "sqlite: schema version 7, nothing to apply\n");
     // The database a server then opens is the one migrate made.
     EXPECT_EQ(run({"orgs", "create", "--name", "after", "--db", db}).first, 0);
 }
@@ -126,7 +126,7 @@ TEST_F(cli_transfer, sqlite_installation_moves_to_postgresql) {
     ASSERT_EQ(erc, 0);
     const auto summary = parsed(exported);
     EXPECT_EQ(summary.at("backend"), "sqlite");
-    EXPECT_EQ(summary.at("version"), 6);
+    EXPECT_EQ(summary.at("version"), 7);
     EXPECT_EQ(summary.at("rows").at("orgs"), 2);
     EXPECT_EQ(summary.at("rows").at("tokens"), 1);
     EXPECT_EQ(summary.at("rows").at("oauth_clients"), 1);
@@ -147,7 +147,7 @@ TEST_F(cli_transfer, sqlite_installation_moves_to_postgresql) {
     auto [mrc, migrated] = run({"migrate", "--config", pg, "--json"});
     ASSERT_EQ(mrc, 0);
     EXPECT_EQ(parsed(migrated),
-              parsed(R"({"backend":"postgresql","applied":[1,2,3,4],"version":4})"));
+              parsed(R"({"backend":"postgresql","applied":[1,2,3,4,5],"version":5})"));
 
     // 4. import
     auto [irc, imported] = run({"import-db", "--config", pg, dump, "--json"});
@@ -184,16 +184,16 @@ TEST_F(cli_transfer, an_export_of_another_schema_version_is_refused) {
     ASSERT_EQ(run({"orgs", "create", "--name", "acme", "--db", db}).first, 0);
     ASSERT_EQ(run({"export", "--db", db, "--output", dump}).first, 0);
     auto text = read(dump);
-    const std::string v = "\"schema_version\":6";
+    const std::string v = "\"schema_version\":7";
     ASSERT_NE(text.find(v), std::string::npos);
-    text.replace(text.find(v), v.size(), "\"schema_version\":7");
+    text.replace(text.find(v), v.size(), "\"schema_version\":8");
     std::ofstream(dump, std::ios::trunc) << text;
 
     const std::string target = dir.path() + "/new.db";
     ASSERT_EQ(run({"migrate", "--db", target}).first, 0);
     std::string err;
     EXPECT_EQ(run({"import-db", "--db", target, dump}, &err).first, 1);
-    EXPECT_THAT(err, HasSubstr("schema version 7"));
+    EXPECT_THAT(err, HasSubstr("schema version 8"));
     EXPECT_EQ(lines(err), 1) << err;
     EXPECT_EQ(run({"orgs", "list", "--db", target}).second, "ID\tNAME\tPARENT\tSTATUS\tCREATED\n");
 }

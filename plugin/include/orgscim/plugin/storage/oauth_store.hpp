@@ -47,6 +47,15 @@ struct signing_key_info {
     std::int64_t created_ms = 0;
 };
 
+/// A trusted issuer added with `orgscim issuers add` (beside those of the config file): the
+/// issuer entry exactly as the config's oidc.issuers[] takes it, validated before it is stored.
+struct trusted_issuer_record {
+    std::string id;      ///< "iss_…"
+    std::string org_id;  ///< the organization it is bound to (empty: invitees' issuer)
+    std::string entry;   ///< the JSON object of the entry
+    std::int64_t created_ms = 0;
+};
+
 class oauth_store {
   public:
     virtual ~oauth_store() = default;
@@ -81,6 +90,13 @@ class oauth_store {
     /// rotation) it is always added. Errors: conflict (kid taken; first key already there),
     /// unavailable, internal.
     virtual store_result<void> add_signing_key(const signing_key_info& key) = 0;
+
+    /// Errors: conflict (id taken), unavailable, internal.
+    virtual store_result<void> add_issuer(const trusted_issuer_record& issuer) = 0;
+    /// Every stored issuer by creation. Errors: unavailable, internal.
+    virtual store_result<std::vector<trusted_issuer_record>> list_issuers() = 0;
+    /// Errors: not_found, unavailable, internal.
+    virtual store_result<void> remove_issuer(std::string_view id) = 0;
 };
 
 /// Opens the OAuth store of the configured backend ("sqlite" or "postgresql") on a database that

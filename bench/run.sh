@@ -7,14 +7,15 @@
 #   ROUNDS=2 DURATION=15 bench/run.sh
 #   PEERS="limit scimmy-mem orgscim" WORKLOADS="W1 W2" bench/run.sh
 #
-# Needs ../shared/peers (set PEERS_DIR to override) after its setup.sh has run once.
+# Uses a writable copy of ../shared/peers made by bench/peers/setup.sh (the shared folder is
+# read-only; set PEERS_DIR to use another prepared copy). Issue 7 (PostgreSQL, two instances):
+# bench/postgres/run.sh; issue 3 (filters, Entra PATCH, Bulk against SCIMMY): bench/protocol/run.sh.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
-PEERS_DIR="${PEERS_DIR:-$ROOT/../shared/peers}"
+PEERS_DIR="${PEERS_DIR:-$("$HERE/peers/setup.sh")}"
 export ORGSCIM_BIN="${ORGSCIM_BIN:-$ROOT/build/plugin/cli/orgscim}"
 [[ -x "$ORGSCIM_BIN" ]] || { echo "build orgscim first (missing $ORGSCIM_BIN)" >&2; exit 2; }
-[[ -x "$PEERS_DIR/limit/build/limit_server" ]] || "$PEERS_DIR/setup.sh"
 OUT="${OUT:-$(mktemp -d)}"
 export RESULTS_TSV="$OUT/results.tsv" PEERS_OUT="$OUT"
 export ROUNDS="${ROUNDS:-1}" DURATION="${DURATION:-10}" WARMUP="${WARMUP:-2}"

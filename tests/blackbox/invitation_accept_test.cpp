@@ -233,6 +233,44 @@ TEST_F(invitation_flow, two_accepts_racing_one_wins) {
     EXPECT_EQ(json::parse(users.body).at("totalResults").as_int64(), 1);
 }
 
+TEST_F(invitation_flow, managed_company_customer_creates_a_new_company_for_the_msp) {
+    auto r = c_->request("POST", "/scim/v2/Invitations", bearer(acme_.token),
+                         R"({"kind":"managedCompany","email":"owner@customer.test"})");
+    ASSERT_EQ(r.status, 201) << r.body;
+    const auto eml = mail_to("owner@customer.test");
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(
+        eml, m, std::regex("https://id\\.example\\.com(/invitations/[A-Za-z0-9_-]{43})")));
+    const std::string link = m[1];
+    const auto owner = op_->sign_in("owner@customer.test");
+    // Signed in, the page lists the companies they could hand over: none yet.
+    auto view = c_->request("GET", link, bearer(owner));
+    ASSERT_EQ(view.status, 200) << view.body;
+    const auto v = json::parse(view.body).as_object();
+    ASSERT_TRUE(v.contains("companies")) << view.body;
+    EXPECT_EQ(v.at("companies").as_array().size(), 0u);
+
+    auto ok = c_->request("POST", link + "/accept", bearer(owner),
+                          R"({"newCompanyName":"Customer Co","acceptTerms":true})");
+    ASSERT_EQ(ok.status, 200) << ok.body;
+    const auto accepted = json::parse(ok.body).as_object();
+    ASSERT_TRUE(accepted.contains("managedCompanies")) << ok.body;
+    const auto& made = accepted.at("managedCompanies").as_array();
+    ASSERT_EQ(made.size(), 1u);
+    const std::string company(made[0].as_string());
+
+    // The new customer sits under the MSP and is managed by it (the operator's view).
+    const auto tree = json::parse(srv_->cli({"orgs", "tree", "--json"}));
+    bool found = false;
+    for (const auto& o : tree.as_array()) {
+        if (o.at("id").as_string() != company) continue;
+        found = true;
+        EXPECT_EQ(o.at("name").as_string(), "Customer Co");
+        EXPECT_EQ(o.at("managedBy").as_string(), acme_.org);
+    }
+    EXPECT_TRUE(found) << json::serialize(tree);
+}
+
 TEST_F(invitation_flow, access_request_approved_and_the_requester_is_told) {
     const auto frank = op_->sign_in("frank@example.com");
     // Anonymous and secret-bearing asks are refused: asking needs a signed-in person.

@@ -678,7 +678,8 @@ response handlers::handle_link(const request& req, const verified_identity* who)
                        {"expires", rfc3339(r.expires_ms)},
                        {"accept", self + "/accept"},
                        {"decline", self + "/decline"}};
-        if (!v->companies.empty()) {
+        // A signed-in customer admin always gets the list (empty: only "create a new company").
+        if (!v->companies.empty() || (who && r.kind == "managedCompany")) {
             json::array cs;
             for (const auto& c : v->companies) {
                 json::object e{{"id", c.org_id}, {"name", c.name}, {"available", c.available}};

@@ -70,7 +70,9 @@ class backend_directory final : public org_directory {
                                       const verified_identity&) override {
         return scim::error::not_implemented("not from the command line");
     }
-    scim::result<std::string> create_company(std::string_view, const verified_identity&) override {
+    scim::result<std::string> create_company(std::string_view,
+                                             const verified_identity&,
+                                             std::string_view) override {
         return scim::error::not_implemented("not from the command line");
     }
 

@@ -167,7 +167,8 @@ scim::result<void> memory_directory::set_managed_by(std::string_view company_id,
     return {};
 }
 scim::result<std::string> memory_directory::create_company(std::string_view name,
-                                                           const verified_identity& who) {
+                                                           const verified_identity& who,
+                                                           std::string_view /*msp_org_id*/) {
     std::lock_guard lk(mu_);
     std::string id = "company-" + std::to_string(next_company_++);
     auto& o = orgs_[id];

@@ -402,7 +402,7 @@ op_result<accept_result> service::accept(std::string_view token,
     if (inv.kind == "managedCompany") {
         std::vector<std::string> ids = req.company_ids;
         if (!req.new_company_name.empty()) {
-            auto made = dir_.create_company(req.new_company_name, who);
+            auto made = dir_.create_company(req.new_company_name, who, inv.org_id);
             if (made) ids.push_back(*made);
         }
         for (const auto& id : ids)

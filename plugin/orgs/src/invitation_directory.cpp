@@ -337,11 +337,20 @@ scim::result<void> invitation_directory::set_managed_by(std::string_view company
     return {};
 }
 
-scim::result<std::string> invitation_directory::create_company(
-    std::string_view /*name*/, const inv::verified_identity& /*who*/) {
-    return scim::error::forbidden(
-        "creating a company on accept is not supported: top-level organizations are created by "
-        "the operator");
+scim::result<std::string> invitation_directory::create_company(std::string_view name,
+                                                               const inv::verified_identity& who,
+                                                               std::string_view msp_org_id) {
+    // The invitation is the MSP's authority to add a child; the accepting person is its owner.
+    actor by = actor::cli();
+    by.subject = "invitation:" + who.key();
+    org_node draft;
+    draft.name = std::string(name);
+    draft.parent_id = std::string(msp_org_id);
+    auto made = svc_.create_org(by, std::move(draft), true);
+    if (!made) return made.error();
+    auto g = grant(made->id, who, "home", {std::string(builtin::full_admin)}, {});
+    if (!g) return g.error();
+    return made->id;
 }
 
 }  // namespace orgscim::plugin::orgs

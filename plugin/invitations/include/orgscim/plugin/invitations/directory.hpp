@@ -82,9 +82,11 @@ class org_directory {
     virtual scim::result<void> set_managed_by(std::string_view company_id,
                                               std::string_view msp_org_id,
                                               const verified_identity& who) = 0;
-    /// Creates a company administered by `who` (accept with "create a new company").
+    /// Creates a company administered by `who` for `msp_org_id` to manage (accept with "create
+    /// a new company"); returns its id.
     virtual scim::result<std::string> create_company(std::string_view name,
-                                                     const verified_identity& who) = 0;
+                                                     const verified_identity& who,
+                                                     std::string_view msp_org_id) = 0;
 };
 
 }  // namespace orgscim::plugin::invitations

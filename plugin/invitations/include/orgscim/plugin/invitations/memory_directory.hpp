@@ -53,7 +53,8 @@ class memory_directory final : public org_directory {
                                       std::string_view msp_org_id,
                                       const verified_identity& who) override;
     scim::result<std::string> create_company(std::string_view name,
-                                             const verified_identity& who) override;
+                                             const verified_identity& who,
+                                             std::string_view msp_org_id) override;
 
   private:
     struct org_data {

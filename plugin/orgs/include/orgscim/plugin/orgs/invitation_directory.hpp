@@ -7,7 +7,8 @@
 // Users of the organization (emails.value). Gaps (see docs/organizations.md "Left to do"):
 // find_parent_user finds users of the parent by userName or email but they carry no OIDC
 // identity key; access_manager_emails answers the emails of SCIM Users linked to an access
-// manager's identity only; create_company is refused (roots are operator-only).
+// manager's identity only; create_company makes the new company a child of the MSP (the model
+// lets only an org's parent manage it) with the accepting person as its full admin.
 
 #include <orgscim/plugin/invitations/directory.hpp>
 #include <orgscim/plugin/orgs/directory_service.hpp>
@@ -49,9 +50,11 @@ class invitation_directory final : public invitations::org_directory {
     scim::result<void> set_managed_by(std::string_view company_id,
                                       std::string_view msp_org_id,
                                       const invitations::verified_identity& who) override;
-    /// Always 403: top-level organizations are created by the operator only.
+    /// A child of the MSP, managed by it, with `who` as its full admin. Errors: those of
+    /// create_org and put_member.
     scim::result<std::string> create_company(std::string_view name,
-                                             const invitations::verified_identity& who) override;
+                                             const invitations::verified_identity& who,
+                                             std::string_view msp_org_id) override;
 
   private:
     /// The role id for an id or (case-insensitive) name, built-in or the org's custom role.

@@ -195,6 +195,15 @@ TEST_F(invitation_flow, invitee_signs_in_and_accepts_into_roles_and_groups) {
     ASSERT_EQ(group.status, 200);
     EXPECT_THAT(group.body, HasSubstr(user_id));
 
+    // Every step is in the organization's audit log, with the invitee's email and the actor.
+    // (A provisioning secret has no readEvents: the operator's CLI reads them.)
+    const auto events = srv_->cli({"orgs", "events", "--org", acme_.org, "--count", "200"});
+    for (const char* step : {"invitation.created", "invitation.sent", "invitation.accepted"}) {
+        EXPECT_THAT(events, HasSubstr(step)) << step << "\n" << events;
+    }
+    EXPECT_THAT(events, HasSubstr("carol@example.com"));
+    EXPECT_THAT(events, HasSubstr(op_->url() + "|carol@example.com"));  // who accepted: iss|sub
+
     // Inviting her again: she is a member already.
     auto again = c_->request("POST", "/scim/v2/Invitations", bearer(acme_.token),
                              R"({"kind":"member","email":"carol@example.com","roles":["Associate"],

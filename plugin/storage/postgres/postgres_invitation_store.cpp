@@ -29,6 +29,7 @@
 
 #include "postgres/pg_connection.hpp"
 #include "postgres/postgres_migrations.hpp"
+#include "sql/records.hpp"
 
 namespace orgscim::plugin::postgres {
 
@@ -259,6 +260,25 @@ void add_history(connection& c, std::string_view owner, const history_entry& h) 
         "INSERT INTO invitation_history (owner_id, at_ms, action, actor, detail) VALUES ($1, $2, "
         "$3, $4, $5)",
         params().text(owner).int64(h.at_ms).text(h.action).text(h.actor).text(h.detail));
+    // The same step in the organization's audit log (/Events), in the same transaction, with the
+    // invitee's email; it stays when a finished invitation is deleted.
+    c.run(
+        "INSERT INTO events (id, org_id, time_ms, actor, credential_id, action, target_type, "
+        "target_id, detail) "
+        "SELECT $1, org_id, $2, $3, '', 'invitation.' || $4::text, 'Invitation', id, "
+        "json_build_object('email', email, 'detail', $5::text)::text FROM invitations "
+        "WHERE id = $6 "
+        "UNION ALL "
+        "SELECT $1, org_id, $2, $3, '', 'accessRequest.' || $4::text, 'AccessRequest', id, "
+        "json_build_object('email', email, 'detail', $5::text)::text FROM access_requests "
+        "WHERE id = $6",
+        params()
+            .text(sql::new_uuid())
+            .int64(h.at_ms)
+            .text(h.actor)
+            .text(h.action)
+            .text(h.detail)
+            .text(owner));
 }
 
 // The outbox rows and history of one write, in the caller's transaction.

@@ -257,6 +257,18 @@ struct sqlite_invitation_store::impl {
               "VALUES (?1, ?2, ?3, ?4, ?5)");
         s.bind(1, owner).bind(2, h.at_ms).bind(3, h.action).bind(4, h.actor).bind(5, h.detail);
         s.run();
+        // The same step in the organization's audit log (/Events), in the same transaction, with
+        // the invitee's email; it stays when a finished invitation is deleted.
+        auto e =
+            q("INSERT INTO events (id, org_id, time_ms, actor, credential_id, action, target_type, "
+              "target_id, detail) "
+              "SELECT ?1, org_id, ?2, ?3, '', 'invitation.' || ?4, 'Invitation', id, "
+              "json_object('email', email, 'detail', ?5) FROM invitations WHERE id = ?6 "
+              "UNION ALL "
+              "SELECT ?1, org_id, ?2, ?3, '', 'accessRequest.' || ?4, 'AccessRequest', id, "
+              "json_object('email', email, 'detail', ?5) FROM access_requests WHERE id = ?6");
+        e.bind(1, sql::new_uuid()).bind(2, h.at_ms).bind(3, h.actor).bind(4, h.action);
+        e.bind(5, h.detail).bind(6, owner).run();
     }
 
     void apply(std::string_view owner, const side_effects& e) {

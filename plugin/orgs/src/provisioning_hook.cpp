@@ -18,6 +18,98 @@ std::pair<std::string_view, std::string_view> split(std::string_view p) {
     return {p.substr(0, slash), rest};
 }
 
+// "https://x/scim/v2/Users/42" or "/Users/42" -> "42" when it names a User, else "".
+std::string user_id_in(std::string_view ref) {
+    const auto at = ref.rfind("/Users/");
+    if (at == std::string_view::npos) return {};
+    auto id = ref.substr(at + 7);
+    if (id.empty() || id.find('/') != std::string_view::npos) return {};
+    return std::string(id);
+}
+
+bool is_false(const boost::json::value& v) {
+    if (const auto* b = v.if_bool()) return !*b;
+    if (const auto* s = v.if_string()) return scim::iequals(*s, "false");
+    return false;
+}
+
+// Whether a PUT body or PATCH request of a bulk operation leaves active=false (Entra's shapes:
+// replace with path "active", or a path-less value object holding "active").
+bool sets_inactive(std::string_view method, const boost::json::value& data) {
+    const auto* o = data.if_object();
+    if (!o) return false;
+    if (method == "PUT") {
+        const auto* a = o->if_contains("active");
+        return a && is_false(*a);
+    }
+    const auto* ops = o->if_contains("Operations");
+    if (!ops || !ops->is_array()) return false;
+    bool off = false;
+    for (const auto& op : ops->get_array()) {
+        const auto* oo = op.if_object();
+        if (!oo) continue;
+        const auto* path = oo->if_contains("path");
+        const auto* value = oo->if_contains("value");
+        if (!value) continue;
+        if (path && path->is_string() && scim::iequals(path->get_string(), "active")) {
+            off = is_false(*value);
+        } else if (!path && value->is_object()) {
+            if (const auto* a = value->get_object().if_contains("active")) off = is_false(*a);
+        }
+    }
+    return off;
+}
+
+// POST /Bulk: each successful User operation is followed like the single request would be.
+scim::result<void> follow_bulk(directory_service& svc,
+                               const scim::request& req,
+                               const scim::response& res,
+                               const actor& a,
+                               std::string_view org,
+                               std::vector<membership_record>* removed) {
+    boost::system::error_code ec;
+    auto in = boost::json::parse(req.body, ec);
+    if (ec || !in.is_object()) return {};
+    auto out = boost::json::parse(res.body, ec);
+    if (ec || !out.is_object()) return {};
+    const auto* req_ops = in.get_object().if_contains("Operations");
+    const auto* res_ops = out.get_object().if_contains("Operations");
+    if (!req_ops || !res_ops || !req_ops->is_array() || !res_ops->is_array()) return {};
+    const auto& rq = req_ops->get_array();
+    const auto& rs = res_ops->get_array();
+    // The response lists the operations in request order, up to the point processing stopped.
+    for (std::size_t i = 0; i < rs.size() && i < rq.size(); ++i) {
+        const auto* r = rs[i].if_object();
+        const auto* q = rq[i].if_object();
+        if (!r || !q) continue;
+        auto text = [](const boost::json::object& o, std::string_view k) {
+            const auto* v = o.if_contains(k);
+            return v && v->is_string() ? std::string(v->get_string()) : std::string();
+        };
+        const std::string method = text(*r, "method");
+        const std::string status = text(*r, "status");
+        if (status.empty() || status.front() != '2') continue;
+        if (method == "POST") {
+            const auto id = user_id_in(text(*r, "location"));
+            if (id.empty()) continue;
+            std::string display;
+            if (const auto* d = q->if_contains("data"); d && d->is_object())
+                display = text(d->get_object(), "userName");
+            if (auto f = svc.user_provisioned(a, org, id, display); !f) return f.error();
+        } else if (method == "DELETE") {
+            const auto id = user_id_in(text(*q, "path"));
+            if (id.empty()) continue;
+            if (auto f = svc.user_deprovisioned(a, org, id, true, removed); !f) return f.error();
+        } else if (method == "PUT" || method == "PATCH") {
+            const auto id = user_id_in(text(*q, "path"));
+            const auto* d = q->if_contains("data");
+            if (id.empty() || !d || !sets_inactive(method, *d)) continue;
+            if (auto f = svc.user_deprovisioned(a, org, id, false, removed); !f) return f.error();
+        }
+    }
+    return {};
+}
+
 }  // namespace
 
 scim::result<void> admit_scim_request(directory_service& svc,
@@ -43,6 +135,9 @@ scim::result<void> follow_user_write(directory_service& svc,
                                      std::vector<membership_record>* removed) {
     if (res.status >= 300 || who.tenant.empty()) return {};
     const auto [type, id] = split(req.path);
+    if (req.method == "POST" && scim::iequals(type, "Bulk") && id.empty()) {
+        return follow_bulk(svc, req, res, actor::from_caller(who), who.tenant, removed);
+    }
     if (!scim::iequals(type, "Users")) return {};
     const actor a = actor::from_caller(who);
     if (req.method == "DELETE" && !id.empty()) {

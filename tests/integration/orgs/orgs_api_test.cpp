@@ -227,7 +227,8 @@ TEST_F(orgs_api_test, credentials_see_only_their_org) {
 TEST_F(orgs_api_test, scim_user_writes_drive_identities_and_the_leaver_fan_out) {
     orgscim::scim::schema_registry reg;
     orgscim::scim::register_core_schemas(reg);
-    orgscim::scim::service scim_svc(orgscim::scim::config{}, reg, *backend_);
+    const orgscim::scim::config scim_cfg;  // the service keeps a reference
+    orgscim::scim::service scim_svc(scim_cfg, reg, *backend_);
     const orgscim::scim::caller cred{msp_, "token:t1", "t1", true, true};
     auto scim_call = [&](std::string method, std::string path, std::string body) {
         orgscim::scim::request r;
@@ -267,6 +268,65 @@ TEST_F(orgs_api_test, scim_user_writes_drive_identities_and_the_leaver_fan_out) 
     // DELETE: the identity goes.
     EXPECT_EQ(scim_call("DELETE", "/Users/" + uid, {}).status, 204);
     EXPECT_EQ(store_->get_identity(ident->id).error(), store_errc::not_found);
+}
+
+TEST_F(orgs_api_test, bulk_user_operations_are_followed_like_single_requests) {
+    orgscim::scim::schema_registry reg;
+    orgscim::scim::register_core_schemas(reg);
+    const orgscim::scim::config scim_cfg;  // the service keeps a reference
+    orgscim::scim::service scim_svc(scim_cfg, reg, *backend_);
+    const orgscim::scim::caller cred{msp_, "token:t1", "t1", true, true, true};
+    auto bulk = [&](std::string body) {
+        orgscim::scim::request r;
+        r.method = "POST";
+        r.path = "/Bulk";
+        r.body = std::move(body);
+        r.base_url = "https://scim.example/scim/v2";
+        r.headers.emplace_back("content-type", "application/scim+json");
+        auto res = scim_svc.handle(r, cred);
+        EXPECT_TRUE(follow_user_write(*svc_, r, res, cred));
+        return res;
+    };
+    auto made = bulk(R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+        "Operations":[
+          {"method":"POST","path":"/Users","bulkId":"a","data":{
+             "schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ann@contoso"}},
+          {"method":"POST","path":"/Users","bulkId":"b","data":{
+             "schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bob@contoso"}}]})");
+    ASSERT_EQ(made.status, 200) << made.body;
+    std::vector<std::string> ids;
+    const auto made_body = obj(made);
+    for (const auto& op : made_body.at("Operations").as_array()) {
+        const std::string loc(op.at("location").as_string());
+        ids.push_back(loc.substr(loc.rfind('/') + 1));
+    }
+    ASSERT_EQ(ids.size(), 2u);
+    auto ann = store_->find_identity_by_home_user(msp_, ids[0]);
+    auto bob = store_->find_identity_by_home_user(msp_, ids[1]);
+    ASSERT_TRUE(ann);
+    ASSERT_TRUE(bob);
+    EXPECT_EQ(ann->display, "ann@contoso");
+    const auto a = create_child("A", msp_);
+    ASSERT_EQ(call(alice_, "PUT", "/Organizations/" + a + "/members/" + bob->id,
+                   R"({"kind":"invited","roles":["associate"]})")
+                  .status,
+              200);
+
+    // Entra's disable shape inside a Bulk, and a delete: both leave everywhere.
+    auto gone = bulk(R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+        "Operations":[
+          {"method":"PATCH","path":"/Users/)" +
+                     ids[1] + R"(","data":{
+             "schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+             "Operations":[{"op":"Replace","path":"active","value":"False"}]}},
+          {"method":"DELETE","path":"/Users/)" +
+                     ids[0] + R"("}]})");
+    ASSERT_EQ(gone.status, 200) << gone.body;
+    EXPECT_FALSE(store_->find_identity_by_home_user(msp_, ids[0]));
+    auto ms = store_->memberships_of(bob->id);
+    ASSERT_TRUE(ms);
+    ASSERT_EQ(ms->size(), 1u);  // only the home membership is left
+    EXPECT_EQ(ms->front().org_id, msp_);
 }
 
 }  // namespace

@@ -98,6 +98,13 @@ std::shared_ptr<app> app::create_when_reachable(const config& cfg) {
         throw startup_error("storage.postgresql.uri_env: environment variable " +
                             cfg.storage.postgresql.uri_env + " is not set");
     }
+    // The usual case, the database is there: ready before the first request, as create().
+    try {
+        return create(cfg);
+    } catch (const std::exception& e) {
+        log_warn("database not reachable at start, serving 503 until it is",
+                 {{"reason", e.what()}});
+    }
     return std::make_shared<starting_app>(cfg);
 }
 

@@ -25,10 +25,11 @@ class app {
     /// Opens storage (applying migrations) and builds every service. Throws startup_error with a
     /// one-line message when the database cannot be opened or migrated.
     static std::shared_ptr<app> create(const config& cfg);
-    /// create() for a database that may come up after the server (PostgreSQL): returns at once;
-    /// until the database is reached (retried with backoff, each failure logged) /healthz answers
-    /// 200, /readyz and every other route 503 with Retry-After. SQLite opens at once as create()
-    /// does. Throws startup_error only for what retrying cannot fix (the URI variable unset).
+    /// create() for a database that may come up after the server (PostgreSQL): when the first
+    /// attempt fails it returns at once anyway, and until the database is reached (retried with
+    /// backoff, each failure logged) /healthz answers 200, /readyz and every other route 503 with
+    /// Retry-After. SQLite opens at once as create() does. Throws startup_error only for what
+    /// retrying cannot fix (the URI variable unset).
     static std::shared_ptr<app> create_when_reachable(const config& cfg);
     virtual ~app() = default;
 

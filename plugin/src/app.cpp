@@ -487,7 +487,7 @@ class app_impl final : public app {
         if (orgs::orgs_api::handles(sreq.path)) {
             if (!orgs_api_)
                 return error_response(scim::error::unavailable("organizations unavailable"));
-            return orgs_api_->handle(sreq, orgs::actor::from_caller(who), path_org);
+            return orgs_api_->handle(sreq, actor_for(who), path_org);
         }
         if (orgs_svc_) {
             if (auto ok = orgs::admit_scim_request(*orgs_svc_, sreq, who); !ok) {
@@ -518,6 +518,22 @@ class app_impl final : public app {
             }
         }
         return res;
+    }
+
+    // A person's token (an external issuer's iss|sub that the directory knows) acts with that
+    // person's roles across the tree (an MSP admin in every customer below); app tokens and
+    // provisioning secrets act as credentials of their organization.
+    orgs::actor actor_for(const scim::caller& who) {
+        if (who.credential_id.starts_with("jwt:")) {
+            const auto bar = who.subject.find('|');
+            if (bar != std::string::npos) {
+                auto p =
+                    orgs_svc_->person(string_view(who.subject).substr(0, bar),
+                                      string_view(who.subject).substr(bar + 1), who.credential_id);
+                if (p && p->identity_id) return std::move(*p);
+            }
+        }
+        return orgs::actor::from_caller(who);
     }
 
     static bool is_get(string_view m) noexcept { return m == "GET" || m == "HEAD"; }

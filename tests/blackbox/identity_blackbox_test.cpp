@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <orgscim/testing/http_client.hpp>
+#include <orgscim/testing/node_tools.hpp>
 #include <orgscim/testing/process.hpp>
 #include <thread>
 #include <token_signer.hpp>
@@ -349,6 +350,36 @@ TEST(IdentityBlackbox, ScimCycleWithOrgscimsOwnClientCredentialsToken) {
                              {"Content-Type", "application/x-www-form-urlencoded"}},
                             "grant_type=client_credentials");
     EXPECT_EQ(after.status, 401);
+}
+
+// A person signed in at the organization's issuer acts with their roles in the directory: an
+// admin of the MSP manages the customer below it; an app token of the same issuer does not.
+TEST(IdentityBlackbox, PersonTokenActsWithTheirDirectoryRolesAcrossTheTree) {
+    REQUIRE_TOOLS();
+    oidc_provider op(ORGSCIM_SOURCE_DIR);
+    orgscim_server srv({}, "{}");
+    const auto msp = srv.new_tenant("msp");
+    const auto child = json::parse(
+        srv.cli({"orgs", "create", "--name", "Customer", "--parent", msp.org, "--json"}));
+    const std::string child_id(child.at("id").as_string());
+    srv.cli({"orgs", "manage", "--org", child_id});  // the MSP's roles reach managed children
+    write_config(srv, config_trusting(op.url(), msp.org));
+    srv.restart();
+    srv.cli({"orgs", "grant", "--org", msp.org, "--issuer", op.url(), "--subject", "alice@msp.test",
+             "--role", "full-admin"});
+    http_client c("127.0.0.1", srv.port());
+
+    const auto alice = op.sign_in("alice@msp.test", "openid email scim scim:admin");
+    auto seen = c.request("GET", "/scim/v2/Organizations/" + child_id, bearer(alice));
+    EXPECT_EQ(seen.status, 200) << seen.body;
+    EXPECT_NE(seen.body.find("Customer"), std::string::npos);
+
+    // The app (client credentials) of the same issuer is a credential of the MSP only.
+    const auto app = op.client_token("grant_type=client_credentials&scope=scim%20scim%3Aadmin");
+    EXPECT_EQ(c.request("GET", "/scim/v2/Organizations/" + child_id, bearer(app)).status, 404);
+    // Someone the directory does not know is no admin anywhere below.
+    const auto mallory = op.sign_in("mallory@msp.test", "openid email scim scim:admin");
+    EXPECT_EQ(c.request("GET", "/scim/v2/Organizations/" + child_id, bearer(mallory)).status, 404);
 }
 
 // Issuers added with the CLI reach the running server (within issuer_reload_interval), and a

@@ -59,10 +59,10 @@ std::string oidc_provider::client_token(const std::string& form) {
     return std::string(boost::json::parse(r.body).at("access_token").as_string());
 }
 
-std::string oidc_provider::sign_in(const std::string& login) {
+std::string oidc_provider::sign_in(const std::string& login, const std::string& scope) {
     std::string err;
     auto [rc, out] = run_command({find_node(), source_dir_ + "/tests/tools/oidc-sign-in.mjs",
-                                  "--issuer", url_, "--login", login},
+                                  "--issuer", url_, "--login", login, "--scope", scope},
                                  &err);
     if (rc != 0 || out.empty()) throw std::runtime_error("sign-in of " + login + ": " + err);
     return out;

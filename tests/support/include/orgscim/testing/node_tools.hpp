@@ -37,7 +37,8 @@ class oidc_provider {
     /// Signs `login` in through the provider's login and consent pages (authorization code +
     /// PKCE, tests/tools/oidc-sign-in.mjs) and returns the person's access token. Throws
     /// std::runtime_error when the sign-in fails.
-    std::string sign_in(const std::string& login);
+    std::string sign_in(const std::string& login,
+                        const std::string& scope = "openid email profile invitee");
 
   private:
     std::string source_dir_;

@@ -22,10 +22,10 @@ scim::result<void> admit_scim_request(directory_service& svc,
 /// Inspects a finished SCIM request below the base (`req.path` like "/Users/42") and its
 /// response; does nothing unless it was a successful POST /Users, PUT/PATCH /Users/{id} that
 /// left active=false, or DELETE /Users/{id}, or a POST /Bulk holding such operations (each
-/// successful one is followed; a PUT/PATCH counts when its data sets active to false). Errors: those of the directory service (503/500);
-/// the SCIM response has already been decided and is not changed by them. The memberships a
-/// deprovision removed in other orgs are appended to `removed` (the host deletes the SCIM Users
-/// those orgs hold for the person).
+/// successful one is followed; a PUT/PATCH counts when its data sets active to false). Errors:
+/// those of the directory service (503/500); the SCIM response has already been decided and is not
+/// changed by them. The memberships a deprovision removed in other orgs are appended to `removed`
+/// (the host deletes the SCIM Users those orgs hold for the person).
 scim::result<void> follow_user_write(directory_service& svc,
                                      const scim::request& req,
                                      const scim::response& res,

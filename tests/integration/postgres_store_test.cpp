@@ -188,6 +188,75 @@ TEST_F(postgres_only, concurrent_writers_keep_the_rules) {
     EXPECT_EQ(got->meta.version, 81u);
 }
 
+// totalResults of an unfiltered list comes from resource_counts (migration 6), not count(*): it
+// must follow concurrent creates and deletes, a tenant's bulk deletion, and be backfilled when
+// the migration runs on a database that already holds resources.
+TEST_F(postgres_only, unfiltered_totals_follow_every_writer) {
+    std::string uri = cluster_->create_database();
+    std::string db = uri.substr(uri.find(":///") + 4);
+    db = db.substr(0, db.find('?'));
+    auto total = [&](plugin::postgres_store& s, std::string_view tenant,
+                     const scim::resource_type& type) {
+        scim::list_request req;
+        req.limit = 0;
+        auto r = s.list(tenant, type, req);
+        EXPECT_TRUE(r.has_value());
+        return r ? r->total : -1;
+    };
+    {
+        plugin::postgres_store s(pg_config(), uri);
+        std::vector<std::string> ids(40);
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 8; ++t) {
+            threads.emplace_back([&, t] {
+                for (int i = t; i < 40; i += 8) {
+                    write_set w;
+                    w.attrs = json::object{{"userName", "u" + std::to_string(i)}};
+                    auto r = s.create("t1", *user_, w);
+                    if (r) ids[static_cast<std::size_t>(i)] = r->id;
+                }
+            });
+        }
+        for (auto& th : threads) th.join();
+        threads.clear();
+        for (int t = 0; t < 8; ++t) {
+            threads.emplace_back([&, t] {
+                for (int i = t; i < 15; i += 8) {
+                    EXPECT_TRUE(s.remove("t1", *user_, ids[static_cast<std::size_t>(i)], {}));
+                }
+            });
+        }
+        for (auto& th : threads) th.join();
+        write_set g;
+        g.attrs = json::object{{"displayName", "G"}};
+        ASSERT_TRUE(s.create("t1", *group_, g).has_value());
+        write_set other;
+        other.attrs = json::object{{"userName", "elsewhere"}};
+        ASSERT_TRUE(s.create("t2", *user_, other).has_value());
+        EXPECT_EQ(total(s, "t1", *user_), 25);
+        EXPECT_EQ(total(s, "t1", *group_), 1);
+        EXPECT_EQ(total(s, "t2", *user_), 1);
+        EXPECT_EQ(total(s, "t3", *user_), 0);
+
+        // The bulk deletion an organization's removal runs.
+        cluster_->query("DELETE FROM resources WHERE tenant = 't2'", db);
+        EXPECT_EQ(total(s, "t2", *user_), 0);
+        EXPECT_EQ(total(s, "t1", *user_), 25);
+    }
+    // The same database as it was before migration 6, with resources in it.
+    cluster_->query(
+        "DROP TABLE resource_counts; DROP FUNCTION resource_counts_add, resource_counts_remove "
+        "CASCADE; DELETE FROM schema_migrations WHERE version = 6",
+        db);
+    plugin::postgres_store s(pg_config(), uri);
+    EXPECT_EQ(total(s, "t1", *user_), 25);
+    EXPECT_EQ(total(s, "t1", *group_), 1);
+    write_set w;
+    w.attrs = json::object{{"userName", "after"}};
+    ASSERT_TRUE(s.create("t1", *user_, w).has_value());
+    EXPECT_EQ(total(s, "t1", *user_), 26);
+}
+
 TEST_F(postgres_only, recovers_after_the_server_drops_connections) {
     std::string uri = cluster_->create_database();
     plugin::postgres_store s(pg_config(), uri);

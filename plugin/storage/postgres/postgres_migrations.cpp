@@ -69,12 +69,51 @@ CREATE TABLE group_members (
 CREATE INDEX group_members_member ON group_members (tenant, member_id);
 )sql";
 
-const std::array<sql::migration, 5> all{{
+// An exact row count per tenant and type, so that an unfiltered list gets totalResults without
+// counting every index entry of the tenant. Kept by statement triggers, so every writer keeps it
+// (org deletion, import). Each backend adds to its own slot (of 16): concurrent creates in one
+// tenant would otherwise queue on one counter row until each commits. A slot may go negative;
+// the sum over the slots is the count. The triggers are created before the backfill: they lock
+// resources against writers still running an older version until this migration commits.
+constexpr std::string_view v6 = R"sql(
+CREATE TABLE resource_counts (
+    tenant TEXT COLLATE "C" NOT NULL,
+    type   TEXT COLLATE "C" NOT NULL,
+    slot   INTEGER NOT NULL,
+    n      BIGINT NOT NULL,
+    PRIMARY KEY (tenant, type, slot)
+);
+CREATE FUNCTION resource_counts_add() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO resource_counts (tenant, type, slot, n)
+        SELECT tenant, type, pg_backend_pid() % 16, count(*) FROM added GROUP BY tenant, type
+        ON CONFLICT (tenant, type, slot) DO UPDATE SET n = resource_counts.n + excluded.n;
+    RETURN NULL;
+END
+$$;
+CREATE FUNCTION resource_counts_remove() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO resource_counts (tenant, type, slot, n)
+        SELECT tenant, type, pg_backend_pid() % 16, -count(*) FROM removed GROUP BY tenant, type
+        ON CONFLICT (tenant, type, slot) DO UPDATE SET n = resource_counts.n + excluded.n;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER resources_count_insert AFTER INSERT ON resources
+    REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION resource_counts_add();
+CREATE TRIGGER resources_count_delete AFTER DELETE ON resources
+    REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION resource_counts_remove();
+INSERT INTO resource_counts (tenant, type, slot, n)
+    SELECT tenant, type, 0, count(*) FROM resources GROUP BY tenant, type;
+)sql";
+
+const std::array<sql::migration, 6> all{{
     {1, "orgs, tokens, resources, emails, group members", v1},
     {2, "organization directory", directory_schema},
     {3, "invitations, access requests, outbox", invitation_schema},
     {4, "OAuth clients, client secrets, signing keys", oauth_schema},
     {5, "trusted issuers added through the CLI", trusted_issuer_schema},
+    {6, "resource counts per tenant and type", v6},
 }};
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <orgscim/scim/schema.hpp>
+#include <span>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -69,6 +70,89 @@ void load_relations(connection& c,
             params().text(tenant).text(r.id));
         for (int i = 0; i < q.rows(); ++i) {
             r.groups.push_back({std::string(q.text(i, 0)), "direct", std::string(q.text(i, 1))});
+        }
+    }
+}
+
+// The relations of one record as a JSON array in the record's own row, so that a read needs no
+// second statement (nor a transaction to keep two statements consistent). NULL when not wanted.
+// Ordered as load_relations orders them (byte order under COLLATE "C").
+std::string relations_column(const scim::resource_type& type, const scim::fetch_options& fetch) {
+    if (type.id == "User") {
+        if (!fetch.groups) return "NULL";
+        return "(SELECT json_agg(json_build_array(g.group_id, gr.label) ORDER BY g.group_id) FROM "
+               "group_members g JOIN resources gr ON gr.tenant = g.tenant AND gr.id = g.group_id "
+               "WHERE g.tenant = r.tenant AND g.member_id = r.id)";
+    }
+    if (!fetch.members) return "NULL";
+    return "(SELECT json_agg(json_build_array(m.member_id, m.member_type, mr.label) ORDER BY "
+           "m.member_id) FROM group_members m JOIN resources mr ON mr.tenant = m.tenant AND mr.id "
+           "= m.member_id WHERE m.tenant = r.tenant AND m.group_id = r.id)";
+}
+
+void read_relations(const result& q, int row, int col, resource_record& r) {
+    r.members.clear();
+    r.groups.clear();
+    if (q.is_null(row, col)) return;
+    boost::system::error_code ec;
+    json::value v = json::parse(q.text(row, col), ec);
+    if (ec || !v.is_array()) {
+        log_pg("read", "relations are not a JSON array");
+        fail(store_errc::internal);
+    }
+    auto str = [](const json::value& e) -> std::string {
+        if (!e.is_string()) {
+            log_pg("read", "a relation field is not a string");
+            fail(store_errc::internal);
+        }
+        return std::string(e.get_string());
+    };
+    for (const auto& e : v.get_array()) {
+        if (!e.is_array()) {
+            log_pg("read", "a relation is not a JSON array");
+            fail(store_errc::internal);
+        }
+        const auto& a = e.get_array();
+        if (a.size() == 2) {
+            r.groups.push_back({str(a[0]), "direct", str(a[1])});
+        } else if (a.size() == 3) {
+            r.members.push_back({str(a[0]), str(a[1]), str(a[2])});
+        } else {
+            log_pg("read", "a relation has the wrong number of fields");
+            fail(store_errc::internal);
+        }
+    }
+}
+
+// The relations of many records in one statement, instead of one statement per record.
+void load_relations(connection& c,
+                    std::string_view tenant,
+                    const scim::resource_type& type,
+                    std::span<resource_record> records,
+                    const scim::fetch_options& fetch) {
+    bool wanted = type.id == "User" ? fetch.groups : fetch.members;
+    if (!wanted || records.empty()) {
+        for (auto& r : records) {
+            r.members.clear();
+            r.groups.clear();
+        }
+        return;
+    }
+    std::vector<std::string> ids;
+    ids.reserve(records.size());
+    for (const auto& r : records) ids.push_back(r.id);
+    auto q = c.run("SELECT r.id, " + relations_column(type, fetch) +
+                       " FROM resources r WHERE r.tenant = $1 AND r.id = ANY($2::text[])",
+                   params().text(tenant).text_array(ids));
+    std::unordered_map<std::string_view, int> row_of;
+    for (int i = 0; i < q.rows(); ++i) row_of.emplace(q.text(i, 0), i);
+    for (auto& r : records) {
+        auto it = row_of.find(r.id);
+        if (it != row_of.end()) {
+            read_relations(q, it->second, 1, r);
+        } else {
+            r.members.clear();
+            r.groups.clear();
         }
     }
 }
@@ -207,18 +291,15 @@ store_result<resource_record> postgres_store::get(std::string_view tenant,
                                                   const scim::fetch_options& fetch) {
     return guarded([&]() -> store_result<resource_record> {
         impl::lease l(*impl_->pool);
-        connection& c = *l;
-        bool relations =
-            (fetch.members && type.id != "User") || (fetch.groups && type.id == "User");
-        std::optional<transaction> t;
-        if (relations) t.emplace(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-        auto q = c.run(std::string("SELECT ") + record_columns +
-                           " FROM resources r WHERE r.tenant = $1 AND r.id = $2 AND r.type = $3",
-                       params().text(tenant).text(id).text(type.id));
+        // One statement is one snapshot: the record and its relations agree without a
+        // transaction, in one round trip.
+        auto q = (*l).run(std::string("SELECT ") + record_columns + ", " +
+                              relations_column(type, fetch) +
+                              " FROM resources r WHERE r.tenant = $1 AND r.id = $2 AND r.type = $3",
+                          params().text(tenant).text(id).text(type.id));
         if (q.rows() == 0) return store_errc::not_found;
         resource_record r = read_record(q, 0, 0);
-        if (relations) load_relations(c, tenant, type, r, fetch);
-        if (t) t->commit();
+        read_relations(q, 0, 5, r);
         return r;
     });
 }
@@ -229,7 +310,6 @@ store_result<scim::list_result> postgres_store::list(std::string_view tenant,
     return guarded([&]() -> store_result<scim::list_result> {
         impl::lease l(*impl_->pool);
         connection& c = *l;
-        transaction t(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
         scim::list_result out;
 
         sql::where_clause w = sql::translate_filter(req.filter, sql::dialect::postgres, 3);
@@ -249,35 +329,51 @@ store_result<scim::list_result> postgres_store::list(std::string_view tenant,
         std::int64_t offset = std::max<std::int64_t>(req.offset, 0);
 
         if (w.exact && (!req.sort_by || sort_col)) {
-            out.total = c.run("SELECT count(*)" + from, common()).int64(0, 0);
-            if (limit > 0 && offset < out.total) {
-                std::string order = " ORDER BY ";
-                if (sort_col) {
-                    order += "(" + *sort_col + " IS NULL), " + *sort_col +
-                             (req.descending ? " DESC, " : " ASC, ");
-                }
-                order += "r.seq";
-                std::string page;
-                if (!sort_col && w.sql.empty() && offset > 1000) {
-                    // Deep page in creation order: skip rows with an index-only scan of
-                    // (tenant, type, seq) instead of fetching every skipped row from the heap.
-                    page = std::string("SELECT ") + record_columns + from +
-                           " AND r.seq >= (SELECT r.seq" + from +
-                           " ORDER BY r.seq LIMIT 1 OFFSET $" + after + "::bigint)" + order +
-                           " LIMIT $" + next + "::bigint";
-                } else {
-                    page = std::string("SELECT ") + record_columns + from + order + " LIMIT $" +
-                           next + "::bigint OFFSET $" + after + "::bigint";
-                }
-                auto q = c.run(page, common().int64(limit).int64(offset));
-                for (int i = 0; i < q.rows(); ++i) out.items.push_back(read_record(q, i, 0));
+            // One statement, so one snapshot and one round trip: the total, the page and the
+            // page's relations. A page past the end is empty; the total row is there anyway.
+            std::string total =
+                w.sql.empty() ? std::string(
+                                    "SELECT coalesce(sum(n), 0) FROM resource_counts WHERE tenant "
+                                    "= $1 AND type = $2")
+                              : "SELECT count(*)" + from;
+            std::string order = " ORDER BY ";
+            std::string outer_order = " ORDER BY ";
+            std::string sort_key;
+            if (sort_col) {
+                const char* dir = req.descending ? " DESC, " : " ASC, ";
+                order += "(" + *sort_col + " IS NULL), " + *sort_col + dir;
+                outer_order += "(r.sort_key IS NULL), r.sort_key" + std::string(dir);
+                sort_key = ", " + *sort_col + " AS sort_key";
             }
-            for (auto& r : out.items) load_relations(c, tenant, type, r, req.fetch);
-            t.commit();
+            order += "r.seq";
+            outer_order += "r.seq";
+            std::string page = std::string("SELECT r.tenant, r.seq, ") + record_columns + sort_key;
+            if (!sort_col && w.sql.empty() && offset > 1000) {
+                // Deep page in creation order: skip rows with an index-only scan of
+                // (tenant, type, seq) instead of fetching every skipped row from the heap.
+                page += from + " AND r.seq >= (SELECT r.seq" + from +
+                        " ORDER BY r.seq LIMIT 1 OFFSET $" + after + "::bigint)" + order +
+                        " LIMIT $" + next + "::bigint";
+            } else {
+                page += from + order + " LIMIT $" + next + "::bigint OFFSET $" + after + "::bigint";
+            }
+            // The relations are computed for the page's rows only, not for skipped ones.
+            auto q = c.run("WITH page AS (" + page + ") SELECT t.total, " + record_columns + ", " +
+                               relations_column(type, req.fetch) + " FROM (" + total +
+                               ") AS t (total) LEFT JOIN page r ON true" + outer_order,
+                           common().int64(limit).int64(offset));
+            out.total = q.int64(0, 0);
+            for (int i = 0; i < q.rows(); ++i) {
+                if (q.is_null(i, 1)) continue;
+                resource_record r = read_record(q, i, 1);
+                read_relations(q, i, 6, r);
+                out.items.push_back(std::move(r));
+            }
             return out;
         }
 
         // The filter (or the sort) needs the in-memory evaluator: narrow in SQL, then match.
+        transaction t(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
         std::vector<resource_record> rows;
         {
             auto q =
@@ -293,9 +389,9 @@ store_result<scim::list_result> postgres_store::list(std::string_view tenant,
             need.members = need.members || scim::iequals(req.sort_by->attr, "members");
             need.groups = need.groups || scim::iequals(req.sort_by->attr, "groups");
         }
+        if (need.members || need.groups) load_relations(c, tenant, type, std::span(rows), need);
         std::vector<resource_record> kept;
         for (auto& r : rows) {
-            if (need.members || need.groups) load_relations(c, tenant, type, r, need);
             if (req.filter == nullptr || w.exact ||
                 scim::matches(*req.filter, sql::wire_view(type, r))) {
                 kept.push_back(std::move(r));
@@ -306,10 +402,9 @@ store_result<scim::list_result> postgres_store::list(std::string_view tenant,
         std::int64_t begin = std::min(offset, out.total);
         std::int64_t end = std::min(out.total, begin + limit);
         for (std::int64_t i = begin; i < end; ++i) {
-            auto& r = kept[static_cast<std::size_t>(i)];
-            load_relations(c, tenant, type, r, req.fetch);
-            out.items.push_back(std::move(r));
+            out.items.push_back(std::move(kept[static_cast<std::size_t>(i)]));
         }
+        load_relations(c, tenant, type, std::span(out.items), req.fetch);
         t.commit();
         return out;
     });

@@ -36,8 +36,8 @@ struct table {
 };
 
 /// Every table holding orgscim's data, in an order that loads without breaking references
-/// (OAuth clients before their secrets). Book-keeping tables (schema_migrations, SQLite's
-/// resource_counts kept by triggers) are not listed: the target has its own.
+/// (OAuth clients before their secrets). Book-keeping tables (schema_migrations, resource_counts
+/// kept by triggers on both backends) are not listed: the target has its own.
 std::span<const table> tables();
 const table* find_table(std::string_view name);
 

@@ -147,7 +147,7 @@ TEST_F(cli_transfer, sqlite_installation_moves_to_postgresql) {
     auto [mrc, migrated] = run({"migrate", "--config", pg, "--json"});
     ASSERT_EQ(mrc, 0);
     EXPECT_EQ(parsed(migrated),
-              parsed(R"({"backend":"postgresql","applied":[1,2,3,4,5],"version":5})"));
+              parsed(R"({"backend":"postgresql","applied":[1,2,3,4,5,6],"version":6})"));
 
     // 4. import
     auto [irc, imported] = run({"import-db", "--config", pg, dump, "--json"});

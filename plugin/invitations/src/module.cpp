@@ -154,27 +154,6 @@ module_config parse_module_config(const json::value& v,
     return mc;
 }
 
-org_policy org_policy_from_settings(const json::object& settings) {
-    auto hours = [&](std::string_view key) -> std::optional<std::int64_t> {
-        auto* v = settings.if_contains(key);
-        if (!v) return std::nullopt;
-        if (v->is_int64() && v->as_int64() >= 0) return v->as_int64() * 3600;
-        if (v->is_uint64()) return static_cast<std::int64_t>(v->as_uint64()) * 3600;
-        return std::nullopt;
-    };
-    org_policy p;
-    auto all = hours("invitationExpiryHours");
-    p.member_expiry_s = hours("memberExpiryHours");
-    if (!p.member_expiry_s) p.member_expiry_s = all;
-    p.parent_user_expiry_s = hours("parentUserExpiryHours");
-    if (!p.parent_user_expiry_s) p.parent_user_expiry_s = all;
-    p.managed_company_expiry_s = hours("managedCompanyExpiryHours");
-    if (!p.managed_company_expiry_s) p.managed_company_expiry_s = all;
-    p.resend_cooldown_s = hours("resendCooldownHours");
-    p.reminder_before_s = hours("reminderBeforeHours");
-    return p;
-}
-
 module::module(const config& cfg,
                module_config mc,
                org_directory& directory,

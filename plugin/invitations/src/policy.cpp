@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <boost/json.hpp>
 #include <orgscim/plugin/invitations/policy.hpp>
 
 namespace orgscim::plugin::invitations {
@@ -51,6 +52,44 @@ std::int64_t reminder_at_ms(const invitation_settings& s,
     // A reminder only makes sense when the invitee had at least as long as the reminder window.
     if (at - sent_ms < before) return 0;
     return at;
+}
+
+org_policy org_policy_from_settings(const boost::json::object& settings) {
+    auto hours = [&](std::string_view key) -> std::optional<std::int64_t> {
+        auto* v = settings.if_contains(key);
+        if (!v) return std::nullopt;
+        if (v->is_int64() && v->as_int64() >= 0) return v->as_int64() * 3600;
+        if (v->is_uint64()) return static_cast<std::int64_t>(v->as_uint64()) * 3600;
+        return std::nullopt;
+    };
+    org_policy p;
+    auto all = hours("invitationExpiryHours");
+    p.member_expiry_s = hours("memberExpiryHours");
+    if (!p.member_expiry_s) p.member_expiry_s = all;
+    p.parent_user_expiry_s = hours("parentUserExpiryHours");
+    if (!p.parent_user_expiry_s) p.parent_user_expiry_s = all;
+    p.managed_company_expiry_s = hours("managedCompanyExpiryHours");
+    if (!p.managed_company_expiry_s) p.managed_company_expiry_s = all;
+    p.resend_cooldown_s = hours("resendCooldownHours");
+    p.reminder_before_s = hours("reminderBeforeHours");
+    // Validated when the settings were written (orgs::check_settings).
+    if (const auto* t = settings.if_contains("emailTemplates"); t && t->is_object()) {
+        for (const auto& [key, name] : {std::pair{"invitation", "invitation"},
+                                        {"reminder", "reminder"},
+                                        {"accessRequest", "access_request"},
+                                        {"accessGranted", "access_granted"},
+                                        {"accessDenied", "access_denied"}}) {
+            const auto* one = t->as_object().if_contains(key);
+            if (!one || !one->is_object()) continue;
+            auto part = [&](std::string_view k) {
+                const auto* v = one->as_object().if_contains(k);
+                return v && v->is_string() ? std::string(v->as_string()) : std::string();
+            };
+            p.templates.emplace_back(
+                name, mail::template_override{part("subject"), part("text"), part("html")});
+        }
+    }
+    return p;
 }
 
 }  // namespace orgscim::plugin::invitations

@@ -69,6 +69,27 @@ service::service(service_config cfg,
     }
 }
 
+namespace {
+
+// The organization's own wording when it has one for `name` (settings.emailTemplates).
+mail::rendered customized(const org_view& org,
+                          std::string_view name,
+                          mail::rendered built_in,
+                          const mail::template_vars& vars) {
+    for (const auto& [n, o] : org.policy.templates) {
+        if (n == name) return mail::apply_override(std::move(built_in), o, vars);
+    }
+    return built_in;
+}
+
+std::string joined(const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& x : v) out += (out.empty() ? "" : ", ") + x;
+    return out;
+}
+
+}  // namespace
+
 std::string service::link_for(std::string_view token) const {
     return cfg_.public_base_url + "/invitations/" + std::string(token);
 }
@@ -87,9 +108,18 @@ void service::queue_invitation_mail(invitation_write& w,
                             token.empty() ? std::string() : link_for(token),
                             r.expires_ms};
     auto now = clock_();
-    w.effects.mail.push_back(make_mail(r.org_id, ref_of("invitation", r.id),
-                                       reminder ? "reminder" : "invitation", r.email,
-                                       mail::render_invitation(v, reminder), now));
+    const std::string_view name = reminder ? "reminder" : "invitation";
+    auto msg = customized(org, name, mail::render_invitation(v, reminder),
+                          {{"org", v.org_name},
+                           {"inviter", v.inviter},
+                           {"email", v.invitee_email},
+                           {"kind", v.kind},
+                           {"roles", joined(v.roles)},
+                           {"groups", joined(v.groups)},
+                           {"link", v.link},
+                           {"expires", mail::format_utc(v.expires_ms)}});
+    w.effects.mail.push_back(
+        make_mail(r.org_id, ref_of("invitation", r.id), name, r.email, std::move(msg), now));
 }
 
 op_result<invitee_result> service::prepare(const create_request& req,
@@ -527,11 +557,17 @@ op_result<access_request_record> service::ask(std::string_view org_id,
     auto notify = [&](access_request_write& w, bool renotify) {
         auto review = cfg_.public_base_url + "/scim/v2/AccessRequests/" + w.record.id;
         for (const auto& m : managers) {
-            w.effects.mail.push_back(
-                make_mail(org_id, ref_of("access_request", w.record.id), "access_request", m,
-                          mail::render_access_request(org->name, *email, who.display_name,
-                                                      w.record.reason, review, renotify),
-                          now));
+            w.effects.mail.push_back(make_mail(
+                org_id, ref_of("access_request", w.record.id), "access_request", m,
+                customized(*org, "access_request",
+                           mail::render_access_request(org->name, *email, who.display_name,
+                                                       w.record.reason, review, renotify),
+                           {{"org", org->name},
+                            {"email", *email},
+                            {"name", who.display_name},
+                            {"reason", w.record.reason},
+                            {"link", review}}),
+                now));
         }
     };
     if (*pending) {
@@ -590,9 +626,11 @@ op_result<access_request_record> service::approve(std::string_view org_id,
             w.record.role = std::string(role);
             w.record.modified_ms = now;
             w.effects.history.push_back({now, "approved", std::string(actor), std::string(role)});
-            w.effects.mail.push_back(make_mail(org_id, ref_of("access_request", cur.id),
-                                               "access_granted", cur.email,
-                                               mail::render_access_granted(org->name, role), now));
+            w.effects.mail.push_back(make_mail(
+                org_id, ref_of("access_request", cur.id), "access_granted", cur.email,
+                customized(*org, "access_granted", mail::render_access_granted(org->name, role),
+                           {{"org", org->name}, {"role", std::string(role)}}),
+                now));
             return w;
         });
     if (!r) return r.error() == store_errc::aborted ? why : from_store(r.error());
@@ -619,9 +657,11 @@ op_result<access_request_record> service::deny(std::string_view org_id,
             w.record.deny_reason = std::string(reason);
             w.record.modified_ms = now;
             w.effects.history.push_back({now, "denied", std::string(actor), std::string(reason)});
-            w.effects.mail.push_back(make_mail(org_id, ref_of("access_request", cur.id),
-                                               "access_denied", cur.email,
-                                               mail::render_access_denied(org->name, reason), now));
+            w.effects.mail.push_back(make_mail(
+                org_id, ref_of("access_request", cur.id), "access_denied", cur.email,
+                customized(*org, "access_denied", mail::render_access_denied(org->name, reason),
+                           {{"org", org->name}, {"reason", std::string(reason)}}),
+                now));
             return w;
         });
     if (!r) return r.error() == store_errc::aborted ? why : from_store(r.error());

@@ -134,4 +134,47 @@ rendered render_access_denied(std::string_view org_name, std::string_view reason
     return r;
 }
 
+namespace {
+
+std::string fill(std::string_view tpl, const template_vars& vars, bool html) {
+    std::string out;
+    out.reserve(tpl.size());
+    std::size_t i = 0;
+    while (i < tpl.size()) {
+        const auto open = tpl.find("{{", i);
+        if (open == std::string_view::npos) break;
+        const auto close = tpl.find("}}", open + 2);
+        if (close == std::string_view::npos) break;
+        out.append(tpl.substr(i, open - i));
+        const auto name = tpl.substr(open + 2, close - open - 2);
+        const std::string* value = nullptr;
+        for (const auto& [k, v] : vars) {
+            if (k == name) value = &v;
+        }
+        if (value) {
+            out += html ? html_escape(*value) : *value;
+        } else {
+            out.append(tpl.substr(open, close + 2 - open));
+        }
+        i = close + 2;
+    }
+    out.append(tpl.substr(i));
+    return out;
+}
+
+}  // namespace
+
+rendered apply_override(rendered built_in, const template_override& o, const template_vars& vars) {
+    // A subject is one line whatever the organization typed (no header injection).
+    if (!o.subject.empty()) {
+        built_in.subject = fill(o.subject, vars, false);
+        for (auto& c : built_in.subject) {
+            if (c == '\r' || c == '\n') c = ' ';
+        }
+    }
+    if (!o.text.empty()) built_in.text = fill(o.text, vars, false);
+    if (!o.html.empty()) built_in.html = fill(o.html, vars, true);
+    return built_in;
+}
+
 }  // namespace orgscim::plugin::mail

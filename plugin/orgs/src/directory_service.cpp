@@ -144,6 +144,31 @@ scim::result<void> check_settings(const boost::json::object& settings) {
     }
     if (auto r = bounded("resendCooldownHours", 0, 720); !r) return r;
     if (auto r = bounded("reminderBeforeHours", 0, 8760); !r) return r;
+    // Per-organization email wording, read by invitations::org_policy_from_settings().
+    if (auto it = settings.find("emailTemplates"); it != settings.end()) {
+        auto bad = [](std::string what) {
+            return scim::error::bad_request(scim::scim_type::invalid_value,
+                                            "settings.emailTemplates" + what);
+        };
+        if (!it->value().is_object()) return bad(" must be an object");
+        for (const auto& [name, one] : it->value().get_object()) {
+            const std::string where = "." + std::string(name);
+            if (name != "invitation" && name != "reminder" && name != "accessRequest" &&
+                name != "accessGranted" && name != "accessDenied") {
+                return bad(where +
+                           ": unknown template (invitation, reminder, accessRequest, "
+                           "accessGranted, accessDenied)");
+            }
+            if (!one.is_object()) return bad(where + " must be an object");
+            for (const auto& [part, text] : one.get_object()) {
+                if (part != "subject" && part != "text" && part != "html")
+                    return bad(where + "." + std::string(part) + ": unknown (subject, text, html)");
+                if (!text.is_string() || text.get_string().size() > 65536)
+                    return bad(where + "." + std::string(part) +
+                               " must be a string of at most 65536 bytes");
+            }
+        }
+    }
     return {};
 }
 

@@ -265,11 +265,11 @@ void add_history(connection& c, std::string_view owner, const history_entry& h) 
     c.run(
         "INSERT INTO events (id, org_id, time_ms, actor, credential_id, action, target_type, "
         "target_id, detail) "
-        "SELECT $1, org_id, $2, $3, '', 'invitation.' || $4::text, 'Invitation', id, "
+        "SELECT $1, org_id, $2::bigint, $3, '', 'invitation.' || $4::text, 'Invitation', id, "
         "json_build_object('email', email, 'detail', $5::text)::text FROM invitations "
         "WHERE id = $6 "
         "UNION ALL "
-        "SELECT $1, org_id, $2, $3, '', 'accessRequest.' || $4::text, 'AccessRequest', id, "
+        "SELECT $1, org_id, $2::bigint, $3, '', 'accessRequest.' || $4::text, 'AccessRequest', id, "
         "json_build_object('email', email, 'detail', $5::text)::text FROM access_requests "
         "WHERE id = $6",
         params()

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <boost/json/parse.hpp>
 #include <filesystem>
 #include <orgscim/plugin/invitations/memory_directory.hpp>
 #include <orgscim/plugin/invitations/service.hpp>
@@ -126,6 +127,42 @@ TEST_F(service_test, create_queues_one_email_whose_link_opens_the_invitation) {
     EXPECT_EQ(seen->invitation.roles, std::vector<std::string>{"Administrator"});
     // GET never consumes.
     EXPECT_TRUE(svc->view(token, nullptr));
+}
+
+TEST_F(service_test, an_organization_words_its_own_invitation_email) {
+    inv::org_view custom{"custom", "Custom Ltd", "active", "msp", {}, ""};
+    custom.policy = inv::org_policy_from_settings(boost::json::parse(R"({"emailTemplates":{
+        "invitation":{"subject":"{{org}} wants you, {{email}}\r\nBcc: x@evil",
+                      "html":"<p>Join <b>{{org}}</b> at <a href=\"{{link}}\">{{link}}</a> by {{expires}} {{nope}}</p>"}}})")
+                                                      .as_object());
+    custom.name = "Custom <Ltd>";
+    dir.add_org(custom);
+    dir.add_role("custom", "Associate");
+    auto req = member_request();
+    req.org_id = "custom";
+    req.roles = {"Associate"};
+    req.groups = {};
+    inv::invitee who{"dora@example.com", "", "Dora", {}, {}, std::nullopt};
+    auto out = svc->create(req, {who});
+    ASSERT_TRUE(out);
+    ASSERT_TRUE((*out)[0].invitation) << inv::to_string(*(*out)[0].error);
+    auto mails = store_->messages_for("invitation:" + (*out)[0].invitation->id);
+    ASSERT_TRUE(mails);
+    ASSERT_EQ(mails->size(), 1u);
+    const auto& m = (*mails)[0];
+    // The subject is one line: what the organization typed cannot add a header.
+    EXPECT_EQ(m.subject, "Custom <Ltd> wants you, dora@example.com  Bcc: x@evil");
+    // Values are escaped in HTML; an unknown placeholder stays; the date says UTC.
+    EXPECT_NE(m.html.find("<b>Custom &lt;Ltd&gt;</b>"), std::string::npos) << m.html;
+    EXPECT_NE(m.html.find("href=\"https://id.example.com/invitations/"), std::string::npos);
+    EXPECT_NE(m.html.find(" UTC {{nope}}</p>"), std::string::npos) << m.html;
+    // No text override: the built-in text part, with the link.
+    EXPECT_NE(m.text.find("https://id.example.com/invitations/"), std::string::npos);
+    // Another organization keeps the built-in wording.
+    auto plain =
+        svc->create(member_request(), {{"erin@example.com", "", "", {}, {}, std::nullopt}});
+    auto other = store_->messages_for("invitation:" + (*plain)[0].invitation->id);
+    EXPECT_EQ((*other)[0].subject.find("wants you"), std::string::npos);
 }
 
 TEST_F(service_test, batch_gives_a_stable_result_per_invitee) {

@@ -42,13 +42,6 @@ module_config parse_module_config(const boost::json::value& v,
                                   std::vector<std::string>& errors,
                                   std::string_view path = "invitations");
 
-/// An organization's invitation policy from its settings object (the organization model keeps it
-/// as data): invitationExpiryHours (every kind), memberExpiryHours, parentUserExpiryHours,
-/// managedCompanyExpiryHours (one kind; wins over invitationExpiryHours), resendCooldownHours,
-/// reminderBeforeHours. Unknown keys and wrong types are ignored here: the organization model
-/// validates settings when they are written.
-org_policy org_policy_from_settings(const boost::json::object& settings);
-
 class module {
   public:
     /// Opens the invitation store on cfg.storage (open_backend() must have migrated it first);

@@ -2,11 +2,15 @@
 // Expiry, cooldown and reminder policy: server-wide defaults and bounds (config), overridden per
 // organization (data, from the organization's settings), optionally shortened per invitation.
 
+#include <boost/json/fwd.hpp>
 #include <boost/system/result.hpp>
 #include <cstdint>
 #include <optional>
 #include <orgscim/plugin/invitations/errors.hpp>
+#include <orgscim/plugin/mail/templates.hpp>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace orgscim::plugin::invitations {
 
@@ -34,7 +38,17 @@ struct org_policy {
     std::optional<std::int64_t> managed_company_expiry_s;
     std::optional<std::int64_t> resend_cooldown_s;
     std::optional<std::int64_t> reminder_before_s;
+    /// settings.emailTemplates, by outbox template name ("invitation", "reminder",
+    /// "access_request", "access_granted", "access_denied").
+    std::vector<std::pair<std::string, mail::template_override>> templates;
 };
+
+/// An organization's invitation policy from its settings object (the organization model keeps it
+/// as data): invitationExpiryHours (every kind), memberExpiryHours, parentUserExpiryHours,
+/// managedCompanyExpiryHours (one kind; wins over invitationExpiryHours), resendCooldownHours,
+/// reminderBeforeHours. Unknown keys and wrong types are ignored here: the organization model
+/// validates settings when they are written.
+org_policy org_policy_from_settings(const boost::json::object& settings);
 
 /// True for "member", "parentUser", "managedCompany".
 bool valid_kind(std::string_view kind) noexcept;

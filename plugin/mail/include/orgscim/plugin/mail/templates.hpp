@@ -39,6 +39,18 @@ rendered render_access_request(std::string_view org_name,
 rendered render_access_granted(std::string_view org_name, std::string_view role);
 rendered render_access_denied(std::string_view org_name, std::string_view reason);
 
+/// An organization's own wording for one template (its settings.emailTemplates): each part that
+/// is set replaces the built-in one. {{name}} placeholders take the message's values, escaped in
+/// the HTML part; an unknown placeholder stays as written.
+struct template_override {
+    std::string subject;
+    std::string text;
+    std::string html;
+};
+using template_vars = std::vector<std::pair<std::string, std::string>>;
+
+rendered apply_override(rendered built_in, const template_override& o, const template_vars& vars);
+
 /// "2026-11-29 05:40 UTC".
 std::string format_utc(std::int64_t epoch_ms);
 /// &, <, >, ", ' escaped.

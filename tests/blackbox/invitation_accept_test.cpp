@@ -280,6 +280,50 @@ TEST_F(invitation_flow, managed_company_customer_creates_a_new_company_for_the_m
     EXPECT_TRUE(found) << json::serialize(tree);
 }
 
+TEST_F(invitation_flow, parent_user_joins_the_child_and_leaves_with_the_parent_deprovision) {
+    // Alice is a user of the parent (Acme, provisioned by its IdP); Child is Acme's customer.
+    auto alice_user = c_->request("POST", "/scim/v2/Users", bearer(acme_.token),
+                                  R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],
+                                      "userName":"alice@acme.test",
+                                      "emails":[{"value":"alice@acme.test","primary":true}]})");
+    ASSERT_EQ(alice_user.status, 201) << alice_user.body;
+    const std::string alice_parent_id(json::parse(alice_user.body).at("id").as_string());
+    const auto child = json::parse(
+        srv_->cli({"orgs", "create", "--name", "Child", "--parent", acme_.org, "--json"}));
+    const std::string child_id(child.at("id").as_string());
+    const auto child_token =
+        std::string(json::parse(srv_->cli({"tokens", "create", "--org", child_id, "--json"}))
+                        .at("secret")
+                        .as_string());
+
+    auto r =
+        c_->request("POST", "/scim/v2/Invitations", bearer(child_token),
+                    R"({"kind":"parentUser","userName":"alice@acme.test","roles":["Associate"]})");
+    ASSERT_EQ(r.status, 201) << r.body;
+    const auto eml = mail_to("alice@acme.test");
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(
+        eml, m, std::regex("https://id\\.example\\.com(/invitations/[A-Za-z0-9_-]{43})")));
+    const std::string link = m[1];
+
+    const auto alice = op_->sign_in("alice@acme.test");
+    auto ok = c_->request("POST", link + "/accept", bearer(alice), "{}");
+    ASSERT_EQ(ok.status, 200) << ok.body;
+    EXPECT_EQ(json::parse(ok.body).at("organization").as_string(), child_id);
+    auto in_child = [&] {
+        auto u = c_->request("GET", "/scim/v2/Users?filter=userName%20eq%20%22alice@acme.test%22",
+                             bearer(child_token));
+        return json::parse(u.body).at("totalResults").as_int64();
+    };
+    EXPECT_EQ(in_child(), 1);
+
+    // The parent's IdP deprovisions Alice: she leaves the child too.
+    EXPECT_EQ(
+        c_->request("DELETE", "/scim/v2/Users/" + alice_parent_id, bearer(acme_.token)).status,
+        204);
+    EXPECT_EQ(in_child(), 0);
+}
+
 TEST_F(invitation_flow, access_request_approved_and_the_requester_is_told) {
     const auto frank = op_->sign_in("frank@example.com");
     // Anonymous and secret-bearing asks are refused: asking needs a signed-in person.

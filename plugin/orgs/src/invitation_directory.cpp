@@ -113,6 +113,17 @@ bool invitation_directory::group_exists(std::string_view org_id, std::string_vie
     return group_id(org_id, group).has_value();
 }
 
+std::optional<identity_record> invitation_directory::parent_identity(
+    std::string_view child_org_id, const inv::verified_identity& who) {
+    auto child = svc_.store().get_org(child_org_id);
+    if (!child || !child->parent_id) return std::nullopt;
+    auto pu = find_parent_user(child_org_id, who.email);
+    if (!pu) return std::nullopt;
+    auto home = svc_.store().find_identity_by_home_user(*child->parent_id, pu->id);
+    if (!home) return std::nullopt;
+    return std::move(*home);
+}
+
 scim::result<std::string> invitation_directory::user_for(std::string_view org_id,
                                                          const inv::verified_identity& who) {
     if (!users_) return scim::error::internal();
@@ -236,6 +247,23 @@ scim::result<inv::grant_report> invitation_directory::grant(
     identity_record ident;
     if (auto found = svc_.store().find_identity_by_subject(who.issuer, who.subject)) {
         ident = std::move(*found);
+    } else if (auto home = parent_identity(org_id, who);
+               *kind == membership_kind::invited && home) {
+        // A user of the parent, provisioned there by its IdP, signing in for the first time:
+        // their verified email proved who they are, so the OIDC identity is bound to them now.
+        ident = std::move(*home);
+        if (!ident.issuer || !ident.subject) {
+            ident.issuer = who.issuer;
+            ident.subject = who.subject;
+            identity_record bound;
+            auto w = svc_.store().write([&](directory_tx& tx) -> store_result<void> {
+                auto put = tx.put_identity(ident);
+                if (!put) return put.error();
+                bound = *put;
+                return {};
+            });
+            if (w) ident = std::move(bound);
+        }
     } else {
         ident.issuer = who.issuer;
         ident.subject = who.subject;

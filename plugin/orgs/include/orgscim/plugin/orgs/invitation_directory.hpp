@@ -65,6 +65,10 @@ class invitation_directory final : public invitations::org_directory {
                                                         std::string_view email);
     /// The Group id for an id or (exact) displayName.
     std::optional<std::string> group_id(std::string_view org_id, std::string_view group);
+    /// The identity of the parent's user with the invitee's email (made when the parent's IdP
+    /// provisioned them), if the org has a parent and such a user.
+    std::optional<identity_record> parent_identity(std::string_view child_org_id,
+                                                   const invitations::verified_identity& who);
     /// The SCIM User of the org for the invitee: the one with the email, or a new one.
     scim::result<std::string> user_for(std::string_view org_id,
                                        const invitations::verified_identity& who);

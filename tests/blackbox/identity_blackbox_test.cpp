@@ -24,19 +24,6 @@ namespace {
 using namespace std::chrono_literals;
 namespace json = boost::json;
 
-std::string find_node() {
-    const char* path = std::getenv("PATH");
-    std::string_view rest = path ? path : "/usr/bin";
-    while (!rest.empty()) {
-        const auto colon = rest.find(':');
-        const std::filesystem::path dir(rest.substr(0, colon));
-        if (std::filesystem::exists(dir / "node")) return (dir / "node").string();
-        if (colon == std::string_view::npos) break;
-        rest.remove_prefix(colon + 1);
-    }
-    return {};
-}
-
 const std::string tools = ORGSCIM_SOURCE_DIR "/tests/tools";
 
 #define REQUIRE_TOOLS()                                                                       \
@@ -72,36 +59,12 @@ std::string base64(std::string_view in) {
     return out;
 }
 
-class provider_process {
-  public:
-    provider_process() {
-        proc_ = std::make_unique<child_process>(
-            std::vector<std::string>{find_node(), tools + "/oidc-provider.mjs", "--port", "0"});
-        const auto line = proc_->wait_for_line(
-            [](const std::string& l) { return l.starts_with("OIDC_PROVIDER_URL="); }, 30s);
-        url_ = line.substr(line.find('=') + 1);
-        const auto port = static_cast<unsigned short>(std::stoi(url_.substr(url_.rfind(':') + 1)));
-        client_ = std::make_unique<http_client>("127.0.0.1", port);
-    }
-    ~provider_process() {
-        client_.reset();
-        if (proc_ && proc_->running()) proc_->stop(SIGKILL, 5s);
-    }
-    const std::string& url() const { return url_; }
-
+// The real provider of tests/tools (support: node_tools.hpp), with this file's short names.
+struct provider_process : oidc_provider {
+    provider_process() : oidc_provider(ORGSCIM_SOURCE_DIR) {}
     std::string token(const std::string& form = "grant_type=client_credentials&scope=scim") {
-        auto r = client_->request("POST", "/token",
-                                  {{"Authorization", "Basic c2NpbS1jbGllbnQ6czNjcmV0"},
-                                   {"Content-Type", "application/x-www-form-urlencoded"}},
-                                  form);
-        EXPECT_EQ(r.status, 200) << r.body;
-        return std::string(json::parse(r.body).at("access_token").as_string());
+        return client_token(form);
     }
-
-  private:
-    std::unique_ptr<child_process> proc_;
-    std::unique_ptr<http_client> client_;
-    std::string url_;
 };
 
 // The config orgscim is restarted with: `issuer` trusted for `org`.

@@ -16,6 +16,7 @@ build_pkgs=(
 )
 test_pkgs=(
   clang-format libgtest-dev libgmock-dev libbenchmark-dev
+  chromium                      # headless, for the invitee's page (tests/blackbox)
   postgresql sqlite3 curl jq openssl nodejs npm procps iproute2 psmisc
   glewlwyd dbconfig-no-thanks   # the real host for tests/e2e (docs/glewlwyd.md)
 )

@@ -660,7 +660,7 @@ response handlers::handle_link(const request& req, const verified_identity* who)
         const auto& r = v->invitation;
         std::string self = svc_.link_for(token);
         if (html) {
-            web::invitation_page p{v->org.name,  r.inviter,        r.kind,
+            web::invitation_page p{v->org.name,  v->inviter_name,  r.kind,
                                    r.email,      r.roles,          r.groups,
                                    r.expires_ms, self + "/accept", self + "/decline"};
             response out;
@@ -672,7 +672,7 @@ response handlers::handle_link(const request& req, const verified_identity* who)
         json::object o{{"organization", json::object{{"id", v->org.id}, {"name", v->org.name}}},
                        {"kind", r.kind},
                        {"email", r.email},
-                       {"inviter", r.inviter},
+                       {"inviter", v->inviter_name},
                        {"roles", strings(r.roles)},
                        {"groups", strings(r.groups)},
                        {"expires", rfc3339(r.expires_ms)},

@@ -100,7 +100,7 @@ void service::queue_invitation_mail(invitation_write& w,
                                     bool reminder) {
     const auto& r = w.record;
     mail::invitation_vars v{org.name,
-                            r.inviter,
+                            dir_.inviter_name(r.inviter),
                             r.email,
                             r.kind,
                             r.roles,
@@ -380,6 +380,7 @@ op_result<view_result> service::view(std::string_view token, const verified_iden
     view_result v;
     v.invitation = *r;
     v.org = *dir_.find_org(r->org_id);
+    v.inviter_name = dir_.inviter_name(r->inviter);
     if (viewer && r->kind == "managedCompany" && is_invitee(*r, *viewer))
         v.companies = dir_.manageable_companies(*viewer, r->org_id);
     return v;

@@ -12,7 +12,10 @@ namespace {
 
 namespace inv = invitations;
 
-bool is_credential(std::string_view actor) { return actor.starts_with("token:"); }
+// Provisioning secrets ("token:<id>") and OAuth clients ("client:<id>") act for their org.
+bool is_credential(std::string_view actor) {
+    return actor.starts_with("token:") || actor.starts_with("client:");
+}
 
 // SCIM filter string literal; refuses what would need escaping rather than escaping it.
 std::optional<std::string> quoted(std::string_view s) {
@@ -58,19 +61,27 @@ std::optional<inv::org_view> invitation_directory::find_org(std::string_view org
     return v;
 }
 
+std::vector<scim::resource_record> invitation_directory::matching(std::string_view org_id,
+                                                                  const scim::resource_type* type,
+                                                                  const std::string& filter,
+                                                                  std::int64_t limit) {
+    if (!type) return {};
+    auto f = scim::parse_filter(filter);
+    if (!f || !scim::bind(**f, *type)) return {};
+    scim::list_request lr;
+    lr.filter = f->get();
+    lr.limit = limit;
+    lr.fetch = {false, false};
+    auto r = resources_.list(org_id, *type, lr);
+    if (!r) return {};
+    return std::move(r->items);
+}
+
 std::vector<scim::resource_record> invitation_directory::users_with_email(std::string_view org_id,
                                                                           std::string_view email) {
     auto q = quoted(email);
-    if (!users_ || !q) return {};
-    auto f = scim::parse_filter("emails.value eq " + *q);
-    if (!f || !scim::bind(**f, *users_)) return {};
-    scim::list_request lr;
-    lr.filter = f->get();
-    lr.limit = 10;
-    lr.fetch.groups = false;
-    auto r = resources_.list(org_id, *users_, lr);
-    if (!r) return {};
-    return std::move(r->items);
+    if (!q) return {};
+    return matching(org_id, users_, "emails.value eq " + *q, 10);
 }
 
 bool invitation_directory::is_member(std::string_view org_id, std::string_view email) {
@@ -98,15 +109,9 @@ std::optional<std::string> invitation_directory::group_id(std::string_view org_i
     if (auto g = resources_.get(org_id, *groups_, group, none)) return g->id;
     auto q = quoted(group);
     if (!q) return std::nullopt;
-    auto f = scim::parse_filter("displayName eq " + *q);
-    if (!f || !scim::bind(**f, *groups_)) return std::nullopt;
-    scim::list_request lr;
-    lr.filter = f->get();
-    lr.limit = 1;
-    lr.fetch = none;
-    auto r = resources_.list(org_id, *groups_, lr);
-    if (!r || r->items.empty()) return std::nullopt;
-    return r->items.front().id;
+    auto found = matching(org_id, groups_, "displayName eq " + *q, 1);
+    if (found.empty()) return std::nullopt;
+    return found.front().id;
 }
 
 bool invitation_directory::group_exists(std::string_view org_id, std::string_view group) {
@@ -142,15 +147,10 @@ scim::result<std::string> invitation_directory::user_for(std::string_view org_id
     if (made.error() != store_errc::conflict) return scim::to_scim_error(made.error(), "User");
     // userName taken by a User without that email: that User is the person's account here.
     auto q = quoted(who.email);
-    auto f = q ? scim::parse_filter("userName eq " + *q) : scim::parse_filter("userName pr");
-    if (!q || !f || !scim::bind(**f, *users_)) return scim::to_scim_error(made.error(), "User");
-    scim::list_request lr;
-    lr.filter = f->get();
-    lr.limit = 1;
-    lr.fetch = {false, false};
-    auto r = resources_.list(org_id, *users_, lr);
-    if (!r || r->items.empty()) return scim::to_scim_error(made.error(), "User");
-    return r->items.front().id;
+    auto taken =
+        q ? matching(org_id, users_, "userName eq " + *q, 1) : std::vector<scim::resource_record>{};
+    if (taken.empty()) return scim::to_scim_error(made.error(), "User");
+    return taken.front().id;
 }
 
 std::optional<actor> invitation_directory::person(std::string_view key) {
@@ -187,6 +187,14 @@ bool invitation_directory::inviter_active(std::string_view org_id, std::string_v
     return perms && perms->has(permission::invite);
 }
 
+std::string invitation_directory::inviter_name(std::string_view actor) {
+    if (is_credential(actor)) return {};
+    const auto bar = actor.rfind('|');
+    if (bar == std::string_view::npos) return {};
+    auto i = svc_.store().find_identity_by_subject(actor.substr(0, bar), actor.substr(bar + 1));
+    return i ? i->display : std::string();
+}
+
 std::optional<inv::parent_user> invitation_directory::find_parent_user(
     std::string_view child_org_id, std::string_view user_name_or_email) {
     auto child = svc_.store().get_org(child_org_id);
@@ -194,15 +202,9 @@ std::optional<inv::parent_user> invitation_directory::find_parent_user(
     const std::string& parent = *child->parent_id;
     auto q = quoted(user_name_or_email);
     if (!q) return std::nullopt;
-    auto f = scim::parse_filter("userName eq " + *q + " or emails.value eq " + *q);
-    if (!f || !scim::bind(**f, *users_)) return std::nullopt;
-    scim::list_request lr;
-    lr.filter = f->get();
-    lr.limit = 2;
-    lr.fetch.groups = false;
-    auto r = resources_.list(parent, *users_, lr);
-    if (!r || r->items.size() != 1) return std::nullopt;  // none, or ambiguous
-    const auto& u = r->items.front();
+    auto found = matching(parent, users_, "userName eq " + *q + " or emails.value eq " + *q, 2);
+    if (found.size() != 1) return std::nullopt;  // none, or ambiguous
+    const auto& u = found.front();
     inv::parent_user pu;
     pu.id = u.id;
     if (const auto* n = u.attrs.if_contains("userName"); n && n->is_string())

@@ -62,6 +62,10 @@ class org_directory {
     /// an invitation whose inviter left or lost the permission is void at accept time)? Operator
     /// and provisioning-credential inviters are the model's call.
     virtual bool inviter_active(std::string_view org_id, std::string_view inviter) = 0;
+    /// How the invitee sees the inviter (`actor` is an identity key or a credential id): a
+    /// person's display name, or "" (a provisioning credential, or nobody known) so that the
+    /// email and page say "You are invited" and never show internal ids.
+    virtual std::string inviter_name(std::string_view /*actor*/) { return {}; }
     /// A user of the org's IMMEDIATE parent, by user name or email.
     virtual std::optional<parent_user> find_parent_user(std::string_view child_org_id,
                                                         std::string_view user_name_or_email) = 0;

@@ -63,6 +63,7 @@ struct invitee_result {
 struct view_result {
     invitation_record invitation;
     org_view org;
+    std::string inviter_name;               ///< for the invitee (org_directory::inviter_name)
     std::vector<company_choice> companies;  ///< managedCompany with a signed-in viewer
 };
 

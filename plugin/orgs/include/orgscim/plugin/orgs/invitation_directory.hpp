@@ -33,6 +33,8 @@ class invitation_directory final : public invitations::org_directory {
     bool can_grant(std::string_view org_id, std::string_view actor, std::string_view role) override;
     /// Credentials: true. A person: still holds `invite` in the org.
     bool inviter_active(std::string_view org_id, std::string_view inviter) override;
+    /// The identity's display name for a person; "" for credentials.
+    std::string inviter_name(std::string_view actor) override;
     std::optional<invitations::parent_user> find_parent_user(
         std::string_view child_org_id, std::string_view user_name_or_email) override;
     /// put_member (operator authority: the invitation was authorized when it was made).
@@ -60,6 +62,12 @@ class invitation_directory final : public invitations::org_directory {
     /// The role id for an id or (case-insensitive) name, built-in or the org's custom role.
     std::optional<std::string> role_id(std::string_view org_id, std::string_view role);
     std::optional<actor> person(std::string_view key);
+    /// Resources of `type` in the org matching `filter` (values quoted by the caller), at most
+    /// `limit`, without members or groups; none on any error.
+    std::vector<scim::resource_record> matching(std::string_view org_id,
+                                                const scim::resource_type* type,
+                                                const std::string& filter,
+                                                std::int64_t limit);
     /// SCIM Users of the org whose emails contain `email`.
     std::vector<scim::resource_record> users_with_email(std::string_view org_id,
                                                         std::string_view email);

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "log.hpp"
+#include "responses.hpp"
 
 namespace orgscim::plugin {
 
@@ -80,14 +81,6 @@ std::string header(const scim::header_list& h, std::string_view name) {
         if (k == name) return v;
     }
     return {};
-}
-
-scim::response json_response(int status, std::string body) {
-    scim::response r;
-    r.status = status;
-    r.headers.emplace_back("Content-Type", "application/json");
-    r.body = std::move(body);
-    return r;
 }
 
 auth_failure failure_for(oidc::errc e, std::chrono::seconds retry_after) {

@@ -17,6 +17,7 @@
 #include "identity.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
+#include "responses.hpp"
 
 namespace orgscim::plugin {
 
@@ -27,22 +28,6 @@ using std::string_view;
 std::int64_t system_now_ms() {
     using namespace std::chrono;
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
-scim::response error_response(const scim::error& e) {
-    scim::response r;
-    r.status = e.status;
-    r.headers.emplace_back("Content-Type", std::string(scim::scim_content_type));
-    r.body = scim::to_body(e);
-    return r;
-}
-
-scim::response text_response(int status, std::string body, string_view type = "text/plain") {
-    scim::response r;
-    r.status = status;
-    r.headers.emplace_back("Content-Type", std::string(type));
-    r.body = std::move(body);
-    return r;
 }
 
 int hex_value(char c) noexcept {
@@ -194,7 +179,7 @@ class app_impl final : public app {
             std::none_of(res.headers.begin(), res.headers.end(),
                          [](const auto& h) { return h.first == "Retry-After"; })) {
             // The database is away (restart, failover): clients back off and come again.
-            res.headers.emplace_back("Retry-After", "2");
+            res.headers.emplace_back("Retry-After", std::string(database_retry_after_s));
         }
         const std::chrono::duration<double> took = std::chrono::steady_clock::now() - t0;
         metrics_.record(facts.rt, facts.org_path, req.method, res.status, took.count());
@@ -409,11 +394,7 @@ class app_impl final : public app {
             asker.tenant = std::string(path_org);
             asker.subject = person->key();
             asker.credential_id = facts.credential_id;
-            sreq.headers = req.headers;
-            sreq.body = req.body;
-            sreq.base_url = path_org.empty()
-                                ? scim_base_
-                                : org_base_prefix_ + std::string(path_org) + "/scim/v2";
+            complete(sreq, req, path_org);
             return *inv_->http().handle_scim(sreq, asker, &*person);
         }
 
@@ -453,6 +434,12 @@ class app_impl final : public app {
             }
         }
 
+        complete(sreq, req, path_org);
+        return serve(sreq, who, path_org, facts);
+    }
+
+    // Headers, body and the base URL (for locations and $ref) of an authorized request.
+    void complete(scim::request& sreq, const http_request& req, string_view path_org) const {
         sreq.headers = req.headers;
         sreq.body = req.body;
         if (path_org.empty()) {
@@ -463,7 +450,6 @@ class app_impl final : public app {
             sreq.base_url += path_org;
             sreq.base_url += "/scim/v2";
         }
-        return serve(sreq, who, path_org, facts);
     }
 
     // The SCIM service, or the organization endpoints (issue 5), and the follow-up of user

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "log.hpp"
+#include "responses.hpp"
 
 namespace orgscim::plugin {
 
@@ -33,22 +34,13 @@ class starting_app final : public app {
         std::string_view path = req.target;
         path = path.substr(0, path.find('?'));
         const std::string base = cfg_.base_path;
-        scim::response r;
-        r.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
-        if (path == base + "/healthz") {
-            r.status = 200;  // alive: restarting the process would not bring the database
-            r.body = "ok";
-            return r;
-        }
-        r.status = 503;
-        r.headers.emplace_back("Retry-After", "2");
-        if (path == base + "/readyz") {
-            r.body = "not ready: waiting for the database";
-            return r;
-        }
-        r.headers.front().second = std::string(scim::scim_content_type);
-        r.body =
-            scim::to_body(scim::error::unavailable("starting: the database is not reachable yet"));
+        // Alive: restarting the process would not bring the database back.
+        if (path == base + "/healthz") return text_response(200, "ok");
+        auto r = path == base + "/readyz"
+                     ? text_response(503, "not ready: waiting for the database")
+                     : error_response(
+                           scim::error::unavailable("starting: the database is not reachable yet"));
+        r.headers.emplace_back("Retry-After", std::string(database_retry_after_s));
         return r;
     }
 
@@ -62,22 +54,25 @@ class starting_app final : public app {
   private:
     std::shared_ptr<app> inner() const { return std::atomic_load(&inner_); }
 
+    // Attempt 1 was create_when_reachable()'s own: wait before each further one.
     void connect(std::stop_token st) {
         auto wait = std::chrono::milliseconds(500);
-        for (int attempt = 1; !st.stop_requested(); ++attempt) {
+        for (int attempt = 2; !st.stop_requested(); ++attempt) {
+            {
+                std::unique_lock lk(mu_);
+                cv_.wait_for(lk, st, wait, [] { return false; });
+            }
+            if (st.stop_requested()) return;
             try {
                 std::atomic_store(&inner_, app::create(cfg_));
-                if (attempt > 1)
-                    log_info("database reachable", {{"attempts", std::to_string(attempt)}});
+                log_info("database reachable", {{"attempts", std::to_string(attempt)}});
                 return;
             } catch (const std::exception& e) {
+                wait = std::min(wait * 2, std::chrono::milliseconds(15000));
                 const auto n = std::to_string(attempt), ms = std::to_string(wait.count());
                 log_warn("database not reachable, retrying",
                          {{"reason", e.what()}, {"attempt", n}, {"retry_ms", ms}});
             }
-            std::unique_lock lk(mu_);
-            cv_.wait_for(lk, st, wait, [] { return false; });
-            wait = std::min(wait * 2, std::chrono::milliseconds(15000));
         }
     }
 
@@ -103,7 +98,7 @@ std::shared_ptr<app> app::create_when_reachable(const config& cfg) {
         return create(cfg);
     } catch (const std::exception& e) {
         log_warn("database not reachable at start, serving 503 until it is",
-                 {{"reason", e.what()}});
+                 {{"reason", e.what()}, {"attempt", "1"}, {"retry_ms", "500"}});
     }
     return std::make_shared<starting_app>(cfg);
 }

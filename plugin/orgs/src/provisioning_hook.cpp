@@ -60,6 +60,31 @@ bool sets_inactive(std::string_view method, const boost::json::value& data) {
     return off;
 }
 
+// One successful User write, whether it came alone or inside a Bulk request: a create makes
+// the identity, a delete or a write that leaves active=false removes the leaver everywhere.
+struct user_write {
+    std::string_view method;  ///< POST, PUT, PATCH, DELETE
+    std::string user_id;
+    std::string display;  ///< userName of a create
+    bool inactive = false;
+};
+
+scim::result<void> follow_one(directory_service& svc,
+                              const actor& a,
+                              std::string_view org,
+                              const user_write& w,
+                              std::vector<membership_record>* removed) {
+    if (w.user_id.empty()) return {};
+    scim::result<void> done;
+    if (w.method == "POST") {
+        if (auto r = svc.user_provisioned(a, org, w.user_id, w.display); !r) done = r.error();
+    } else if (w.method == "DELETE" || w.inactive) {
+        if (auto r = svc.user_deprovisioned(a, org, w.user_id, w.method == "DELETE", removed); !r)
+            done = r.error();
+    }
+    return done;
+}
+
 // POST /Bulk: each successful User operation is followed like the single request would be.
 scim::result<void> follow_bulk(directory_service& svc,
                                const scim::request& req,
@@ -89,23 +114,16 @@ scim::result<void> follow_bulk(directory_service& svc,
         const std::string method = text(*r, "method");
         const std::string status = text(*r, "status");
         if (status.empty() || status.front() != '2') continue;
+        user_write w{method, {}, {}, false};
+        const auto* d = q->if_contains("data");
         if (method == "POST") {
-            const auto id = user_id_in(text(*r, "location"));
-            if (id.empty()) continue;
-            std::string display;
-            if (const auto* d = q->if_contains("data"); d && d->is_object())
-                display = text(d->get_object(), "userName");
-            if (auto f = svc.user_provisioned(a, org, id, display); !f) return f.error();
-        } else if (method == "DELETE") {
-            const auto id = user_id_in(text(*q, "path"));
-            if (id.empty()) continue;
-            if (auto f = svc.user_deprovisioned(a, org, id, true, removed); !f) return f.error();
-        } else if (method == "PUT" || method == "PATCH") {
-            const auto id = user_id_in(text(*q, "path"));
-            const auto* d = q->if_contains("data");
-            if (id.empty() || !d || !sets_inactive(method, *d)) continue;
-            if (auto f = svc.user_deprovisioned(a, org, id, false, removed); !f) return f.error();
+            w.user_id = user_id_in(text(*r, "location"));
+            if (d && d->is_object()) w.display = text(d->get_object(), "userName");
+        } else {
+            w.user_id = user_id_in(text(*q, "path"));
+            w.inactive = (method == "PUT" || method == "PATCH") && d && sets_inactive(method, *d);
         }
+        if (auto f = follow_one(svc, a, org, w, removed); !f) return f.error();
     }
     return {};
 }
@@ -138,36 +156,26 @@ scim::result<void> follow_user_write(directory_service& svc,
     if (req.method == "POST" && scim::iequals(type, "Bulk") && id.empty()) {
         return follow_bulk(svc, req, res, actor::from_caller(who), who.tenant, removed);
     }
-    if (!scim::iequals(type, "Users")) return {};
-    const actor a = actor::from_caller(who);
-    if (req.method == "DELETE" && !id.empty()) {
-        auto r = svc.user_deprovisioned(a, who.tenant, id, true, removed);
-        if (!r) return r.error();
-        return {};
-    }
-    if (req.method != "POST" && req.method != "PUT" && req.method != "PATCH") return {};
-    if (id == ".search") return {};
-    boost::system::error_code ec;
-    auto body = boost::json::parse(res.body, ec);
-    // A PATCH may answer 204 without a body: then there is nothing to follow here.
-    if (ec || !body.is_object()) return {};
-    const auto& o = body.get_object();
-    const auto* uid = o.if_contains("id");
-    if (!uid || !uid->is_string()) return {};
-    const std::string user_id(uid->get_string());
-    if (req.method == "POST" && id.empty()) {
-        std::string display;
+    if (!scim::iequals(type, "Users") || id == ".search") return {};
+    user_write w{req.method, std::string(id), {}, false};
+    if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH") {
+        boost::system::error_code ec;
+        auto body = boost::json::parse(res.body, ec);
+        // A PATCH may answer 204 without a body: then there is nothing to follow here.
+        if (ec || !body.is_object()) return {};
+        const auto& o = body.get_object();
+        const auto* uid = o.if_contains("id");
+        if (!uid || !uid->is_string()) return {};
+        w.user_id = std::string(uid->get_string());
         if (const auto* n = o.if_contains("userName"); n && n->is_string())
-            display = n->get_string();
-        auto r = svc.user_provisioned(a, who.tenant, user_id, display);
-        if (!r) return r.error();
+            w.display = std::string(n->get_string());
+        const auto* act = o.if_contains("active");
+        w.inactive = act && act->is_bool() && !act->get_bool();
+        if (req.method == "POST" && !id.empty()) return {};
+    } else if (req.method != "DELETE") {
         return {};
     }
-    if (const auto* act = o.if_contains("active"); act && act->is_bool() && !act->get_bool()) {
-        auto r = svc.user_deprovisioned(a, who.tenant, user_id, false, removed);
-        if (!r) return r.error();
-    }
-    return {};
+    return follow_one(svc, actor::from_caller(who), who.tenant, w, removed);
 }
 
 }  // namespace orgscim::plugin::orgs

@@ -22,20 +22,13 @@
 # Prints a markdown table (bench/peers/compare.mjs) and leaves the raw output in OUT.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
-ROOT="$(cd "$HERE/../.." && pwd)"
-BIN="${ORGSCIM_BIN:-$ROOT/build/plugin/cli/orgscim}"
-[[ -x "$BIN" ]] || { echo "build orgscim first (missing $BIN; set ORGSCIM_BIN)" >&2; exit 2; }
-PEERS="$("$ROOT/bench/peers/setup.sh")"
-export BENCH_PEERS_DIR="$PEERS"
+source "$HERE/../peers/common.sh"
+bench_init pg
 read -r -a CONFIGS <<<"${CONFIGS:-sqlite pg1 pg2}"
 read -r -a WL <<<"${WORKLOADS:-W1 W2 W4 W5 W6 W3 W7}"
 export DURATION="${DURATION:-6}" WARMUP="${WARMUP:-2}" USERS="${USERS:-10000}"
 PORT="${PORT:-18090}"; POOL_SIZE="${POOL_SIZE:-8}"; THREADS="${THREADS:-0}"
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"; PG_SYNC="${PG_SYNC:-off}"; PG_STATS="${PG_STATS:-1}"; PG_ANALYZE="${PG_ANALYZE:-1}"
-OUT="${OUT:-$(mktemp -d /tmp/orgscim-bench-pg.XXXXXX)}"
-mkdir -p "$OUT"
-export RESULTS_TSV="$OUT/results.tsv"
-TAG="$(date +%Y%m%d-%H%M%S)"
 
 # Cluster in its own folder; under root the server runs as nobody (initdb refuses root).
 WORK="$(mktemp -d /tmp/orgscim-bench-pgdata.XXXXXX)"
@@ -75,8 +68,7 @@ prepare() {
     printf '{"storage":{"backend":"postgresql","postgresql":{"uri_env":"ORGSCIM_POSTGRES_URI","pool_size":%s}},"server":{"access_log":false,"threads":%s}}\n' \
       "$POOL_SIZE" "$THREADS" >"$CFG"
   fi
-  org="$("$BIN" orgs create --name bench --json --config "$CFG" | sed -n 's/.*"id" *: *"\([^"]*\)".*/\1/p')"
-  TOKEN="$("$BIN" tokens create --org "$org" --json --config "$CFG" | sed -n 's/.*"secret" *: *"\([^"]*\)".*/\1/p')"
+  bench_token "$CFG"
   [[ -n "$TOKEN" ]] || { echo "$name: could not create an organization and token" >&2; return 1; }
 }
 serve() {  # $1 port $2 log; appends to SRV_PIDS

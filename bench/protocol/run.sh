@@ -16,11 +16,8 @@
 # `orgscim` is `orgscim serve` on a fresh SQLite database with the access log off.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
-ROOT="$(cd "$HERE/../.." && pwd)"
-BIN="${ORGSCIM_BIN:-$ROOT/build/plugin/cli/orgscim}"
-[[ -x "$BIN" ]] || { echo "build orgscim first (missing $BIN; set ORGSCIM_BIN)" >&2; exit 2; }
-PEERS_DIR="$("$ROOT/bench/peers/setup.sh")"
-export BENCH_PEERS_DIR="$PEERS_DIR"
+source "$HERE/../peers/common.sh"
+bench_init protocol
 read -r -a PEERS <<<"${PEERS:-scimmy orgscim}"
 read -r -a WL <<<"${WORKLOADS:-F1 P1 P2 B1}"
 # 64 connections would leave SCIMMY's slow requests (seconds) queued past any sane timeout.
@@ -28,10 +25,6 @@ export DURATION="${DURATION:-6}" WARMUP="${WARMUP:-2}" USERS="${USERS:-10000}" C
 export WRK_TIMEOUT="${WRK_TIMEOUT:-30s}" CONNS_B1="${CONNS_B1:-2}" DURATION_B1="${DURATION_B1:-20}"
 export WARMUP_B1="${WARMUP_B1:-0}" WRK_TIMEOUT_B1="${WRK_TIMEOUT_B1:-120s}" SCIM_ERRORS="${SCIM_ERRORS:-1}"
 PORT="${PORT:-18090}"
-OUT="${OUT:-$(mktemp -d /tmp/orgscim-bench-protocol.XXXXXX)}"
-mkdir -p "$OUT"
-export RESULTS_TSV="$OUT/results.tsv"
-TAG="$(date +%Y%m%d-%H%M%S)"
 BASE="http://127.0.0.1:$PORT/scim/v2"
 
 SPID=""
@@ -42,14 +35,13 @@ start() {  # $1 peer; sets SPID, TOKEN
   case "$1" in
     scimmy)
       TOKEN=bench-token
-      (cd "$PEERS_DIR/js" && exec env SCIM_TOKEN="$TOKEN" node scimmy-bulk.mjs "$PORT" memory) >"$log" 2>&1 &
+      (cd "$BENCH_PEERS_DIR/js" && exec env SCIM_TOKEN="$TOKEN" node scimmy-bulk.mjs "$PORT" memory) >"$log" 2>&1 &
       SPID=$! ;;
     orgscim)
       mkdir -p "$OUT/orgscim-db"
       printf '{"storage":{"backend":"sqlite","sqlite":{"path":"%s"}},"server":{"access_log":false}}\n' \
         "$OUT/orgscim-db/orgscim.db" >"$OUT/orgscim.json"
-      org="$("$BIN" orgs create --name bench --json --config "$OUT/orgscim.json" | sed -n 's/.*"id" *: *"\([^"]*\)".*/\1/p')"
-      TOKEN="$("$BIN" tokens create --org "$org" --json --config "$OUT/orgscim.json" | sed -n 's/.*"secret" *: *"\([^"]*\)".*/\1/p')"
+      bench_token "$OUT/orgscim.json"
       "$BIN" serve --config "$OUT/orgscim.json" --listen "127.0.0.1:$PORT" >"$log" 2>&1 &
       SPID=$! ;;
     *) echo "unknown peer $1 (scimmy orgscim)" >&2; return 1 ;;

@@ -4,15 +4,13 @@
 
 #include "sqlite/sqlite_directory.hpp"
 
-#include <sqlite3.h>
-
 #include <boost/json/serialize.hpp>
 #include <mutex>
 #include <orgscim/plugin/storage/directory_store.hpp>
-#include <unordered_map>
 
 #include "sql/directory_rows.hpp"
 #include "sql/records.hpp"
+#include "sqlite/sqlite_db.hpp"
 #include "write_gate.hpp"
 
 namespace orgscim::plugin {
@@ -21,90 +19,9 @@ namespace json = boost::json;
 
 namespace {
 
-struct db_failure {
-    store_errc code;
-};
-
-[[noreturn]] void fail(store_errc c) { throw db_failure{c}; }
-
-[[noreturn]] void fail_db(sqlite3* db, int rc, std::string_view what) {
-    store_errc code = store_errc::internal;
-    switch (rc & 0xff) {
-        case SQLITE_BUSY:
-        case SQLITE_LOCKED:
-        case SQLITE_FULL:
-        case SQLITE_IOERR:
-        case SQLITE_CANTOPEN:
-            code = store_errc::unavailable;
-            break;
-        case SQLITE_CONSTRAINT:
-            if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
-                code = store_errc::conflict;
-            }
-            break;
-        default:
-            break;
-    }
-    if (code != store_errc::conflict) {
-        sql::log_driver_error("sqlite", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-    }
-    fail(code);
-}
-
-// A prepared statement, finalized on scope exit (the directory's statements are few and cheap).
-class stmt {
-  public:
-    stmt(sqlite3* db, std::string_view sql) : db_(db) {
-        const int rc =
-            sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &st_, nullptr);
-        if (rc != SQLITE_OK) fail_db(db, rc, "prepare");
-    }
-    ~stmt() { sqlite3_finalize(st_); }
-    stmt(const stmt&) = delete;
-    stmt& operator=(const stmt&) = delete;
-
-    stmt& bind(int i, std::string_view v) {
-        check(sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
-        return *this;
-    }
-    stmt& bind_opt(int i, const std::optional<std::string>& v) {
-        if (v) return bind(i, std::string_view(*v));
-        check(sqlite3_bind_null(st_, i));
-        return *this;
-    }
-    stmt& bind(int i, std::int64_t v) {
-        check(sqlite3_bind_int64(st_, i, v));
-        return *this;
-    }
-    bool step() {
-        const int rc = sqlite3_step(st_);
-        if (rc == SQLITE_ROW) return true;
-        if (rc == SQLITE_DONE) return false;
-        fail_db(db_, rc, "step");
-    }
-    void run() {
-        while (step()) {
-        }
-    }
-    std::string text(int c) const {
-        const auto* p = sqlite3_column_text(st_, c);
-        return p ? std::string(reinterpret_cast<const char*>(p),
-                               static_cast<std::size_t>(sqlite3_column_bytes(st_, c)))
-                 : std::string();
-    }
-    std::optional<std::string> opt_text(int c) const {
-        if (sqlite3_column_type(st_, c) == SQLITE_NULL) return std::nullopt;
-        return text(c);
-    }
-    std::int64_t int64(int c) const { return sqlite3_column_int64(st_, c); }
-
-  private:
-    void check(int rc) {
-        if (rc != SQLITE_OK) fail_db(db_, rc, "bind");
-    }
-    sqlite3* db_;
-    sqlite3_stmt* st_ = nullptr;
-};
+using sqlite::fail;
+using sqlite::guarded;
+using sqlite::stmt;
 
 constexpr std::string_view org_cols =
     "id, name, parent_id, status, managed_by, settings, path, created_ms, modified_ms, version";
@@ -148,20 +65,11 @@ membership_record read_membership(const stmt& s) {
     return m;
 }
 
-template <class F>
-auto guarded(F&& f) -> decltype(f()) {
-    try {
-        return f();
-    } catch (const db_failure& e) {
-        return e.code;
-    }
-}
-
 // The transaction view and the non-transactional reads share this class; the caller holds the
 // mutex.
 class sqlite_directory_conn final : public directory_tx {
   public:
-    sqlite_directory_conn(sqlite3* db, std::function<std::int64_t()> now)
+    sqlite_directory_conn(sqlite::connection& db, std::function<std::int64_t()> now)
         : db_(db), now_(std::move(now)) {}
 
     store_result<org_node> get_org(std::string_view id) override {
@@ -346,10 +254,10 @@ class sqlite_directory_conn final : public directory_tx {
                    "?8, ?5, 1)");
             s.bind(1, o.id)
                 .bind(2, o.name)
-                .bind_opt(3, o.parent_id)
+                .bind(3, o.parent_id)
                 .bind(4, o.status)
                 .bind(5, now)
-                .bind_opt(6, o.managed_by)
+                .bind(6, o.managed_by)
                 .bind(7, json::serialize(o.settings))
                 .bind(8, path);
             s.run();
@@ -382,9 +290,9 @@ class sqlite_directory_conn final : public directory_tx {
                    "settings = ?6, modified_ms = ?7, version = version + 1 WHERE id = ?1");
             s.bind(1, o.id)
                 .bind(2, o.name)
-                .bind_opt(3, o.parent_id)
+                .bind(3, o.parent_id)
                 .bind(4, o.status)
-                .bind_opt(5, o.managed_by)
+                .bind(5, o.managed_by)
                 .bind(6, json::serialize(o.settings))
                 .bind(7, now_())
                 .run();
@@ -419,10 +327,10 @@ class sqlite_directory_conn final : public directory_tx {
                    "created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO UPDATE "
                    "SET issuer = ?2, subject = ?3, home_org = ?4, home_user_id = ?5, display = ?6");
             s.bind(1, i.id)
-                .bind_opt(2, i.issuer)
-                .bind_opt(3, i.subject)
+                .bind(2, i.issuer)
+                .bind(3, i.subject)
                 .bind(4, i.home_org)
-                .bind_opt(5, i.home_user_id)
+                .bind(5, i.home_user_id)
                 .bind(6, i.display)
                 .bind(7, i.created_ms)
                 .run();
@@ -435,7 +343,7 @@ class sqlite_directory_conn final : public directory_tx {
             stmt(db_, "DELETE FROM memberships WHERE identity_id = ?1").bind(1, id).run();
             stmt s(db_, "DELETE FROM identities WHERE id = ?1");
             s.bind(1, id).run();
-            if (sqlite3_changes(db_) == 0) return store_errc::not_found;
+            if (db_.changes() == 0) return store_errc::not_found;
             return {};
         });
     }
@@ -459,7 +367,7 @@ class sqlite_directory_conn final : public directory_tx {
                 .bind(2, m.org_id)
                 .bind(3, to_string(m.kind))
                 .bind(4, m.home_org)
-                .bind_opt(5, m.user_ref)
+                .bind(5, m.user_ref)
                 .bind(6, std::int64_t{m.override_inherited ? 1 : 0})
                 .bind(7, sql::strings_to_json(m.roles))
                 .bind(8, m.created_ms)
@@ -473,7 +381,7 @@ class sqlite_directory_conn final : public directory_tx {
         return guarded([&]() -> store_result<void> {
             stmt s(db_, "DELETE FROM memberships WHERE org_id = ?1 AND identity_id = ?2");
             s.bind(1, org_id).bind(2, identity_id).run();
-            if (sqlite3_changes(db_) == 0) return store_errc::not_found;
+            if (db_.changes() == 0) return store_errc::not_found;
             return {};
         });
     }
@@ -499,7 +407,7 @@ class sqlite_directory_conn final : public directory_tx {
         return guarded([&]() -> store_result<void> {
             stmt s(db_, "DELETE FROM custom_roles WHERE org_id = ?1 AND id = ?2");
             s.bind(1, org_id).bind(2, role_id).run();
-            if (sqlite3_changes(db_) == 0) return store_errc::not_found;
+            if (db_.changes() == 0) return store_errc::not_found;
             stmt(db_, "DELETE FROM group_roles WHERE org_id = ?1 AND role_id = ?2")
                 .bind(1, org_id)
                 .bind(2, role_id)
@@ -548,7 +456,7 @@ class sqlite_directory_conn final : public directory_tx {
                 .bind(8, ev.target_id)
                 .bind(9, json::serialize(ev.detail))
                 .run();
-            e.seq = sqlite3_last_insert_rowid(db_);
+            e.seq = db_.last_insert_rowid();
             e.ev = std::move(ev);
             return e;
         });
@@ -592,68 +500,32 @@ class sqlite_directory_conn final : public directory_tx {
         });
     }
 
-    sqlite3* db_;
+    sqlite::connection& db_;
     std::function<std::int64_t()> now_;
 };
 
 class sqlite_directory final : public directory_store {
   public:
     sqlite_directory(const sqlite_config& cfg, std::function<std::int64_t()> now)
-        : gate_(sqlite::write_gate(cfg.path)) {
-        int rc = sqlite3_open_v2(cfg.path.c_str(), &db_,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
-        if (rc != SQLITE_OK) {
-            sqlite3_close_v2(db_);
-            throw startup_error("cannot open SQLite database " + cfg.path);
-        }
-        sqlite3_extended_result_codes(db_, 1);
-        sqlite3_busy_timeout(db_, static_cast<int>(cfg.busy_timeout_ms));
-        // synchronous is per connection: without it this one would fsync every commit (FULL).
-        sqlite3_exec(db_, ("PRAGMA synchronous=" + cfg.synchronous).c_str(), nullptr, nullptr,
-                     nullptr);
-        sqlite3_exec(db_, "PRAGMA wal_autocheckpoint=4000", nullptr, nullptr, nullptr);
-        sqlite3_exec(db_, "PRAGMA mmap_size=16777216", nullptr, nullptr, nullptr);
-        bool migrated = false;
-        try {
-            stmt s(db_, "SELECT coalesce(max(version), 0) FROM schema_migrations");
-            migrated = s.step() && s.int64(0) >= 3;
-        } catch (const db_failure&) {
-        }
-        if (!migrated) {
-            sqlite3_close_v2(db_);
-            throw startup_error("SQLite database " + cfg.path +
-                                " has no organization tables (migration 3): open the backend "
-                                "first");
-        }
-        conn_ = std::make_unique<sqlite_directory_conn>(
-            db_, now ? std::move(now) : std::function<std::int64_t()>(&sql::system_now_ms));
-    }
-    ~sqlite_directory() override {
-        conn_.reset();
-        sqlite3_close_v2(db_);
-    }
+        : gate_(sqlite::write_gate(cfg.path)),
+          // synchronous is per connection: without it this one would fsync every commit (FULL).
+          db_(sqlite::open_store(cfg.path,
+                                 {.busy_timeout_ms = cfg.busy_timeout_ms,
+                                  .synchronous = cfg.synchronous,
+                                  .checkpoint_backstop = true,
+                                  .map_pages = true},
+                                 3,
+                                 "organization")),
+          conn_(std::make_unique<sqlite_directory_conn>(
+              *db_, now ? std::move(now) : std::function<std::int64_t()>(&sql::system_now_ms))) {}
 
     store_result<void> write(const write_fn& fn) override {
         std::lock_guard gate(*gate_);  // before mu_: reads take mu_ alone, never the gate
         std::lock_guard lock(mu_);
         return guarded([&]() -> store_result<void> {
-            stmt(db_, "BEGIN IMMEDIATE").run();
-            store_result<void> r = store_errc::internal;
-            try {
-                r = fn(*conn_);
-            } catch (...) {
-                rollback();
-                throw;
-            }
-            if (!r) {
-                rollback();
-                return r;
-            }
-            const int rc = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
-            if (rc != SQLITE_OK) {
-                rollback();
-                fail_db(db_, rc, "commit");
-            }
+            sqlite::transaction t(*db_, true);
+            store_result<void> r = fn(*conn_);
+            if (r) t.commit();
             return r;
         });
     }
@@ -699,11 +571,9 @@ class sqlite_directory final : public directory_store {
 #undef ORGSCIM_READ
 
   private:
-    void rollback() noexcept { sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr); }
-
     std::mutex mu_;
     std::shared_ptr<std::recursive_mutex> gate_;
-    sqlite3* db_ = nullptr;
+    std::unique_ptr<sqlite::connection> db_;
     std::unique_ptr<sqlite_directory_conn> conn_;
 };
 

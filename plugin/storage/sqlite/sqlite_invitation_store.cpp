@@ -1,12 +1,10 @@
 #include "sqlite/sqlite_invitation_store.hpp"
 
-#include <sqlite3.h>
-
 #include <boost/json.hpp>
 #include <mutex>
-#include <unordered_map>
 
 #include "sql/records.hpp"
+#include "sqlite/sqlite_db.hpp"
 #include "write_gate.hpp"
 
 namespace orgscim::plugin {
@@ -17,88 +15,8 @@ using scim::store_result;
 
 namespace {
 
-// Thrown inside this file only and turned into a value at every public entry point.
-struct db_failure {
-    store_errc code;
-};
-
-store_errc map_code(int rc) {
-    switch (rc & 0xff) {
-        case SQLITE_BUSY:
-        case SQLITE_LOCKED:
-        case SQLITE_FULL:
-        case SQLITE_IOERR:
-        case SQLITE_CANTOPEN:
-            return store_errc::unavailable;
-        case SQLITE_CONSTRAINT:
-            return (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-                       ? store_errc::conflict
-                       : store_errc::internal;
-        default:
-            return store_errc::internal;
-    }
-}
-
-[[noreturn]] void fail_db(sqlite3* db, int rc, std::string_view what) {
-    auto code = map_code(rc);
-    if (code != store_errc::conflict)
-        sql::log_driver_error("sqlite", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-    throw db_failure{code};
-}
-
-class stmt {
-  public:
-    stmt(sqlite3* db, std::unordered_map<std::string, sqlite3_stmt*>& cache, const std::string& sql)
-        : db_(db) {
-        auto it = cache.find(sql);
-        if (it == cache.end()) {
-            sqlite3_stmt* st = nullptr;
-            int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()),
-                                        SQLITE_PREPARE_PERSISTENT, &st, nullptr);
-            if (rc != SQLITE_OK) fail_db(db, rc, "prepare");
-            it = cache.emplace(sql, st).first;
-        }
-        st_ = it->second;
-    }
-    ~stmt() {
-        sqlite3_reset(st_);
-        sqlite3_clear_bindings(st_);
-    }
-    stmt(const stmt&) = delete;
-    stmt& operator=(const stmt&) = delete;
-
-    stmt& bind(int i, std::string_view v) {
-        check(sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
-        return *this;
-    }
-    stmt& bind(int i, std::int64_t v) {
-        check(sqlite3_bind_int64(st_, i, v));
-        return *this;
-    }
-    bool step() {
-        int rc = sqlite3_step(st_);
-        if (rc == SQLITE_ROW) return true;
-        if (rc == SQLITE_DONE) return false;
-        fail_db(db_, sqlite3_extended_errcode(db_), "step");
-    }
-    void run() {
-        while (step()) {
-        }
-    }
-    std::string text(int c) const {
-        const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, c));
-        return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(st_, c)))
-                 : std::string();
-    }
-    std::int64_t i64(int c) const { return sqlite3_column_int64(st_, c); }
-
-  private:
-    void check(int rc) {
-        if (rc != SQLITE_OK) fail_db(db_, rc, "bind");
-    }
-    sqlite3* db_;
-    sqlite3_stmt* st_ = nullptr;
-};
+using sqlite::guarded;
+using sqlite::stmt;
 
 std::string to_json_list(const std::vector<std::string>& v) {
     json::array a;
@@ -134,19 +52,19 @@ invitation_record read_invitation(const stmt& s) {
     r.groups = from_json_list(s.text(8));
     r.inviter = s.text(9);
     r.token_hash = s.text(10);
-    r.token_version = s.i64(11);
-    r.resend_count = s.i64(12);
-    r.created_ms = s.i64(13);
-    r.modified_ms = s.i64(14);
-    r.expires_ms = s.i64(15);
-    r.last_sent_ms = s.i64(16);
-    r.reminder_at_ms = s.i64(17);
-    r.finished_ms = s.i64(18);
+    r.token_version = s.int64(11);
+    r.resend_count = s.int64(12);
+    r.created_ms = s.int64(13);
+    r.modified_ms = s.int64(14);
+    r.expires_ms = s.int64(15);
+    r.last_sent_ms = s.int64(16);
+    r.reminder_at_ms = s.int64(17);
+    r.finished_ms = s.int64(18);
     r.finished_by = s.text(19);
     r.reason = s.text(20);
     r.delivery = s.text(21);
     r.delivery_error = s.text(22);
-    r.version = static_cast<std::uint64_t>(s.i64(23));
+    r.version = static_cast<std::uint64_t>(s.int64(23));
     return r;
 }
 
@@ -177,11 +95,11 @@ access_request_record read_request(const stmt& s) {
     r.decided_by = s.text(7);
     r.role = s.text(8);
     r.deny_reason = s.text(9);
-    r.created_ms = s.i64(10);
-    r.modified_ms = s.i64(11);
-    r.last_notified_ms = s.i64(12);
-    r.notify_count = s.i64(13);
-    r.version = static_cast<std::uint64_t>(s.i64(14));
+    r.created_ms = s.int64(10);
+    r.modified_ms = s.int64(11);
+    r.last_notified_ms = s.int64(12);
+    r.notify_count = s.int64(13);
+    r.version = static_cast<std::uint64_t>(s.int64(14));
     return r;
 }
 
@@ -198,7 +116,7 @@ constexpr const char* mail_cols =
 
 outbox_message read_mail(const stmt& s) {
     outbox_message m;
-    m.id = s.i64(0);
+    m.id = s.int64(0);
     m.org_id = s.text(1);
     m.ref = s.text(2);
     m.template_name = s.text(3);
@@ -207,10 +125,10 @@ outbox_message read_mail(const stmt& s) {
     m.text = s.text(6);
     m.html = s.text(7);
     m.status = s.text(8);
-    m.attempts = s.i64(9);
-    m.next_attempt_ms = s.i64(10);
-    m.created_ms = s.i64(11);
-    m.sent_ms = s.i64(12);
+    m.attempts = s.int64(9);
+    m.next_attempt_ms = s.int64(10);
+    m.created_ms = s.int64(11);
+    m.sent_ms = s.int64(12);
     m.last_error = s.text(13);
     return m;
 }
@@ -218,37 +136,19 @@ outbox_message read_mail(const stmt& s) {
 }  // namespace
 
 struct sqlite_invitation_store::impl {
-    sqlite3* db = nullptr;
-    std::unordered_map<std::string, sqlite3_stmt*> cache;
+    std::unique_ptr<sqlite::connection> db;
     std::mutex mu;
     std::shared_ptr<std::recursive_mutex> gate;  // one writer per file across orgscim's stores
 
-    ~impl() {
-        for (auto& [k, st] : cache) sqlite3_finalize(st);
-        sqlite3_close_v2(db);
-    }
+    stmt q(std::string_view sql) { return stmt(*db, sql); }
 
-    stmt q(const std::string& sql) { return stmt(db, cache, sql); }
-    void exec(const char* sql) {
-        if (int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr); rc != SQLITE_OK)
-            fail_db(db, rc, sql);
-    }
-
+    // Every transaction here writes: the file's gate, then BEGIN IMMEDIATE (released in the
+    // reverse order, so the gate is held until the rollback or commit is done).
     struct tx {
-        impl& i;
-        bool done = false;
-        std::unique_lock<std::recursive_mutex> gate_lock;
-        tx(impl& in, bool write) : i(in) {
-            if (write && i.gate) gate_lock = std::unique_lock(*i.gate);
-            i.exec(write ? "BEGIN IMMEDIATE" : "BEGIN");
-        }
-        ~tx() {
-            if (!done) sqlite3_exec(i.db, "ROLLBACK", nullptr, nullptr, nullptr);
-        }
-        void commit() {
-            i.exec("COMMIT");
-            done = true;
-        }
+        std::lock_guard<std::recursive_mutex> gate_lock;
+        sqlite::transaction t;
+        explicit tx(impl& i) : gate_lock(*i.gate), t(*i.db, true) {}
+        void commit() { t.commit(); }
     };
 
     void add_history(std::string_view owner, const history_entry& h) {
@@ -297,7 +197,7 @@ struct sqlite_invitation_store::impl {
             q("SELECT at_ms, action, actor, detail FROM invitation_history WHERE owner_id = "
               "?1 ORDER BY seq");
         s.bind(1, owner);
-        while (s.step()) out.push_back({s.i64(0), s.text(1), s.text(2), s.text(3)});
+        while (s.step()) out.push_back({s.int64(0), s.text(1), s.text(2), s.text(3)});
         return out;
     }
 
@@ -322,32 +222,15 @@ struct sqlite_invitation_store::impl {
     }
 };
 
-template <class F>
-auto guarded(std::mutex& mu, F&& f) -> decltype(f()) {
-    std::lock_guard lk(mu);
-    try {
-        return f();
-    } catch (const db_failure& e) {
-        return e.code;
-    }
-}
-
 sqlite_invitation_store::sqlite_invitation_store(const sqlite_config& cfg)
     : impl_(std::make_unique<impl>()) {
     impl_->gate = sqlite::write_gate(cfg.path);
-    int rc = sqlite3_open_v2(cfg.path.c_str(), &impl_->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
-    if (rc != SQLITE_OK)
-        throw startup_error("cannot open SQLite database " + cfg.path + " for invitations");
-    sqlite3_extended_result_codes(impl_->db, 1);
-    sqlite3_busy_timeout(impl_->db, static_cast<int>(cfg.busy_timeout_ms));
-    try {
-        impl_->exec("PRAGMA journal_mode=WAL");
-        impl_->exec(("PRAGMA synchronous=" + cfg.synchronous).c_str());
-        impl_->exec("PRAGMA wal_autocheckpoint=4000");  // backstop; see sqlite/checkpointer.hpp
-    } catch (const db_failure&) {
-        throw startup_error("cannot configure SQLite database " + cfg.path);
-    }
+    impl_->db = sqlite::open_store(cfg.path,
+                                   {.busy_timeout_ms = cfg.busy_timeout_ms,
+                                    .wal = true,
+                                    .synchronous = cfg.synchronous,
+                                    .checkpoint_backstop = true},
+                                   0, "invitation");
 }
 
 sqlite_invitation_store::~sqlite_invitation_store() = default;
@@ -358,7 +241,7 @@ sqlite_invitation_store::insert_invitations(std::vector<invitation_write> items,
                                             std::int64_t now_ms) {
     return guarded(impl_->mu, [&]() -> store_result<std::vector<store_result<invitation_record>>> {
         auto& d = *impl_;
-        impl::tx t(d, true);
+        impl::tx t(d);
         std::vector<store_result<invitation_record>> out;
         out.reserve(items.size());
         for (auto& w : items) {
@@ -371,7 +254,7 @@ sqlite_invitation_store::insert_invitations(std::vector<invitation_write> items,
                 s.bind(1, r.org_id).bind(2, r.kind).bind(3, r.email);
                 if (s.step()) {
                     std::string old_id = s.text(0);
-                    bool expired = s.i64(1) <= now_ms;
+                    bool expired = s.int64(1) <= now_ms;
                     if (!expired && !replace) {
                         out.emplace_back(store_errc::conflict);
                         continue;
@@ -451,7 +334,7 @@ store_result<invitation_record> sqlite_invitation_store::update_invitation(
     std::string_view org_id, std::string_view id, const invitation_mutate& mutate) {
     return guarded(impl_->mu, [&]() -> store_result<invitation_record> {
         auto& d = *impl_;
-        impl::tx t(d, true);
+        impl::tx t(d);
         auto cur = d.load("org_id = ?1 AND id = ?2", org_id, id);
         if (!cur) return store_errc::not_found;
         cur->history = d.history(cur->id);
@@ -470,7 +353,7 @@ store_result<invitation_record> sqlite_invitation_store::update_invitation(
         s.bind(24, cur->id).bind(25, cur->org_id).bind(26, cur->status).bind(27, cur->token_hash);
         s.bind(28, static_cast<std::int64_t>(cur->version));
         s.run();
-        if (sqlite3_changes(d.db) != 1) return store_errc::version_mismatch;
+        if (d.db->changes() != 1) return store_errc::version_mismatch;
         d.apply(r.id, w->effects);
         r.version = cur->version + 1;
         r.history = d.history(r.id);
@@ -483,7 +366,7 @@ store_result<void> sqlite_invitation_store::delete_invitation(std::string_view o
                                                               std::string_view id) {
     return guarded(impl_->mu, [&]() -> store_result<void> {
         auto& d = *impl_;
-        impl::tx t(d, true);
+        impl::tx t(d);
         auto cur = d.load("org_id = ?1 AND id = ?2", org_id, id);
         if (!cur) return store_errc::not_found;
         if (cur->status == "pending") return store_errc::conflict;
@@ -511,7 +394,7 @@ store_result<access_request_record> sqlite_invitation_store::insert_access_reque
     access_request_write w) {
     return guarded(impl_->mu, [&]() -> store_result<access_request_record> {
         auto& d = *impl_;
-        impl::tx t(d, true);
+        impl::tx t(d);
         auto s = d.q(std::string("INSERT INTO access_requests (") + req_cols +
                      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 1)");
         bind_request(s, w.record);
@@ -560,7 +443,7 @@ store_result<access_request_record> sqlite_invitation_store::update_access_reque
     std::string_view org_id, std::string_view id, const access_request_mutate& mutate) {
     return guarded(impl_->mu, [&]() -> store_result<access_request_record> {
         auto& d = *impl_;
-        impl::tx t(d, true);
+        impl::tx t(d);
         auto cur = d.load_request(org_id, id);
         if (!cur) return store_errc::not_found;
         auto w = mutate(*cur);
@@ -574,7 +457,7 @@ store_result<access_request_record> sqlite_invitation_store::update_access_reque
         s.bind(15, cur->id).bind(16, cur->org_id).bind(17, cur->status);
         s.bind(18, static_cast<std::int64_t>(cur->version));
         s.run();
-        if (sqlite3_changes(d.db) != 1) return store_errc::version_mismatch;
+        if (d.db->changes() != 1) return store_errc::version_mismatch;
         d.apply(cur->id, w->effects);
         t.commit();
         w->record.version = cur->version + 1;
@@ -588,7 +471,7 @@ store_result<std::vector<outbox_message>> sqlite_invitation_store::claim(std::st
                                                                          std::size_t max) {
     return guarded(impl_->mu, [&]() -> store_result<std::vector<outbox_message>> {
         auto& d = *impl_;
-        impl::tx t(d, true);
+        impl::tx t(d);
         std::vector<outbox_message> out;
         // One statement: pick due, unleased rows and lease them. BEGIN IMMEDIATE makes it
         // exclusive on SQLite; PostgreSQL's version adds FOR UPDATE SKIP LOCKED to the subquery.
@@ -610,7 +493,7 @@ store_result<void> sqlite_invitation_store::mark_sent(std::int64_t id,
                                                       std::int64_t now_ms) {
     return guarded(impl_->mu, [&]() -> store_result<void> {
         auto& d = *impl_;
-        impl::tx t(d, true);
+        impl::tx t(d);
         std::string ref, to;
         {
             auto s =
@@ -643,7 +526,7 @@ store_result<void> sqlite_invitation_store::mark_failed(std::int64_t id,
                                                         std::int64_t retry_at_ms) {
     return guarded(impl_->mu, [&]() -> store_result<void> {
         auto& d = *impl_;
-        impl::tx t(d, true);
+        impl::tx t(d);
         std::string ref;
         {
             auto s =

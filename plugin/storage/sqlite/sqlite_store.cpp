@@ -1,18 +1,16 @@
 #include "sqlite/sqlite_store.hpp"
 
-#include <sqlite3.h>
-
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <mutex>
 #include <orgscim/scim/schema.hpp>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "checkpointer.hpp"
 #include "sql/filter_to_sql.hpp"
 #include "sql/records.hpp"
+#include "sqlite/sqlite_db.hpp"
 #include "sqlite/sqlite_migrations.hpp"
 #include "write_gate.hpp"
 
@@ -23,208 +21,27 @@ using scim::resource_record;
 
 namespace {
 
-// Thrown inside this file only, caught at every public entry point and turned into a value.
-struct db_failure {
-    store_errc code;
-};
+using sqlite::connection;
+using sqlite::fail;
+using sqlite::guarded;
+using sqlite::stmt;
+using sqlite::transaction;
 
-[[noreturn]] void fail(store_errc c) { throw db_failure{c}; }
-
-store_errc map_code(int rc) {
-    switch (rc & 0xff) {
-        case SQLITE_BUSY:
-        case SQLITE_LOCKED:
-        case SQLITE_FULL:
-        case SQLITE_IOERR:
-        case SQLITE_CANTOPEN:
-            return store_errc::unavailable;
-        case SQLITE_CONSTRAINT:
-            if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-                return store_errc::conflict;
-            return store_errc::internal;
-        default:
-            return store_errc::internal;
+void bind_param(stmt& q, int i, const sql::param& p) {
+    if (const auto* s = std::get_if<std::string>(&p)) {
+        q.bind(i, *s);
+    } else {
+        q.bind(i, std::get<std::int64_t>(p));
     }
 }
-
-[[noreturn]] void fail_db(sqlite3* db, int rc, std::string_view what) {
-    store_errc code = map_code(rc);
-    // A uniqueness violation is the client's doing, reported as 409; not worth a log line.
-    if (code != store_errc::conflict) {
-        sql::log_driver_error("sqlite", what,
-                              db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-    }
-    fail(code);
-}
-
-class connection {
-  public:
-    connection(const std::string& path, bool writer, const sqlite_config& cfg) {
-        int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_CREATE : 0);
-        int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
-        if (rc != SQLITE_OK) fail_db(db_, rc, "open");
-        sqlite3_extended_result_codes(db_, 1);
-        sqlite3_busy_timeout(db_, static_cast<int>(cfg.busy_timeout_ms));
-        // Pages are read through a mapping instead of a pread per page: every write by another
-        // connection empties this connection's page cache. Each connection maps separately and
-        // mapped pages count in the resident set, so the mapping stays small (16 MiB): a small
-        // database is mapped whole, a large one falls back to pread past the first 16 MiB.
-        exec("PRAGMA mmap_size=16777216");
-        if (writer) {
-            exec("PRAGMA journal_mode=WAL");
-            exec(("PRAGMA synchronous=" + cfg.synchronous).c_str());
-            // sqlite::checkpointer copies frames off the request path; this backstop, in a writer's
-            // own commit, finds them copied and lets the next write restart the WAL, which
-            // a checkpoint racing continuous writers never does.
-            exec("PRAGMA wal_autocheckpoint=4000");
-        } else {
-            exec("PRAGMA query_only=1");
-        }
-    }
-    ~connection() {
-        for (auto& [sql, st] : cache_) sqlite3_finalize(st);
-        sqlite3_close_v2(db_);
-    }
-    connection(const connection&) = delete;
-    connection& operator=(const connection&) = delete;
-
-    sqlite3* db() const noexcept { return db_; }
-
-    // Statements are prepared once per connection; list() builds SQL per filter shape, so the
-    // cache is bounded.
-    sqlite3_stmt* prepare(const std::string& sql) {
-        auto it = cache_.find(sql);
-        if (it != cache_.end()) return it->second;
-        if (cache_.size() >= 512) {
-            for (auto& [text, st] : cache_) sqlite3_finalize(st);
-            cache_.clear();
-        }
-        sqlite3_stmt* st = nullptr;
-        int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
-                                    SQLITE_PREPARE_PERSISTENT, &st, nullptr);
-        if (rc != SQLITE_OK) fail_db(db_, rc, "prepare");
-        cache_.emplace(sql, st);
-        return st;
-    }
-
-    void exec(const char* sql) {
-        char* msg = nullptr;
-        int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &msg);
-        if (rc != SQLITE_OK) {
-            sqlite3_free(msg);
-            fail_db(db_, rc, "exec");
-        }
-    }
-
-  private:
-    sqlite3* db_ = nullptr;
-    std::unordered_map<std::string, sqlite3_stmt*> cache_;
-};
-
-// A cached statement in use: bound, stepped, and reset when it goes out of scope.
-class query {
-  public:
-    query(connection& c, const std::string& sql) : c_(c), st_(c.prepare(sql)) {}
-    ~query() {
-        sqlite3_reset(st_);
-        sqlite3_clear_bindings(st_);
-    }
-    query(const query&) = delete;
-    query& operator=(const query&) = delete;
-
-    query& bind(int i, std::string_view v) {
-        check(sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
-        return *this;
-    }
-    query& bind(int i, const std::optional<std::string>& v) {
-        if (v) return bind(i, std::string_view(*v));
-        check(sqlite3_bind_null(st_, i));
-        return *this;
-    }
-    query& bind(int i, std::int64_t v) {
-        check(sqlite3_bind_int64(st_, i, v));
-        return *this;
-    }
-    query& bind(int i, std::optional<std::int64_t> v) {
-        if (v) return bind(i, *v);
-        check(sqlite3_bind_null(st_, i));
-        return *this;
-    }
-    query& bind_blob(int i, std::string_view v) {
-        check(sqlite3_bind_blob(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
-        return *this;
-    }
-    query& bind(int i, const sql::param& p) {
-        if (const auto* s = std::get_if<std::string>(&p)) return bind(i, std::string_view(*s));
-        return bind(i, std::get<std::int64_t>(p));
-    }
-
-    /// True while there is a row.
-    bool step() {
-        int rc = sqlite3_step(st_);
-        if (rc == SQLITE_ROW) return true;
-        if (rc == SQLITE_DONE) return false;
-        fail_db(c_.db(), sqlite3_extended_errcode(c_.db()), "step");
-    }
-    void run() {
-        while (step()) {
-        }
-    }
-
-    std::string_view text(int col) const {
-        const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, col));
-        return p == nullptr
-                   ? std::string_view()
-                   : std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(st_, col)));
-    }
-    std::string_view blob(int col) const {
-        const auto* p = static_cast<const char*>(sqlite3_column_blob(st_, col));
-        return p == nullptr
-                   ? std::string_view()
-                   : std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(st_, col)));
-    }
-    std::int64_t int64(int col) const { return sqlite3_column_int64(st_, col); }
-    bool is_null(int col) const { return sqlite3_column_type(st_, col) == SQLITE_NULL; }
-    std::optional<std::int64_t> opt_int64(int col) const {
-        if (is_null(col)) return std::nullopt;
-        return int64(col);
-    }
-
-  private:
-    void check(int rc) {
-        if (rc != SQLITE_OK) fail_db(c_.db(), rc, "bind");
-    }
-    connection& c_;
-    sqlite3_stmt* st_;
-};
-
-class transaction {
-  public:
-    transaction(connection& c, bool write) : c_(c) {
-        query(c_, write ? "BEGIN IMMEDIATE" : "BEGIN").run();
-    }
-    ~transaction() {
-        if (!done_) sqlite3_exec(c_.db(), "ROLLBACK", nullptr, nullptr, nullptr);
-    }
-    transaction(const transaction&) = delete;
-    transaction& operator=(const transaction&) = delete;
-    void commit() {
-        query(c_, "COMMIT").run();
-        done_ = true;
-    }
-
-  private:
-    connection& c_;
-    bool done_ = false;
-};
 
 constexpr const char* record_columns = "r.id, r.body, r.version, r.created_ms, r.modified_ms";
 
-resource_record read_record(const query& q, int first_col) {
+resource_record read_record(const stmt& q, int first_col) {
     resource_record r;
     r.id = std::string(q.text(first_col));
     boost::system::error_code ec;
-    json::value body = json::parse(q.text(first_col + 1), ec);
+    json::value body = json::parse(q.view(first_col + 1), ec);
     if (ec || !body.is_object()) {
         sql::log_driver_error("sqlite", "read", "stored body is not a JSON object");
         fail(store_errc::internal);
@@ -244,10 +61,10 @@ void load_relations(connection& c,
     r.members.clear();
     r.groups.clear();
     if (fetch.members && type.id != "User") {
-        query q(c,
-                "SELECT m.member_id, m.member_type, r.label FROM group_members m JOIN resources r "
-                "ON r.tenant = m.tenant AND r.id = m.member_id WHERE m.tenant = ?1 AND "
-                "m.group_id = ?2 ORDER BY m.member_id");
+        stmt q(c,
+               "SELECT m.member_id, m.member_type, r.label FROM group_members m JOIN resources r "
+               "ON r.tenant = m.tenant AND r.id = m.member_id WHERE m.tenant = ?1 AND "
+               "m.group_id = ?2 ORDER BY m.member_id");
         q.bind(1, tenant).bind(2, std::string_view(r.id));
         while (q.step()) {
             r.members.push_back(
@@ -255,10 +72,10 @@ void load_relations(connection& c,
         }
     }
     if (fetch.groups && type.id == "User") {
-        query q(c,
-                "SELECT g.group_id, r.label FROM group_members g JOIN resources r ON r.tenant = "
-                "g.tenant AND r.id = g.group_id WHERE g.tenant = ?1 AND g.member_id = ?2 ORDER BY "
-                "g.group_id");
+        stmt q(c,
+               "SELECT g.group_id, r.label FROM group_members g JOIN resources r ON r.tenant = "
+               "g.tenant AND r.id = g.group_id WHERE g.tenant = ?1 AND g.member_id = ?2 ORDER BY "
+               "g.group_id");
         q.bind(1, tenant).bind(2, std::string_view(r.id));
         while (q.step()) {
             r.groups.push_back({std::string(q.text(0)), "direct", std::string(q.text(1))});
@@ -272,13 +89,13 @@ void write_emails(connection& c,
                   const std::vector<std::string>& emails,
                   bool replace) {
     if (replace) {
-        query(c, "DELETE FROM resource_emails WHERE tenant = ?1 AND rid = ?2")
+        stmt(c, "DELETE FROM resource_emails WHERE tenant = ?1 AND rid = ?2")
             .bind(1, tenant)
             .bind(2, id)
             .run();
     }
     for (const auto& e : emails) {
-        query(c, "INSERT OR IGNORE INTO resource_emails (tenant, rid, value_f) VALUES (?1, ?2, ?3)")
+        stmt(c, "INSERT OR IGNORE INTO resource_emails (tenant, rid, value_f) VALUES (?1, ?2, ?3)")
             .bind(1, tenant)
             .bind(2, id)
             .bind(3, std::string_view(e))
@@ -292,7 +109,7 @@ void apply_members(connection& c,
                    std::string_view group_id,
                    const scim::write_set& ws) {
     if (ws.clear_members) {
-        query(c, "DELETE FROM group_members WHERE tenant = ?1 AND group_id = ?2")
+        stmt(c, "DELETE FROM group_members WHERE tenant = ?1 AND group_id = ?2")
             .bind(1, tenant)
             .bind(2, group_id)
             .run();
@@ -300,15 +117,15 @@ void apply_members(connection& c,
     for (const auto& m : ws.add_members) {
         std::string member_type;
         {
-            query q(c, "SELECT type FROM resources WHERE tenant = ?1 AND id = ?2");
+            stmt q(c, "SELECT type FROM resources WHERE tenant = ?1 AND id = ?2");
             q.bind(1, tenant).bind(2, std::string_view(m));
             if (!q.step()) fail(store_errc::bad_reference);
             member_type = std::string(q.text(0));
         }
         if (member_type != "User" && member_type != "Group") fail(store_errc::bad_reference);
-        query(c,
-              "INSERT OR IGNORE INTO group_members (tenant, group_id, member_id, member_type) "
-              "VALUES (?1, ?2, ?3, ?4)")
+        stmt(c,
+             "INSERT OR IGNORE INTO group_members (tenant, group_id, member_id, member_type) "
+             "VALUES (?1, ?2, ?3, ?4)")
             .bind(1, tenant)
             .bind(2, group_id)
             .bind(3, std::string_view(m))
@@ -316,7 +133,7 @@ void apply_members(connection& c,
             .run();
     }
     for (const auto& m : ws.remove_members) {
-        query(c, "DELETE FROM group_members WHERE tenant = ?1 AND group_id = ?2 AND member_id = ?3")
+        stmt(c, "DELETE FROM group_members WHERE tenant = ?1 AND group_id = ?2 AND member_id = ?3")
             .bind(1, tenant)
             .bind(2, group_id)
             .bind(3, std::string_view(m))
@@ -324,7 +141,7 @@ void apply_members(connection& c,
     }
 }
 
-organization read_org(const query& q) {
+organization read_org(const stmt& q) {
     organization o;
     o.id = std::string(q.text(0));
     o.name = std::string(q.text(1));
@@ -337,7 +154,7 @@ organization read_org(const query& q) {
 constexpr const char* token_columns =
     "id, org_id, name, created_ms, expires_ms, revoked_ms, can_write, hash";
 
-token_info read_token(const query& q) {
+token_info read_token(const stmt& q) {
     token_info t;
     t.id = std::string(q.text(0));
     t.org_id = std::string(q.text(1));
@@ -347,20 +164,6 @@ token_info read_token(const query& q) {
     t.revoked_ms = q.opt_int64(5);
     t.can_write = q.int64(6) != 0;
     return t;
-}
-
-template <class F>
-auto guarded(F&& f) -> decltype(f()) {
-    try {
-        return f();
-    } catch (const db_failure& e) {
-        return e.code;
-    } catch (const std::bad_alloc&) {
-        throw;
-    } catch (const std::exception& e) {
-        sql::log_driver_error("sqlite", "unexpected", e.what());
-        return store_errc::internal;
-    }
 }
 
 }  // namespace
@@ -378,6 +181,19 @@ struct sqlite_store::impl {
 
     std::int64_t now() const { return clock ? clock() : sql::system_now_ms(); }
 
+    // The writer creates the file and puts it in WAL mode, so that readers never wait for it.
+    sqlite::connection_options options(bool write) const {
+        if (!write) {
+            return {.busy_timeout_ms = cfg.busy_timeout_ms, .map_pages = true, .read_only = true};
+        }
+        return {.busy_timeout_ms = cfg.busy_timeout_ms,
+                .create = true,
+                .wal = true,
+                .synchronous = cfg.synchronous,
+                .checkpoint_backstop = true,
+                .map_pages = true};
+    }
+
     // A read connection for the duration of one call; returned to the pool afterwards.
     class lease {
       public:
@@ -389,7 +205,7 @@ struct sqlite_store::impl {
                     i_.idle.pop_back();
                 }
             }
-            if (!c_) c_ = std::make_unique<connection>(i_.cfg.path, false, i_.cfg);
+            if (!c_) c_ = std::make_unique<connection>(i_.cfg.path, i_.options(false));
         }
         ~lease() {
             std::lock_guard lk(i_.pool_mu);
@@ -405,25 +221,8 @@ struct sqlite_store::impl {
     };
 
     void migrate() {
-        auto& c = *writer;
-        c.exec(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-            "applied_ms INTEGER NOT NULL)");
-        transaction t(c, true);
-        int current = 0;
-        {
-            query q(c, "SELECT coalesce(max(version), 0) FROM schema_migrations");
-            if (q.step()) current = static_cast<int>(q.int64(0));
-        }
-        for (const sql::migration* m : sql::pending_migrations(sqlite::migrations(), current)) {
-            c.exec(std::string(m->sql).c_str());
-            query(c, "INSERT INTO schema_migrations (version, applied_ms) VALUES (?1, ?2)")
-                .bind(1, std::int64_t{m->version})
-                .bind(2, now())
-                .run();
-        }
-        t.commit();
-        c.exec("ANALYZE sqlite_schema");  // load the planner statistics on this connection too
+        sqlite::migrate(*writer, sqlite::migrations(), now());
+        writer->exec("ANALYZE sqlite_schema");  // load the planner statistics on this connection
     }
 };
 
@@ -437,12 +236,13 @@ sqlite_store::sqlite_store(const sqlite_config& cfg, std::function<std::int64_t(
     impl_->clock = std::move(clock);
     impl_->write_gate = sqlite::write_gate(cfg.path);
     try {
-        impl_->writer = std::make_unique<connection>(cfg.path, true, cfg);
+        impl_->writer = std::make_unique<connection>(cfg.path, impl_->options(true));
         impl_->migrate();
         impl_->checkpoints =
             std::make_unique<sqlite::checkpointer>(cfg.path, std::chrono::milliseconds(200));
         impl::lease probe(*impl_);  // fail at start-up, not on the first request
-    } catch (const db_failure&) {
+    } catch (const sqlite::db_failure& e) {
+        sqlite::report(e);
         throw startup_error("cannot open or migrate SQLite database " + cfg.path +
                             " (see the log line above)");
     }
@@ -463,8 +263,8 @@ store_result<resource_record> sqlite_store::get(std::string_view tenant,
         if (relations) t.emplace(c, false);  // one snapshot for the row and its members
         resource_record r;
         {
-            query q(c, std::string("SELECT ") + record_columns +
-                           " FROM resources r WHERE r.tenant = ?1 AND r.id = ?2 AND r.type = ?3");
+            stmt q(c, std::string("SELECT ") + record_columns +
+                          " FROM resources r WHERE r.tenant = ?1 AND r.id = ?2 AND r.type = ?3");
             q.bind(1, tenant).bind(2, id).bind(3, std::string_view(type.id));
             if (!q.step()) return store_errc::not_found;
             r = read_record(q, 0);
@@ -489,10 +289,10 @@ store_result<scim::list_result> sqlite_store::list(std::string_view tenant,
         if (!w.sql.empty()) from += " AND " + w.sql;
         std::optional<std::string> sort_col;
         if (req.sort_by) sort_col = sql::sort_column(*req.sort_by, sql::dialect::sqlite);
-        auto bind_common = [&](query& q) {
+        auto bind_common = [&](stmt& q) {
             q.bind(1, tenant).bind(2, std::string_view(type.id));
             for (std::size_t i = 0; i < w.params.size(); ++i) {
-                q.bind(static_cast<int>(i) + 3, w.params[i]);
+                bind_param(q, static_cast<int>(i) + 3, w.params[i]);
             }
         };
         const int next = static_cast<int>(w.params.size()) + 3;
@@ -501,11 +301,11 @@ store_result<scim::list_result> sqlite_store::list(std::string_view tenant,
 
         if (w.exact && (!req.sort_by || sort_col)) {
             if (w.sql.empty()) {
-                query q(c, "SELECT n FROM resource_counts WHERE tenant = ?1 AND type = ?2");
+                stmt q(c, "SELECT n FROM resource_counts WHERE tenant = ?1 AND type = ?2");
                 q.bind(1, tenant).bind(2, std::string_view(type.id));
                 if (q.step()) out.total = q.int64(0);
             } else {
-                query q(c, "SELECT count(*)" + from);
+                stmt q(c, "SELECT count(*)" + from);
                 bind_common(q);
                 if (q.step()) out.total = q.int64(0);
             }
@@ -528,7 +328,7 @@ store_result<scim::list_result> sqlite_store::list(std::string_view tenant,
                     page = std::string("SELECT ") + record_columns + from + order + " LIMIT ?" +
                            std::to_string(next) + " OFFSET ?" + std::to_string(next + 1);
                 }
-                query q(c, page);
+                stmt q(c, page);
                 bind_common(q);
                 q.bind(next, limit).bind(next + 1, offset);
                 while (q.step()) out.items.push_back(read_record(q, 0));
@@ -541,7 +341,7 @@ store_result<scim::list_result> sqlite_store::list(std::string_view tenant,
         // The filter (or the sort) needs the in-memory evaluator: narrow in SQL, then match.
         std::vector<resource_record> rows;
         {
-            query q(c, std::string("SELECT ") + record_columns + from + " ORDER BY r.seq");
+            stmt q(c, std::string("SELECT ") + record_columns + from + " ORDER BY r.seq");
             bind_common(q);
             while (q.step()) rows.push_back(read_record(q, 0));
         }
@@ -589,10 +389,10 @@ store_result<resource_record> sqlite_store::create(std::string_view tenant,
         r.attrs = initial.attrs;
         r.meta.created_ms = r.meta.modified_ms = impl_->now();
         r.meta.version = 1;
-        query(c,
-              "INSERT INTO resources (tenant, type, id, body, version, created_ms, modified_ms, "
-              "ukey, username_f, display_f, external_id, label) VALUES (?1, ?2, ?3, ?4, 1, ?5, "
-              "?5, ?6, ?7, ?8, ?9, ?10)")
+        stmt(c,
+             "INSERT INTO resources (tenant, type, id, body, version, created_ms, modified_ms, "
+             "ukey, username_f, display_f, external_id, label) VALUES (?1, ?2, ?3, ?4, 1, ?5, "
+             "?5, ?6, ?7, ?8, ?9, ?10)")
             .bind(1, tenant)
             .bind(2, std::string_view(type.id))
             .bind(3, std::string_view(r.id))
@@ -625,8 +425,8 @@ store_result<resource_record> sqlite_store::update(std::string_view tenant,
         resource_record cur;
         std::int64_t seq = 0;
         {
-            query q(c, std::string("SELECT r.seq, ") + record_columns +
-                           " FROM resources r WHERE r.tenant = ?1 AND r.id = ?2 AND r.type = ?3");
+            stmt q(c, std::string("SELECT r.seq, ") + record_columns +
+                          " FROM resources r WHERE r.tenant = ?1 AND r.id = ?2 AND r.type = ?3");
             q.bind(1, tenant).bind(2, id).bind(3, std::string_view(type.id));
             if (!q.step()) return store_errc::not_found;
             seq = q.int64(0);
@@ -643,9 +443,9 @@ store_result<resource_record> sqlite_store::update(std::string_view tenant,
         r.meta.created_ms = cur.meta.created_ms;
         r.meta.modified_ms = impl_->now();
         r.meta.version = cur.meta.version + 1;
-        query(c,
-              "UPDATE resources SET body = ?1, version = ?2, modified_ms = ?3, ukey = ?4, "
-              "username_f = ?5, display_f = ?6, external_id = ?7, label = ?8 WHERE seq = ?9")
+        stmt(c,
+             "UPDATE resources SET body = ?1, version = ?2, modified_ms = ?3, ukey = ?4, "
+             "username_f = ?5, display_f = ?6, external_id = ?7, label = ?8 WHERE seq = ?9")
             .bind(1, std::string_view(json::serialize(r.attrs)))
             .bind(2, static_cast<std::int64_t>(r.meta.version))
             .bind(3, r.meta.modified_ms)
@@ -674,7 +474,7 @@ store_result<void> sqlite_store::remove(std::string_view tenant,
         transaction t(c, true);
         std::int64_t seq = 0;
         {
-            query q(
+            stmt q(
                 c,
                 "SELECT seq, version FROM resources WHERE tenant = ?1 AND id = ?2 AND type = ?3");
             q.bind(1, tenant).bind(2, id).bind(3, std::string_view(type.id));
@@ -684,26 +484,26 @@ store_result<void> sqlite_store::remove(std::string_view tenant,
                 return store_errc::version_mismatch;
         }
         // Groups that lose this member have changed, so their ETags change too.
-        query(c,
-              "UPDATE resources SET version = version + 1, modified_ms = ?3 WHERE tenant = ?1 AND "
-              "id IN (SELECT group_id FROM group_members WHERE tenant = ?1 AND member_id = ?2)")
+        stmt(c,
+             "UPDATE resources SET version = version + 1, modified_ms = ?3 WHERE tenant = ?1 AND "
+             "id IN (SELECT group_id FROM group_members WHERE tenant = ?1 AND member_id = ?2)")
             .bind(1, tenant)
             .bind(2, id)
             .bind(3, impl_->now())
             .run();
-        query(c, "DELETE FROM group_members WHERE tenant = ?1 AND member_id = ?2")
+        stmt(c, "DELETE FROM group_members WHERE tenant = ?1 AND member_id = ?2")
             .bind(1, tenant)
             .bind(2, id)
             .run();
-        query(c, "DELETE FROM group_members WHERE tenant = ?1 AND group_id = ?2")
+        stmt(c, "DELETE FROM group_members WHERE tenant = ?1 AND group_id = ?2")
             .bind(1, tenant)
             .bind(2, id)
             .run();
-        query(c, "DELETE FROM resource_emails WHERE tenant = ?1 AND rid = ?2")
+        stmt(c, "DELETE FROM resource_emails WHERE tenant = ?1 AND rid = ?2")
             .bind(1, tenant)
             .bind(2, id)
             .run();
-        query(c, "DELETE FROM resources WHERE seq = ?1").bind(1, seq).run();
+        stmt(c, "DELETE FROM resources WHERE seq = ?1").bind(1, seq).run();
         t.commit();
         return {};
     });
@@ -716,7 +516,7 @@ store_result<organization> sqlite_store::create_org(std::string_view name,
         connection& c = *impl_->writer;
         transaction t(c, true);
         if (parent_id) {
-            query q(c, "SELECT 1 FROM orgs WHERE id = ?1");
+            stmt q(c, "SELECT 1 FROM orgs WHERE id = ?1");
             q.bind(1, *parent_id);
             if (!q.step()) return store_errc::not_found;
         }
@@ -725,9 +525,9 @@ store_result<organization> sqlite_store::create_org(std::string_view name,
         o.name = std::string(name);
         if (parent_id) o.parent_id = std::string(*parent_id);
         o.created_ms = impl_->now();
-        query(c,
-              "INSERT INTO orgs (id, name, parent_id, status, created_ms) VALUES (?1, ?2, ?3, ?4, "
-              "?5)")
+        stmt(c,
+             "INSERT INTO orgs (id, name, parent_id, status, created_ms) VALUES (?1, ?2, ?3, ?4, "
+             "?5)")
             .bind(1, std::string_view(o.id))
             .bind(2, name)
             .bind(3, o.parent_id)
@@ -742,7 +542,7 @@ store_result<organization> sqlite_store::create_org(std::string_view name,
 store_result<organization> sqlite_store::get_org(std::string_view id) {
     return guarded([&]() -> store_result<organization> {
         impl::lease l(*impl_);
-        query q(*l, "SELECT id, name, parent_id, status, created_ms FROM orgs WHERE id = ?1");
+        stmt q(*l, "SELECT id, name, parent_id, status, created_ms FROM orgs WHERE id = ?1");
         q.bind(1, id);
         if (!q.step()) return store_errc::not_found;
         return read_org(q);
@@ -752,7 +552,7 @@ store_result<organization> sqlite_store::get_org(std::string_view id) {
 store_result<std::vector<organization>> sqlite_store::list_orgs() {
     return guarded([&]() -> store_result<std::vector<organization>> {
         impl::lease l(*impl_);
-        query q(*l, "SELECT id, name, parent_id, status, created_ms FROM orgs ORDER BY rowid");
+        stmt q(*l, "SELECT id, name, parent_id, status, created_ms FROM orgs ORDER BY rowid");
         std::vector<organization> out;
         while (q.step()) out.push_back(read_org(q));
         return out;
@@ -769,7 +569,7 @@ store_result<token_info> sqlite_store::create_token(std::string_view org_id,
         connection& c = *impl_->writer;
         transaction t(c, true);
         {
-            query q(c, "SELECT 1 FROM orgs WHERE id = ?1");
+            stmt q(c, "SELECT 1 FROM orgs WHERE id = ?1");
             q.bind(1, org_id);
             if (!q.step()) return store_errc::not_found;
         }
@@ -780,9 +580,9 @@ store_result<token_info> sqlite_store::create_token(std::string_view org_id,
         tok.created_ms = impl_->now();
         tok.expires_ms = expires_ms;
         tok.can_write = can_write;
-        query(c,
-              "INSERT INTO tokens (id, org_id, name, hash, created_ms, expires_ms, revoked_ms, "
-              "can_write) VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7)")
+        stmt(c,
+             "INSERT INTO tokens (id, org_id, name, hash, created_ms, expires_ms, revoked_ms, "
+             "can_write) VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7)")
             .bind(1, std::string_view(tok.id))
             .bind(2, org_id)
             .bind(3, name)
@@ -799,8 +599,8 @@ store_result<token_info> sqlite_store::create_token(std::string_view org_id,
 store_result<std::vector<token_info>> sqlite_store::list_tokens(std::string_view org_id) {
     return guarded([&]() -> store_result<std::vector<token_info>> {
         impl::lease l(*impl_);
-        query q(*l, std::string("SELECT ") + token_columns +
-                        " FROM tokens WHERE org_id = ?1 ORDER BY rowid");
+        stmt q(*l, std::string("SELECT ") + token_columns +
+                       " FROM tokens WHERE org_id = ?1 ORDER BY rowid");
         q.bind(1, org_id);
         std::vector<token_info> out;
         while (q.step()) out.push_back(read_token(q));
@@ -812,11 +612,11 @@ store_result<void> sqlite_store::revoke_token(std::string_view token_id, std::in
     return guarded([&]() -> store_result<void> {
         std::lock_guard lk(*impl_->write_gate);
         connection& c = *impl_->writer;
-        query(c, "UPDATE tokens SET revoked_ms = coalesce(revoked_ms, ?2) WHERE id = ?1")
+        stmt(c, "UPDATE tokens SET revoked_ms = coalesce(revoked_ms, ?2) WHERE id = ?1")
             .bind(1, token_id)
             .bind(2, now_ms)
             .run();
-        if (sqlite3_changes(c.db()) == 0) return store_errc::not_found;
+        if (c.changes() == 0) return store_errc::not_found;
         return {};
     });
 }
@@ -825,7 +625,7 @@ store_result<std::pair<token_info, std::string>> sqlite_store::find_token(
     std::string_view secret_hash) {
     return guarded([&]() -> store_result<std::pair<token_info, std::string>> {
         impl::lease l(*impl_);
-        query q(*l, std::string("SELECT ") + token_columns + " FROM tokens WHERE hash = ?1");
+        stmt q(*l, std::string("SELECT ") + token_columns + " FROM tokens WHERE hash = ?1");
         q.bind_blob(1, secret_hash);
         if (!q.step()) return store_errc::not_found;
         return std::pair{read_token(q), std::string(q.blob(7))};
@@ -835,7 +635,7 @@ store_result<std::pair<token_info, std::string>> sqlite_store::find_token(
 bool sqlite_store::healthy() {
     auto r = guarded([&]() -> store_result<void> {
         impl::lease l(*impl_);
-        query q(*l, "SELECT 1");
+        stmt q(*l, "SELECT 1");
         if (!q.step()) return store_errc::internal;
         return {};
     });

@@ -1,0 +1,277 @@
+#include "sqlite/sqlite_db.hpp"
+
+#include <sqlite3.h>
+
+#include <functional>
+#include <orgscim/plugin/config.hpp>
+
+#include "sql/records.hpp"
+
+namespace orgscim::plugin::sqlite {
+
+using scim::store_errc;
+
+namespace {
+
+store_errc map_code(int rc) {
+    switch (rc & 0xff) {
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+        case SQLITE_FULL:
+        case SQLITE_IOERR:
+        case SQLITE_CANTOPEN:
+            return store_errc::unavailable;
+        case SQLITE_CONSTRAINT:
+            // Only a duplicate key is the client's doing; NOT NULL or CHECK failures are ours.
+            return rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY
+                       ? store_errc::conflict
+                       : store_errc::internal;
+        default:
+            return store_errc::internal;
+    }
+}
+
+// Statements are prepared once per connection; sqlite_store builds SQL per filter shape, so the
+// cache is bounded.
+constexpr std::size_t max_cached_statements = 512;
+
+}  // namespace
+
+void fail(store_errc c) { throw db_failure{c, {}, {}}; }
+
+void report(const db_failure& e) {
+    if (e.where.empty() || e.code == store_errc::conflict) return;
+    sql::log_driver_error("sqlite", e.where, e.message);
+}
+
+void report_unexpected(const std::exception& e) {
+    sql::log_driver_error("sqlite", "unexpected", e.what());
+}
+
+// --- connection ------------------------------------------------------------------------------
+
+connection::connection(const std::string& path, const connection_options& opts) {
+    const int flags =
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (opts.create ? SQLITE_OPEN_CREATE : 0);
+    const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+    if (rc != SQLITE_OK) {
+        const std::string why = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+        sqlite3_close_v2(db_);  // a failed open still allocates a handle
+        throw db_failure{map_code(rc), "open", why};
+    }
+    sqlite3_extended_result_codes(db_, 1);
+    sqlite3_busy_timeout(db_, static_cast<int>(opts.busy_timeout_ms));
+    try {
+        if (opts.wal) exec("PRAGMA journal_mode=WAL");
+        if (!opts.synchronous.empty()) exec("PRAGMA synchronous=" + opts.synchronous);
+        // sqlite::checkpointer copies frames off the request path; this backstop, in a writer's
+        // own commit, finds them copied and lets the next write restart the WAL, which a
+        // checkpoint racing continuous writers never does.
+        if (opts.checkpoint_backstop) exec("PRAGMA wal_autocheckpoint=4000");
+        // Pages are read through a mapping instead of a pread per page: every write by another
+        // connection empties this connection's page cache. Each connection maps separately and
+        // mapped pages count in the resident set, so the mapping stays small: a small database
+        // is mapped whole, a large one falls back to pread past the first 16 MiB.
+        if (opts.map_pages) exec("PRAGMA mmap_size=16777216");
+        if (opts.foreign_keys) exec("PRAGMA foreign_keys=ON");
+        if (opts.read_only) exec("PRAGMA query_only=1");
+    } catch (...) {
+        sqlite3_close_v2(db_);
+        throw;
+    }
+}
+
+connection::~connection() {
+    for (auto& [sql, st] : cache_) sqlite3_finalize(st);
+    sqlite3_close_v2(db_);
+}
+
+std::size_t connection::sql_hash::operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+}
+
+void connection::fail(int rc, std::string_view where) const {
+    throw db_failure{map_code(rc), std::string(where), sqlite3_errmsg(db_)};
+}
+
+void connection::exec(const std::string& sql) {
+    const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) fail(rc, "exec");
+}
+
+std::int64_t connection::changes() const noexcept { return sqlite3_changes(db_); }
+
+std::int64_t connection::last_insert_rowid() const noexcept {
+    return sqlite3_last_insert_rowid(db_);
+}
+
+sqlite3_stmt* connection::prepare(std::string_view sql) {
+    auto it = cache_.find(sql);
+    if (it != cache_.end()) return it->second;
+    // Emptied only between calls: a statement still in use would be finalized under its owner.
+    if (cache_.size() >= max_cached_statements && in_use_ == 0) {
+        for (auto& [text, st] : cache_) sqlite3_finalize(st);
+        cache_.clear();
+    }
+    sqlite3_stmt* st = nullptr;
+    const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                      SQLITE_PREPARE_PERSISTENT, &st, nullptr);
+    if (rc != SQLITE_OK) fail(rc, "prepare");
+    cache_.emplace(std::string(sql), st);
+    return st;
+}
+
+// --- stmt ------------------------------------------------------------------------------------
+
+stmt::stmt(connection& c, std::string_view sql) : c_(c), st_(c.prepare(sql)) { ++c_.in_use_; }
+
+stmt::~stmt() {
+    sqlite3_reset(st_);
+    sqlite3_clear_bindings(st_);
+    --c_.in_use_;
+}
+
+void stmt::check(int rc) {
+    if (rc != SQLITE_OK) c_.fail(rc, "bind");
+}
+
+stmt& stmt::bind(int i, std::string_view v) {
+    check(sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
+    return *this;
+}
+
+stmt& stmt::bind(int i, std::int64_t v) {
+    check(sqlite3_bind_int64(st_, i, v));
+    return *this;
+}
+
+stmt& stmt::bind(int i, const std::optional<std::string>& v) {
+    return v ? bind(i, std::string_view(*v)) : bind_null(i);
+}
+
+stmt& stmt::bind(int i, std::optional<std::int64_t> v) { return v ? bind(i, *v) : bind_null(i); }
+
+stmt& stmt::bind_blob(int i, std::string_view v) {
+    check(sqlite3_bind_blob(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
+    return *this;
+}
+
+stmt& stmt::bind_null(int i) {
+    check(sqlite3_bind_null(st_, i));
+    return *this;
+}
+
+bool stmt::step() {
+    const int rc = sqlite3_step(st_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    c_.fail(sqlite3_extended_errcode(c_.db_), "step");
+}
+
+void stmt::run() {
+    while (step()) {
+    }
+}
+
+std::string_view stmt::view(int col) const {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, col));
+    return p == nullptr
+               ? std::string_view()
+               : std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(st_, col)));
+}
+
+std::string_view stmt::blob(int col) const {
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(st_, col));
+    return p == nullptr
+               ? std::string_view()
+               : std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(st_, col)));
+}
+
+std::int64_t stmt::int64(int col) const { return sqlite3_column_int64(st_, col); }
+
+bool stmt::is_null(int col) const { return sqlite3_column_type(st_, col) == SQLITE_NULL; }
+
+std::optional<std::string> stmt::opt_text(int col) const {
+    if (is_null(col)) return std::nullopt;
+    return text(col);
+}
+
+std::optional<std::int64_t> stmt::opt_int64(int col) const {
+    if (is_null(col)) return std::nullopt;
+    return int64(col);
+}
+
+// --- transaction -----------------------------------------------------------------------------
+
+transaction::transaction(connection& c, bool write) : c_(c) {
+    stmt(c_, write ? "BEGIN IMMEDIATE" : "BEGIN").run();
+}
+
+transaction::~transaction() {
+    // Also after a failed COMMIT (SQLITE_BUSY leaves the transaction open).
+    if (!done_) sqlite3_exec(c_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+void transaction::commit() {
+    stmt(c_, "COMMIT").run();
+    done_ = true;
+}
+
+// --- migrations ------------------------------------------------------------------------------
+
+int schema_version(connection& c) {
+    {
+        stmt s(c,
+               "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = "
+               "'schema_migrations'");
+        if (!s.step() || s.int64(0) == 0) return 0;
+    }
+    stmt s(c, "SELECT coalesce(max(version), 0) FROM schema_migrations");
+    return s.step() ? static_cast<int>(s.int64(0)) : 0;
+}
+
+std::unique_ptr<connection> open_store(const std::string& path,
+                                       const connection_options& opts,
+                                       int min_version,
+                                       std::string_view tables) {
+    std::unique_ptr<connection> c;
+    int version = 0;
+    try {
+        c = std::make_unique<connection>(path, opts);
+        version = schema_version(*c);
+    } catch (const db_failure& e) {
+        report(e);
+        throw startup_error("cannot open SQLite database " + path);
+    }
+    if (version < min_version) {
+        throw startup_error("SQLite database " + path + " has no " + std::string(tables) +
+                            " tables (migration " + std::to_string(min_version) +
+                            "): open the backend first");
+    }
+    return c;
+}
+
+std::vector<int> migrate(connection& c, std::span<const sql::migration> all, std::int64_t now_ms) {
+    c.exec(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+        "applied_ms INTEGER NOT NULL)");
+    transaction t(c, true);
+    std::vector<int> applied;
+    for (const sql::migration* m : sql::pending_migrations(all, schema_version(c))) {
+        try {
+            c.exec(std::string(m->sql));
+        } catch (db_failure& e) {
+            e.where = "migration " + std::to_string(m->version);
+            throw;
+        }
+        stmt(c, "INSERT INTO schema_migrations (version, applied_ms) VALUES (?1, ?2)")
+            .bind(1, std::int64_t{m->version})
+            .bind(2, now_ms)
+            .run();
+        applied.push_back(m->version);
+    }
+    t.commit();
+    return applied;
+}
+
+}  // namespace orgscim::plugin::sqlite

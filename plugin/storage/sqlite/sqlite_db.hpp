@@ -1,0 +1,178 @@
+#pragma once
+// What every SQLite store of orgscim does the same way: open a connection, run cached prepared
+// statements, hold a transaction, apply migrations, and turn driver errors into store_errc.
+// Each store keeps only its SQL and its rules. Nothing here locks: a connection is used by one
+// thread at a time under its owner's mutex (and the file's write_gate around writes).
+
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <optional>
+#include <orgscim/scim/store.hpp>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "sql/migrator.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace orgscim::plugin::sqlite {
+
+/// A driver error (or a store rule that fails mid-statement), thrown inside the SQLite code and
+/// never across a store's interface: guarded() turns it into its code.
+struct db_failure {
+    scim::store_errc code;
+    std::string where;    ///< "open", "prepare", "step", ...; empty when not the driver's
+    std::string message;  ///< SQLite's message, for the log (or an operator's transfer_error)
+};
+
+/// Throws db_failure{c} without a driver message (nothing is logged for it).
+[[noreturn]] void fail(scim::store_errc c);
+
+/// Logs a driver failure unless it is a uniqueness conflict (the client's doing, answered 409).
+void report(const db_failure& e);
+void report_unexpected(const std::exception& e);
+
+/// Runs f; a db_failure becomes its code, any other exception but bad_alloc becomes internal.
+/// Both are logged here, where the error becomes a value.
+template <class F>
+auto guarded(F&& f) -> decltype(f()) {
+    try {
+        return f();
+    } catch (const db_failure& e) {
+        report(e);
+        return e.code;
+    } catch (const std::bad_alloc&) {
+        throw;
+    } catch (const std::exception& e) {
+        report_unexpected(e);
+        return scim::store_errc::internal;
+    }
+}
+
+/// guarded() under `mu`, for a store whose callers share one connection.
+template <class F>
+auto guarded(std::mutex& mu, F&& f) -> decltype(f()) {
+    std::lock_guard lk(mu);
+    return guarded(std::forward<F>(f));
+}
+
+/// The pragmas of one connection, which differ by what the connection is for. Always set:
+/// extended result codes (tells a duplicate key from other constraints) and the busy timeout.
+struct connection_options {
+    unsigned busy_timeout_ms = 5000;
+    bool create = false;               ///< create the file if missing (only whoever migrates)
+    bool wal = false;                  ///< journal_mode=WAL, which the file then keeps
+    std::string synchronous = {};      ///< per connection; empty leaves SQLite's FULL
+    bool checkpoint_backstop = false;  ///< wal_autocheckpoint=4000, see checkpointer.hpp
+    bool map_pages = false;            ///< mmap_size of 16 MiB
+    bool foreign_keys = false;
+    bool read_only = false;  ///< query_only=1
+};
+
+class connection {
+  public:
+    /// Throws db_failure (code unavailable or internal) when the file cannot be opened or a
+    /// pragma fails.
+    connection(const std::string& path, const connection_options& opts);
+    ~connection();
+    connection(const connection&) = delete;
+    connection& operator=(const connection&) = delete;
+
+    /// Runs SQL without results (pragmas, DDL, migrations). Throws db_failure.
+    void exec(const std::string& sql);
+    /// Rows changed by the last INSERT, UPDATE or DELETE on this connection.
+    std::int64_t changes() const noexcept;
+    std::int64_t last_insert_rowid() const noexcept;
+
+  private:
+    friend class stmt;
+    friend class transaction;
+    sqlite3_stmt* prepare(std::string_view sql);
+    [[noreturn]] void fail(int rc, std::string_view where) const;
+
+    struct sql_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept;
+    };
+    sqlite3* db_ = nullptr;
+    std::unordered_map<std::string, sqlite3_stmt*, sql_hash, std::equal_to<>> cache_;
+    int in_use_ = 0;  // statements alive; the cache is never emptied under them
+};
+
+/// A cached prepared statement in use: bound, stepped, and reset when it goes out of scope.
+/// Every call throws db_failure on a driver error.
+class stmt {
+  public:
+    stmt(connection& c, std::string_view sql);
+    ~stmt();
+    stmt(const stmt&) = delete;
+    stmt& operator=(const stmt&) = delete;
+
+    stmt& bind(int i, std::string_view v);
+    stmt& bind(int i, const std::string& v) { return bind(i, std::string_view(v)); }
+    stmt& bind(int i, const char* v) { return bind(i, std::string_view(v)); }
+    stmt& bind(int i, std::int64_t v);
+    stmt& bind(int i, const std::optional<std::string>& v);  ///< NULL when empty
+    stmt& bind(int i, std::optional<std::int64_t> v);        ///< NULL when empty
+    stmt& bind_blob(int i, std::string_view v);
+    stmt& bind_null(int i);
+
+    /// True while there is a row.
+    bool step();
+    void run();
+
+    /// Column values of the current row; views last until the next step().
+    std::string_view view(int col) const;
+    std::string text(int col) const { return std::string(view(col)); }
+    std::string_view blob(int col) const;
+    std::int64_t int64(int col) const;
+    bool is_null(int col) const;
+    std::optional<std::string> opt_text(int col) const;
+    std::optional<std::int64_t> opt_int64(int col) const;
+
+  private:
+    void check(int rc);
+    connection& c_;
+    sqlite3_stmt* st_;
+};
+
+/// BEGIN IMMEDIATE (write: takes the file's write lock now, so a read-then-write cannot fail
+/// with SQLITE_BUSY halfway) or a deferred BEGIN (one snapshot for several reads). Rolled back
+/// on scope exit unless committed. Throws db_failure.
+class transaction {
+  public:
+    transaction(connection& c, bool write);
+    ~transaction();
+    transaction(const transaction&) = delete;
+    transaction& operator=(const transaction&) = delete;
+    void commit();
+
+  private:
+    connection& c_;
+    bool done_ = false;
+};
+
+/// A store's connection to a file that open_backend() has migrated to at least `min_version`
+/// (0: not checked). Throws startup_error naming the file, and `tables` when it is older.
+std::unique_ptr<connection> open_store(const std::string& path,
+                                       const connection_options& opts,
+                                       int min_version,
+                                       std::string_view tables);
+
+/// The version in schema_migrations; 0 when the file has never been migrated.
+int schema_version(connection& c);
+
+/// Applies the pending migrations of `all`, the version read and every migration under one
+/// BEGIN IMMEDIATE, so concurrent migrators apply each migration once. Returns the versions
+/// applied. Throws db_failure, or startup_error when the file is newer than `all`.
+std::vector<int> migrate(connection& c, std::span<const sql::migration> all, std::int64_t now_ms);
+
+}  // namespace orgscim::plugin::sqlite

@@ -27,8 +27,7 @@ std::unique_ptr<backend> open_backend(const storage_config& cfg) {
 std::unique_ptr<invitation_backend> open_invitation_backend(const storage_config& cfg) {
     if (cfg.backend == "sqlite") return std::make_unique<sqlite_invitation_store>(cfg.sqlite);
     if (cfg.backend == "postgresql") {
-        return std::make_unique<postgres_invitation_store>(cfg.postgresql,
-                                                           pg::uri_from_env(cfg.postgresql));
+        return open_postgres_invitation_store(cfg.postgresql, pg::uri_from_env(cfg.postgresql));
     }
     throw startup_error("storage.backend: unknown backend \"" + cfg.backend + "\"");
 }

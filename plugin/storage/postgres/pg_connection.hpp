@@ -1,14 +1,12 @@
 #pragma once
 // The libpq layer shared by every PostgreSQL store: bound parameters, results, a connection with
 // per-connection prepared statements, transactions and a bounded pool. Driver failures are thrown
-// as db_failure / retry_failure inside a store and turned into store_errc values by guarded() at
-// each public entry point, so no exception crosses a store interface.
+// as db_failure / retry_failure inside a store and come back from pool::read() / pool::write()
+// (or guarded()) as store_errc values, so no exception crosses a store interface.
 
-#include <libpq-fe.h>
-
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -20,232 +18,126 @@
 #include <thread>
 #include <unordered_map>
 #include <utility>
-#include <variant>
 #include <vector>
 
 #include "sql/filter_to_sql.hpp"
 #include "sql/migrator.hpp"
 #include "sql/records.hpp"
 
+// libpq's PGconn and PGresult; <libpq-fe.h> stays in pg_connection.cpp.
+struct pg_conn;
+struct pg_result;
+
 namespace orgscim::plugin::pg {
 
 using scim::store_errc;
 
-// Thrown inside a store only, caught by guarded() and turned into a value.
+/// Thrown inside a store only; guarded() turns it into its code.
 struct db_failure {
     store_errc code;
 };
-// 40001 / 40P01: the whole transaction is run again.
+/// SQLSTATE 40001 / 40P01: pool::write() runs the whole transaction again.
 struct retry_failure {};
 
-[[noreturn]] inline void fail(store_errc c) { throw db_failure{c}; }
+[[noreturn]] void fail(store_errc c);
+void log_pg(std::string_view what, const char* msg);
 
-inline void log_pg(std::string_view what, const char* msg) {
-    sql::log_driver_error("postgresql", what, msg != nullptr ? msg : "(no message)");
-}
+/// bytea as encode(x, 'hex') gives it, back to bytes; nullopt unless lowercase hex pairs.
+std::optional<std::string> from_hex(std::string_view hex);
 
-/// Bound parameters: text, except bytea which goes in binary.
+/// Bound parameters: text, except bytea which goes in binary. An empty optional binds NULL.
 class params {
   public:
-    params& text(std::string_view v) {
-        add(std::string(v), false, false);
-        return *this;
-    }
+    params& text(std::string_view v);
     params& text(const std::string& v) { return text(std::string_view(v)); }
     params& text(const char* v) { return text(std::string_view(v)); }
-    params& text(const std::optional<std::string>& v) {
-        if (v) return text(*v);
-        add({}, true, false);
-        return *this;
-    }
-    params& int64(std::int64_t v) {
-        add(std::to_string(v), false, false);
-        return *this;
-    }
-    params& int64(std::optional<std::int64_t> v) {
-        if (v) return int64(*v);
-        add({}, true, false);
-        return *this;
-    }
-    params& boolean(bool v) {
-        add(v ? "true" : "false", false, false);
-        return *this;
-    }
-    params& bytes(std::string_view v) {
-        add(std::string(v), false, true);
-        return *this;
-    }
-    params& param(const sql::param& p) {
-        if (const auto* s = std::get_if<std::string>(&p)) return text(*s);
-        return int64(std::get<std::int64_t>(p));
-    }
+    params& text(const std::optional<std::string>& v);
+    params& int64(std::int64_t v);
+    params& int64(std::optional<std::int64_t> v);
+    params& boolean(bool v);
+    params& bytes(std::string_view v);
+    params& param(const sql::param& p);
     /// A text[] literal; every element quoted and escaped, so any id is safe to pass.
-    params& text_array(const std::vector<std::string>& v) {
-        std::string lit = "{";
-        for (std::size_t i = 0; i < v.size(); ++i) {
-            if (i > 0) lit += ',';
-            lit += '"';
-            for (char ch : v[i]) {
-                if (ch == '"' || ch == '\\') lit += '\\';
-                lit += ch;
-            }
-            lit += '"';
-        }
-        lit += '}';
-        add(std::move(lit), false, false);
-        return *this;
-    }
+    params& text_array(const std::vector<std::string>& v);
 
     int size() const { return static_cast<int>(values_.size()); }
-    std::vector<const char*> pointers() const {
-        std::vector<const char*> out;
-        for (std::size_t i = 0; i < values_.size(); ++i)
-            out.push_back(nulls_[i] ? nullptr : values_[i].data());
-        return out;
-    }
+    std::vector<const char*> pointers() const;
     const int* lengths() const { return lengths_.data(); }
     const int* formats() const { return formats_.data(); }
 
   private:
-    void add(std::string v, bool is_null, bool binary) {
-        lengths_.push_back(static_cast<int>(v.size()));
-        formats_.push_back(binary ? 1 : 0);
-        nulls_.push_back(is_null);
-        values_.push_back(std::move(v));
-    }
+    void add(std::string v, bool is_null, bool binary);
     std::vector<std::string> values_;
     std::vector<bool> nulls_;
     std::vector<int> lengths_;
     std::vector<int> formats_;
 };
 
+/// The rows of one statement, in text format.
 class result {
   public:
-    explicit result(PGresult* r) : r_(r) {}
-    ~result() { PQclear(r_); }
+    explicit result(pg_result* r) : r_(r) {}
+    ~result();
     result(result&& o) noexcept : r_(o.r_) { o.r_ = nullptr; }
     result(const result&) = delete;
     result& operator=(const result&) = delete;
     result& operator=(result&&) = delete;
 
-    int rows() const { return PQntuples(r_); }
-    std::string_view text(int row, int col) const {
-        return {PQgetvalue(r_, row, col), static_cast<std::size_t>(PQgetlength(r_, row, col))};
-    }
-    bool is_null(int row, int col) const { return PQgetisnull(r_, row, col) != 0; }
-    std::int64_t int64(int row, int col) const {
-        return std::strtoll(PQgetvalue(r_, row, col), nullptr, 10);
-    }
-    std::optional<std::int64_t> opt_int64(int row, int col) const {
-        if (is_null(row, col)) return std::nullopt;
-        return int64(row, col);
-    }
-    std::int64_t affected() const { return std::strtoll(PQcmdTuples(r_), nullptr, 10); }
-    PGresult* raw() const { return r_; }
+    int rows() const;
+    std::string_view text(int row, int col) const;
+    bool is_null(int row, int col) const;
+    std::int64_t int64(int row, int col) const;
+    std::optional<std::int64_t> opt_int64(int row, int col) const;
+    /// Rows an INSERT / UPDATE / DELETE touched.
+    std::int64_t affected() const;
+    pg_result* raw() const { return r_; }
 
   private:
-    PGresult* r_;
+    pg_result* r_;
 };
 
+/// One session. Every failing statement throws: db_failure{conflict} on a unique violation
+/// (23505, not logged), retry_failure on 40001 / 40P01, db_failure{unavailable} when the
+/// connection is lost or the server is out of resources, shutting down or past lock_timeout /
+/// statement_timeout, db_failure{internal} otherwise; all but the first two are logged.
 class connection {
   public:
-    connection(const std::string& uri, const postgres_config& cfg) {
-        std::string timeout = std::to_string(std::max(1u, (cfg.connect_timeout_ms + 999) / 1000));
-        std::string options = "-c statement_timeout=" + std::to_string(cfg.statement_timeout_ms) +
-                              " -c lock_timeout=" + std::to_string(cfg.statement_timeout_ms) +
-                              // Parameters decide the plan (= ANY of one id vs of 1,000; a tenant
-                              // of 10 rows vs 1,000,000): a generic plan would pick scans.
-                              " -c plan_cache_mode=force_custom_plan";
-        const char* keys[] = {"dbname", "connect_timeout", "options", "application_name", nullptr};
-        const char* values[] = {uri.c_str(), timeout.c_str(), options.c_str(), "orgscim", nullptr};
-        c_ = PQconnectdbParams(keys, values, 1);
-        if (c_ == nullptr || PQstatus(c_) != CONNECTION_OK) {
-            log_pg("connect", c_ != nullptr ? PQerrorMessage(c_) : "out of memory");
-            PQfinish(c_);
-            c_ = nullptr;
-            fail(store_errc::unavailable);
-        }
-        // NOTICEs ("relation already exists, skipping") are not worth a log line.
-        PQsetNoticeProcessor(
-            c_, [](void*, const char*) {}, nullptr);
-    }
-    ~connection() { PQfinish(c_); }
+    /// Throws db_failure{unavailable} when the server cannot be reached.
+    connection(const std::string& uri, const postgres_config& cfg);
+    ~connection();
     connection(const connection&) = delete;
     connection& operator=(const connection&) = delete;
 
-    bool reusable() const {
-        return PQstatus(c_) == CONNECTION_OK && PQtransactionStatus(c_) == PQTRANS_IDLE;
-    }
-
+    /// Connected and outside any transaction: fit to go back to the pool.
+    bool reusable() const;
     /// Runs a statement, preparing it on this connection the first time.
-    result run(const std::string& sql, const params& p = {}) {
-        auto it = prepared_.find(sql);
-        if (it == prepared_.end()) {
-            std::string name = "s" + std::to_string(prepared_.size() + 1);
-            result prep(PQprepare(c_, name.c_str(), sql.c_str(), 0, nullptr));
-            check(prep, PGRES_COMMAND_OK, "prepare");
-            it = prepared_.emplace(sql, std::move(name)).first;
-        }
-        auto ptrs = p.pointers();
-        result r(PQexecPrepared(c_, it->second.c_str(), p.size(), ptrs.data(), p.lengths(),
-                                p.formats(), 0));
-        check(r, PQresultStatus(r.raw()) == PGRES_TUPLES_OK ? PGRES_TUPLES_OK : PGRES_COMMAND_OK,
-              "statement");
-        return r;
-    }
-
+    result run(const std::string& sql, const params& p = {});
     /// Utility statements (BEGIN, COMMIT, DDL) that cannot be prepared.
-    void exec(const std::string& sql) {
-        result r(PQexec(c_, sql.c_str()));
-        check(r, PGRES_COMMAND_OK, "exec");
-    }
-
-    void rollback_quietly() {
-        if (PQstatus(c_) == CONNECTION_OK && PQtransactionStatus(c_) != PQTRANS_IDLE) {
-            PQclear(PQexec(c_, "ROLLBACK"));
-        }
-    }
+    void exec(const std::string& sql);
+    void rollback_quietly();
 
   private:
-    void check(const result& r, ExecStatusType want, std::string_view what) {
-        ExecStatusType st = PQresultStatus(r.raw());
-        if (st == want || (want == PGRES_COMMAND_OK && st == PGRES_TUPLES_OK)) return;
-        const char* state = PQresultErrorField(r.raw(), PG_DIAG_SQLSTATE);
-        std::string_view s = state != nullptr ? state : "";
-        if (s == "23505") fail(store_errc::conflict);  // the client's doing: no log line
-        if (s == "40001" || s == "40P01") throw retry_failure{};
-        log_pg(what, PQresultErrorMessage(r.raw()));
-        // No SQLSTATE: libpq's own error (connection lost mid-statement), not the server's.
-        if (PQstatus(c_) != CONNECTION_OK || s.empty() || s.starts_with("08") ||
-            s.starts_with("53") || s.starts_with("57") || s == "55P03") {
-            fail(store_errc::unavailable);
-        }
-        fail(store_errc::internal);
-    }
-
-    PGconn* c_ = nullptr;
+    pg_conn* c_ = nullptr;
     std::unordered_map<std::string, std::string> prepared_;
 };
 
+/// Opened with `begin` ("BEGIN", "BEGIN ISOLATION LEVEL ..."); rolled back unless committed.
 class transaction {
   public:
-    transaction(connection& c, const char* begin) : c_(c) { c_.exec(begin); }
-    ~transaction() {
-        if (!done_) c_.rollback_quietly();
-    }
+    transaction(connection& c, const char* begin);
+    ~transaction();
     transaction(const transaction&) = delete;
     transaction& operator=(const transaction&) = delete;
-    void commit() {
-        c_.exec("COMMIT");
-        done_ = true;
-    }
+    void commit();
 
   private:
     connection& c_;
     bool done_ = false;
 };
 
-/// Runs `f` (which returns a store_result) and maps driver failures to error values.
+/// Runs `f` (which returns a store_result) and maps driver failures to error values: the
+/// db_failure's code, unavailable for a serialization failure, internal (logged) for any other
+/// exception but std::bad_alloc.
 template <class F>
 auto guarded(F&& f) -> decltype(f()) {
     try {
@@ -264,17 +156,20 @@ auto guarded(F&& f) -> decltype(f()) {
 }
 
 /// Connections to one database, at most postgres_config::pool_size at a time; a broken
-/// connection is dropped and replaced on demand.
+/// connection is dropped and replaced on demand. Waiting longer than connect_timeout_ms for a
+/// free connection is db_failure{unavailable}.
 class pool {
   public:
-    pool(const postgres_config& cfg, std::string uri) : cfg_(cfg), uri_(std::move(uri)) {}
+    pool(const postgres_config& cfg, std::string uri);
+    ~pool();
     pool(const pool&) = delete;
     pool& operator=(const pool&) = delete;
 
+    /// A pooled connection for as long as it lives; throws like connection.
     class lease {
       public:
-        explicit lease(pool& p) : p_(p), c_(p.acquire()) {}
-        ~lease() { p_.release(std::move(c_)); }
+        explicit lease(pool& p);
+        ~lease();
         lease(const lease&) = delete;
         lease& operator=(const lease&) = delete;
         connection& operator*() { return *c_; }
@@ -285,8 +180,20 @@ class pool {
         std::unique_ptr<connection> c_;
     };
 
-    /// Runs `body(connection&)` in a READ COMMITTED write transaction, again (up to 3 times in
-    /// all) after a serialization failure or deadlock; an error value from `body` rolls back.
+    /// Runs `body(connection&)` (which returns a store_result) on a leased connection in
+    /// autocommit; `body` may open a transaction of its own. Driver failures come back as
+    /// guarded() maps them.
+    template <class F>
+    auto read(F&& body) -> decltype(body(std::declval<connection&>())) {
+        return guarded([&]() -> decltype(body(std::declval<connection&>())) {
+            lease l(*this);
+            return body(*l);
+        });
+    }
+
+    /// Runs `body(connection&)` in a READ COMMITTED transaction, again (up to 3 times in all)
+    /// after a serialization failure or deadlock, then unavailable; an error value from `body`
+    /// rolls back. Other driver failures come back as guarded() maps them.
     template <class F>
     auto write(F&& body) -> decltype(body(std::declval<connection&>())) {
         return in_transaction("BEGIN", std::forward<F>(body));
@@ -296,24 +203,30 @@ class pool {
     template <class F>
     auto in_transaction(const char* begin, F&& body)
         -> decltype(body(std::declval<connection&>())) {
-        for (int attempt = 0; attempt < 3; ++attempt) {
-            try {
-                lease l(*this);
-                transaction t(*l, begin);
-                auto r = body(*l);
-                if (r.has_value()) t.commit();
-                return r;
-            } catch (const retry_failure&) {
-                std::this_thread::sleep_for(std::chrono::milliseconds(5 * (attempt + 1)));
+        return guarded([&]() -> decltype(body(std::declval<connection&>())) {
+            for (int attempt = 0; attempt < 3; ++attempt) {
+                try {
+                    lease l(*this);
+                    transaction t(*l, begin);
+                    auto r = body(*l);
+                    if (r.has_value()) t.commit();
+                    return r;
+                } catch (const retry_failure&) {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(5 * (attempt + 1)));
+                }
             }
-        }
-        log_pg("write", "serialization failure or deadlock after 3 attempts");
-        return store_errc::unavailable;
+            log_pg("write", "serialization failure or deadlock after 3 attempts");
+            return store_errc::unavailable;
+        });
     }
+
+    /// For a store opened on a database postgres_store has migrated: throws startup_error when
+    /// the database cannot be read or has no migration `version` (`tables` names what it adds).
+    void require_migration(int version, std::string_view tables);
 
     /// Applies the pending `migrations` under an advisory lock, so that several processes
     /// starting together apply each one once; returns the versions this call applied. Throws
-    /// db_failure.
+    /// db_failure or retry_failure.
     std::vector<int> migrate(std::span<const sql::migration> migrations, std::int64_t now_ms);
 
   private:

@@ -224,8 +224,7 @@ class pg_directory_conn final : public directory_tx {
         : c_(c), now_(now), in_tx_(in_tx) {}
 
     store_result<org_node> get_org(std::string_view id) override {
-        return caught([&]() -> store_result<org_node> {
-            lock_tree(id);
+        return in_org(id, [&]() -> store_result<org_node> {
             auto q = c_.run("SELECT " + org_cols + " FROM orgs WHERE id = $1", params().text(id));
             if (q.rows() == 0) return store_errc::not_found;
             return read_org(q, 0);
@@ -239,8 +238,7 @@ class pg_directory_conn final : public directory_tx {
     }
 
     store_result<std::vector<org_node>> children(std::string_view id) override {
-        return caught([&]() -> store_result<std::vector<org_node>> {
-            lock_tree(id);
+        return in_org(id, [&]() -> store_result<std::vector<org_node>> {
             return read_orgs(c_.run(
                 "SELECT " + org_cols + " FROM orgs WHERE parent_id = $1 ORDER BY created_ms, id",
                 params().text(id)));
@@ -248,8 +246,7 @@ class pg_directory_conn final : public directory_tx {
     }
 
     store_result<std::vector<org_node>> descendants(std::string_view id) override {
-        return caught([&]() -> store_result<std::vector<org_node>> {
-            lock_tree(id);
+        return in_org(id, [&]() -> store_result<std::vector<org_node>> {
             auto p = path_of(id);
             if (!p) return store_errc::not_found;
             return read_orgs(c_.run("SELECT " + org_cols +
@@ -276,8 +273,7 @@ class pg_directory_conn final : public directory_tx {
 
     store_result<identity_record> find_identity_by_home_user(std::string_view home_org,
                                                              std::string_view user_id) override {
-        return caught([&]() -> store_result<identity_record> {
-            lock_tree(home_org);
+        return in_org(home_org, [&]() -> store_result<identity_record> {
             return one_identity("home_org = $1 AND home_user_id = $2",
                                 params().text(home_org).text(user_id));
         });
@@ -285,8 +281,7 @@ class pg_directory_conn final : public directory_tx {
 
     store_result<membership_record> get_membership(std::string_view org_id,
                                                    std::string_view identity_id) override {
-        return caught([&]() -> store_result<membership_record> {
-            lock_tree(org_id);
+        return in_org(org_id, [&]() -> store_result<membership_record> {
             auto ms = read_memberships(c_.run("SELECT " + membership_cols +
                                                   " FROM memberships WHERE org_id = $1 AND "
                                                   "identity_id = $2",
@@ -321,8 +316,7 @@ class pg_directory_conn final : public directory_tx {
     }
 
     store_result<std::vector<membership_record>> members(std::string_view org_id) override {
-        return caught([&]() -> store_result<std::vector<membership_record>> {
-            lock_tree(org_id);
+        return in_org(org_id, [&]() -> store_result<std::vector<membership_record>> {
             return read_memberships(c_.run("SELECT " + membership_cols +
                                                " FROM memberships WHERE org_id = $1 ORDER BY "
                                                "created_ms, identity_id, org_id",
@@ -331,8 +325,7 @@ class pg_directory_conn final : public directory_tx {
     }
 
     store_result<std::vector<custom_role_record>> custom_roles(std::string_view org_id) override {
-        return caught([&]() -> store_result<std::vector<custom_role_record>> {
-            lock_tree(org_id);
+        return in_org(org_id, [&]() -> store_result<std::vector<custom_role_record>> {
             auto q = c_.run(
                 "SELECT org_id, id, name, permissions FROM custom_roles WHERE org_id = $1 ORDER "
                 "BY name, id",
@@ -348,8 +341,7 @@ class pg_directory_conn final : public directory_tx {
     }
 
     store_result<std::vector<group_role_record>> group_roles(std::string_view org_id) override {
-        return caught([&]() -> store_result<std::vector<group_role_record>> {
-            lock_tree(org_id);
+        return in_org(org_id, [&]() -> store_result<std::vector<group_role_record>> {
             auto q = c_.run(
                 "SELECT org_id, group_id, role_id FROM group_roles WHERE org_id = $1 ORDER BY "
                 "group_id, role_id",
@@ -365,8 +357,7 @@ class pg_directory_conn final : public directory_tx {
 
     store_result<std::vector<std::string>> groups_of(std::string_view org_id,
                                                      std::string_view member_id) override {
-        return caught([&]() -> store_result<std::vector<std::string>> {
-            lock_tree(org_id);
+        return in_org(org_id, [&]() -> store_result<std::vector<std::string>> {
             auto q = c_.run(
                 "SELECT group_id FROM group_members WHERE tenant = $1 AND member_id = $2 ORDER "
                 "BY group_id",
@@ -380,8 +371,7 @@ class pg_directory_conn final : public directory_tx {
     store_result<event_page> list_events(std::string_view org_id,
                                          std::int64_t offset,
                                          std::int64_t limit) override {
-        return caught([&]() -> store_result<event_page> {
-            lock_tree(org_id);
+        return in_org(org_id, [&]() -> store_result<event_page> {
             event_page page;
             page.total =
                 c_.run("SELECT count(*) FROM events WHERE org_id = $1", params().text(org_id))
@@ -418,16 +408,8 @@ class pg_directory_conn final : public directory_tx {
         return caught([&]() -> store_result<org_node> {
             if (o.id.empty()) o.id = sql::new_uuid();
             if (!sql::valid_org_id(o.id)) return store_errc::internal;
-            std::string path = "/";
-            if (o.parent_id) {
-                lock_tree(*o.parent_id);
-                auto p = path_of(*o.parent_id);
-                if (!p) return store_errc::not_found;
-                path = *p;
-            } else {
-                lock_tree_root(o.id);
-            }
-            path += o.id + "/";
+            auto path = placed_path(o.id, o.parent_id);
+            if (!path) return store_errc::not_found;
             // DO NOTHING rather than a unique violation: the transaction stays usable.
             auto q = c_.run(
                 "INSERT INTO orgs (id, name, parent_id, status, created_ms, "
@@ -443,7 +425,7 @@ class pg_directory_conn final : public directory_tx {
                     .int64(now_())
                     .text(o.managed_by)
                     .text(boost::json::serialize(o.settings))
-                    .text(path));
+                    .text(*path));
             if (q.rows() == 0) return store_errc::conflict;
             return read_org(q, 0);
         });
@@ -451,8 +433,7 @@ class pg_directory_conn final : public directory_tx {
 
     store_result<org_node> update_org(const org_node& o,
                                       std::optional<std::uint64_t> if_match) override {
-        return caught([&]() -> store_result<org_node> {
-            lock_tree(o.id);
+        return in_org(o.id, [&]() -> store_result<org_node> {
             auto cur = c_.run("SELECT parent_id, path, version FROM orgs WHERE id = $1 FOR UPDATE",
                               params().text(o.id));
             if (cur.rows() == 0) return store_errc::not_found;
@@ -461,20 +442,12 @@ class pg_directory_conn final : public directory_tx {
             }
             if (o.parent_id != opt_text(cur, 0, 0)) {
                 const std::string old_path(cur.text(0, 1));
-                std::string new_path = "/";
-                if (o.parent_id) {
-                    lock_tree(*o.parent_id);
-                    auto p = path_of(*o.parent_id);
-                    if (!p) return store_errc::not_found;
-                    new_path = *p;
-                } else {
-                    lock_tree_root(o.id);
-                }
-                new_path += o.id + "/";
+                auto new_path = placed_path(o.id, o.parent_id);
+                if (!new_path) return store_errc::not_found;
                 c_.run(
                     "UPDATE orgs SET path = $1 || substr(path, length($2) + 1) WHERE path >= $2 "
                     "AND path < $3",
-                    params().text(new_path).text(old_path).text(sql::path_end(old_path)));
+                    params().text(*new_path).text(old_path).text(sql::path_end(old_path)));
                 // The subtree may now hang under another root: look roots up again.
                 root_of_.clear();
             }
@@ -497,8 +470,7 @@ class pg_directory_conn final : public directory_tx {
     }
 
     store_result<void> delete_org(std::string_view id) override {
-        return caught([&]() -> store_result<void> {
-            lock_tree(id);
+        return in_org(id, [&]() -> store_result<void> {
             if (!path_of(id)) return store_errc::not_found;
             static const std::string by_org[] = {
                 "DELETE FROM memberships WHERE org_id = $1",
@@ -570,8 +542,7 @@ class pg_directory_conn final : public directory_tx {
     }
 
     store_result<membership_record> put_membership(membership_record m) override {
-        return caught([&]() -> store_result<membership_record> {
-            lock_tree(m.org_id);
+        return in_org(m.org_id, [&]() -> store_result<membership_record> {
             if (!path_of(m.org_id)) return store_errc::not_found;
             if (c_.run("SELECT 1 FROM identities WHERE id = $1 FOR SHARE",
                        params().text(m.identity_id))
@@ -600,8 +571,7 @@ class pg_directory_conn final : public directory_tx {
 
     store_result<void> delete_membership(std::string_view org_id,
                                          std::string_view identity_id) override {
-        return caught([&]() -> store_result<void> {
-            lock_tree(org_id);
+        return in_org(org_id, [&]() -> store_result<void> {
             auto q = c_.run("DELETE FROM memberships WHERE org_id = $1 AND identity_id = $2",
                             params().text(org_id).text(identity_id));
             if (q.affected() == 0) return store_errc::not_found;
@@ -610,8 +580,7 @@ class pg_directory_conn final : public directory_tx {
     }
 
     store_result<custom_role_record> put_custom_role(custom_role_record r) override {
-        return caught([&]() -> store_result<custom_role_record> {
-            lock_tree(r.org_id);
+        return in_org(r.org_id, [&]() -> store_result<custom_role_record> {
             if (!path_of(r.org_id)) return store_errc::not_found;
             if (r.id.empty()) r.id = sql::new_uuid();
             c_.run(
@@ -625,8 +594,7 @@ class pg_directory_conn final : public directory_tx {
 
     store_result<void> delete_custom_role(std::string_view org_id,
                                           std::string_view role_id) override {
-        return caught([&]() -> store_result<void> {
-            lock_tree(org_id);
+        return in_org(org_id, [&]() -> store_result<void> {
             auto q = c_.run("DELETE FROM custom_roles WHERE org_id = $1 AND id = $2",
                             params().text(org_id).text(role_id));
             if (q.affected() == 0) return store_errc::not_found;
@@ -639,8 +607,7 @@ class pg_directory_conn final : public directory_tx {
     store_result<void> set_group_roles(std::string_view org_id,
                                        std::string_view group_id,
                                        std::span<const std::string> role_ids) override {
-        return caught([&]() -> store_result<void> {
-            lock_tree(org_id);
+        return in_org(org_id, [&]() -> store_result<void> {
             if (!path_of(org_id)) return store_errc::not_found;
             c_.run("DELETE FROM group_roles WHERE org_id = $1 AND group_id = $2",
                    params().text(org_id).text(group_id));
@@ -656,9 +623,8 @@ class pg_directory_conn final : public directory_tx {
     }
 
     store_result<event_record> append_event(event_draft ev) override {
-        return caught([&]() -> store_result<event_record> {
-            // Under the tree lock, seq order is commit order for every org of the tree.
-            lock_tree(ev.org_id);
+        // Under the tree lock, seq order is commit order for every org of the tree.
+        return in_org(ev.org_id, [&]() -> store_result<event_record> {
             event_record e;
             e.id = sql::new_uuid();
             e.time_ms = now_();
@@ -683,6 +649,31 @@ class pg_directory_conn final : public directory_tx {
     }
 
   private:
+    // `f` about org `org_id`: under its tree lock (in a write), statement failures as values.
+    template <class F>
+    auto in_org(std::string_view org_id, F&& f) -> decltype(f()) {
+        return caught([&]() -> decltype(f()) {
+            lock_tree(org_id);
+            return f();
+        });
+    }
+
+    // The path org `id` gets under `parent_id` (a root without one), holding the lock of the
+    // tree it goes to; nullopt when the parent does not exist.
+    std::optional<std::string> placed_path(const std::string& id,
+                                           const std::optional<std::string>& parent_id) {
+        std::string path = "/";
+        if (parent_id) {
+            lock_tree(*parent_id);
+            auto p = path_of(*parent_id);
+            if (!p) return std::nullopt;
+            path = *p;
+        } else {
+            lock_tree_root(id);
+        }
+        return path + id + "/";
+    }
+
     std::optional<std::string> path_of(std::string_view id) {
         auto q = c_.run("SELECT path FROM orgs WHERE id = $1", params().text(id));
         if (q.rows() == 0) return std::nullopt;
@@ -762,30 +753,13 @@ class pg_directory final : public directory_store {
     pg_directory(const postgres_config& cfg, std::string uri, std::function<std::int64_t()> now)
         : pool_(cfg, std::move(uri)),
           now_(now ? std::move(now) : std::function<std::int64_t()>(&sql::system_now_ms)) {
-        std::int64_t version = -1;
-        try {
-            pg::pool::lease l(pool_);
-            version = l->run("SELECT coalesce(max(version), 0) FROM schema_migrations").int64(0, 0);
-        } catch (const pg::db_failure&) {
-        }
-        if (version < 0) {
-            throw startup_error(
-                "cannot read the PostgreSQL schema version (see the log line above): open the "
-                "backend first");
-        }
-        if (version < 2) {
-            throw startup_error(
-                "the PostgreSQL database has no organization tables (migration 2): open the "
-                "backend first");
-        }
+        pool_.require_migration(2, "organization");
     }
 
     store_result<void> write(const write_fn& fn) override {
-        return pg::guarded([&] {
-            return pool_.write([&](pg::connection& c) -> store_result<void> {
-                pg_directory_conn tx(c, now_, true);
-                return fn(tx);
-            });
+        return pool_.write([&](pg::connection& c) -> store_result<void> {
+            pg_directory_conn tx(c, now_, true);
+            return fn(tx);
         });
     }
 
@@ -848,9 +822,8 @@ class pg_directory final : public directory_store {
   private:
     template <class F>
     auto read(F&& f) -> decltype(f(std::declval<directory_reader&>())) {
-        return pg::guarded([&]() -> decltype(f(std::declval<directory_reader&>())) {
-            pg::pool::lease l(pool_);
-            pg_directory_conn conn(*l, now_, false);
+        return pool_.read([&](pg::connection& c) -> decltype(f(std::declval<directory_reader&>())) {
+            pg_directory_conn conn(c, now_, false);
             return f(conn);
         });
     }

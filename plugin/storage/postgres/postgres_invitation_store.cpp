@@ -23,12 +23,10 @@
 #include "postgres/postgres_invitation_store.hpp"
 
 #include <algorithm>
-#include <boost/json/array.hpp>
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 
 #include "postgres/pg_connection.hpp"
 #include "postgres/postgres_migrations.hpp"
+#include "sql/directory_rows.hpp"
 #include "sql/records.hpp"
 
 namespace orgscim::plugin::postgres {
@@ -123,28 +121,11 @@ CREATE INDEX mail_outbox_ref ON mail_outbox (ref);
 
 namespace orgscim::plugin {
 
-namespace json = boost::json;
 using scim::store_errc;
 using scim::store_result;
 using namespace pg;
 
 namespace {
-
-std::string to_json_list(const std::vector<std::string>& v) {
-    json::array a;
-    for (const auto& s : v) a.emplace_back(s);
-    return json::serialize(a);
-}
-
-std::vector<std::string> from_json_list(std::string_view text) {
-    std::vector<std::string> out;
-    boost::system::error_code ec;
-    auto v = json::parse(text, ec);
-    if (ec || !v.is_array()) return out;
-    for (const auto& e : v.as_array())
-        if (e.is_string()) out.emplace_back(e.as_string());
-    return out;
-}
 
 std::string str(const result& q, int row, int col) { return std::string(q.text(row, col)); }
 
@@ -167,8 +148,8 @@ invitation_record read_invitation(const result& q, int i) {
     r.email = str(q, i, 4);
     r.display_name = str(q, i, 5);
     r.parent_user = str(q, i, 6);
-    r.roles = from_json_list(q.text(i, 7));
-    r.groups = from_json_list(q.text(i, 8));
+    r.roles = sql::strings_from_json(q.text(i, 7));
+    r.groups = sql::strings_from_json(q.text(i, 8));
     r.inviter = str(q, i, 9);
     r.token_hash = str(q, i, 10);
     r.token_version = q.int64(i, 11);
@@ -190,8 +171,8 @@ invitation_record read_invitation(const result& q, int i) {
 params invitation_params(const invitation_record& r) {
     params p;
     p.text(r.id).text(r.org_id).text(r.kind).text(r.status).text(r.email);
-    p.text(r.display_name).text(r.parent_user).text(to_json_list(r.roles));
-    p.text(to_json_list(r.groups)).text(r.inviter).text(r.token_hash);
+    p.text(r.display_name).text(r.parent_user).text(sql::strings_to_json(r.roles));
+    p.text(sql::strings_to_json(r.groups)).text(r.inviter).text(r.token_hash);
     p.int64(r.token_version).int64(r.resend_count).int64(r.created_ms).int64(r.modified_ms);
     p.int64(r.expires_ms).int64(r.last_sent_ms).int64(r.reminder_at_ms).int64(r.finished_ms);
     p.text(r.finished_by).text(r.reason).text(r.delivery).text(r.delivery_error);
@@ -320,14 +301,23 @@ std::vector<history_entry> history(connection& c, std::string_view owner) {
     return out;
 }
 
+// Row `id` of org `org_id` in `table`, locked when `for_update`.
+result select_in_org(connection& c,
+                     const char* cols,
+                     const char* table,
+                     std::string_view org_id,
+                     std::string_view id,
+                     bool for_update) {
+    return c.run(std::string("SELECT ") + cols + " FROM " + table +
+                     " WHERE org_id = $1 AND id = $2" + (for_update ? " FOR UPDATE" : ""),
+                 params().text(org_id).text(id));
+}
+
 std::optional<invitation_record> load_invitation(connection& c,
                                                  std::string_view org_id,
                                                  std::string_view id,
                                                  bool for_update) {
-    auto q = c.run(std::string("SELECT ") + inv_cols +
-                       " FROM invitations WHERE org_id = $1 AND id = $2" +
-                       (for_update ? " FOR UPDATE" : ""),
-                   params().text(org_id).text(id));
+    auto q = select_in_org(c, inv_cols, "invitations", org_id, id, for_update);
     if (q.rows() == 0) return std::nullopt;
     return read_invitation(q, 0);
 }
@@ -336,10 +326,7 @@ std::optional<access_request_record> load_request(connection& c,
                                                   std::string_view org_id,
                                                   std::string_view id,
                                                   bool for_update) {
-    auto q = c.run(std::string("SELECT ") + req_cols +
-                       " FROM access_requests WHERE org_id = $1 AND id = $2" +
-                       (for_update ? " FOR UPDATE" : ""),
-                   params().text(org_id).text(id));
+    auto q = select_in_org(c, req_cols, "access_requests", org_id, id, for_update);
     if (q.rows() == 0) return std::nullopt;
     return read_request(q, 0);
 }
@@ -368,335 +355,324 @@ bool clear_pending(connection& c, const invitation_record& r, bool replace, std:
     return true;
 }
 
-}  // namespace
+class postgres_invitation_store final : public invitation_backend {
+  public:
+    postgres_invitation_store(const postgres_config& cfg, std::string uri)
+        : pool_(cfg, std::move(uri)) {
+        pool_.require_migration(3, "invitation");
+    }
 
-struct postgres_invitation_store::impl {
-    explicit impl(const postgres_config& cfg, std::string uri) : pool(cfg, std::move(uri)) {}
-    pg::pool pool;
-
-    template <class F>
-    auto read(F&& body) {
-        return guarded([&]() -> decltype(body(std::declval<connection&>())) {
-            pg::pool::lease l(pool);
-            return body(*l);
+    store_result<std::vector<store_result<invitation_record>>> insert_invitations(
+        std::vector<invitation_write> items, bool replace, std::int64_t now_ms) override {
+        using out_t = std::vector<store_result<invitation_record>>;
+        return pool_.write([&](connection& c) -> store_result<out_t> {
+            out_t out;
+            out.reserve(items.size());
+            for (const auto& w : items) {
+                invitation_record r = w.record;
+                // A concurrent insert of the same (org, kind, email) can commit between the lock
+                // and the insert; with `replace` that row is replaced too, so one more round.
+                bool inserted = false;
+                bool refused = false;
+                for (int round = 0; round < 2 && !inserted && !refused; ++round) {
+                    if (!clear_pending(c, r, replace, now_ms)) {
+                        refused = true;
+                        break;
+                    }
+                    auto q = c.run(std::string("INSERT INTO invitations (") + inv_cols +
+                                       ") VALUES (" + inv_values +
+                                       ", 1) ON CONFLICT (org_id, kind, email) WHERE status = "
+                                       "'pending' DO NOTHING RETURNING seq",
+                                   invitation_params(r));
+                    inserted = q.rows() == 1;
+                    if (!inserted && !replace) refused = true;
+                }
+                if (!inserted) {
+                    out.emplace_back(store_errc::conflict);
+                    continue;
+                }
+                apply(c, r.id, w.effects);
+                r.version = 1;
+                r.history = w.effects.history;
+                out.emplace_back(std::move(r));
+            }
+            return out;
         });
     }
-    template <class F>
-    auto write(F&& body) {
-        return guarded([&] { return pool.write(std::forward<F>(body)); });
+
+    store_result<invitation_record> get_invitation(std::string_view org_id,
+                                                   std::string_view id) override {
+        return pool_.read([&](connection& c) -> store_result<invitation_record> {
+            auto r = load_invitation(c, org_id, id, false);
+            if (!r) return store_errc::not_found;
+            r->history = history(c, r->id);
+            return *r;
+        });
     }
+
+    store_result<invitation_record> find_by_token(std::string_view token_hash) override {
+        return pool_.read([&](connection& c) -> store_result<invitation_record> {
+            auto q =
+                c.run(std::string("SELECT ") + inv_cols + " FROM invitations WHERE token_hash = $1",
+                      params().text(token_hash));
+            if (q.rows() == 0) return store_errc::not_found;
+            auto r = read_invitation(q, 0);
+            r.history = history(c, r.id);
+            return r;
+        });
+    }
+
+    store_result<std::vector<invitation_record>> list_invitations(
+        std::string_view org_id) override {
+        return pool_.read([&](connection& c) -> store_result<std::vector<invitation_record>> {
+            auto q = c.run(std::string("SELECT ") + inv_cols +
+                               " FROM invitations WHERE org_id = $1 ORDER BY seq",
+                           params().text(org_id));
+            std::vector<invitation_record> out;
+            for (int i = 0; i < q.rows(); ++i) out.push_back(read_invitation(q, i));
+            return out;
+        });
+    }
+
+    store_result<std::optional<invitation_record>> find_pending(std::string_view org_id,
+                                                                std::string_view kind,
+                                                                std::string_view email,
+                                                                std::int64_t now_ms) override {
+        return pool_.read([&](connection& c) -> store_result<std::optional<invitation_record>> {
+            auto q =
+                c.run(std::string("SELECT ") + inv_cols +
+                          " FROM invitations WHERE org_id = $1 AND kind = $2 AND email = $3 AND "
+                          "status = 'pending' AND expires_ms > $4",
+                      params().text(org_id).text(kind).text(email).int64(now_ms));
+            if (q.rows() == 0) return std::optional<invitation_record>{};
+            return std::optional<invitation_record>{read_invitation(q, 0)};
+        });
+    }
+
+    store_result<invitation_record> update_invitation(std::string_view org_id,
+                                                      std::string_view id,
+                                                      const invitation_mutate& mutate) override {
+        return pool_.write([&](connection& c) -> store_result<invitation_record> {
+            auto cur = load_invitation(c, org_id, id, true);
+            if (!cur) return store_errc::not_found;
+            cur->history = history(c, cur->id);
+            auto w = mutate(*cur);
+            if (!w) return store_errc::aborted;
+            auto& r = w->record;
+            r.id = cur->id;
+            r.org_id = cur->org_id;
+            auto p = invitation_params(r);
+            p.text(cur->id).text(cur->org_id).text(cur->status).text(cur->token_hash);
+            p.int64(static_cast<std::int64_t>(cur->version));
+            auto q =
+                c.run(std::string("UPDATE invitations SET (") + inv_cols + ") = (" + inv_values +
+                          ", version + 1) WHERE id = $24 AND org_id = $25 AND status = $26 AND "
+                          "token_hash = $27 AND version = $28",
+                      p);
+            if (q.affected() != 1) return store_errc::version_mismatch;
+            apply(c, r.id, w->effects);
+            r.version = cur->version + 1;
+            r.history = history(c, r.id);
+            return r;
+        });
+    }
+
+    store_result<void> delete_invitation(std::string_view org_id, std::string_view id) override {
+        return pool_.write([&](connection& c) -> store_result<void> {
+            auto cur = load_invitation(c, org_id, id, true);
+            if (!cur) return store_errc::not_found;
+            if (cur->status == "pending") return store_errc::conflict;
+            c.run("DELETE FROM invitations WHERE id = $1", params().text(cur->id));
+            c.run("DELETE FROM invitation_history WHERE owner_id = $1", params().text(cur->id));
+            return {};
+        });
+    }
+
+    store_result<std::vector<invitation_record>> due_invitations(std::int64_t now_ms,
+                                                                 std::size_t limit) override {
+        return pool_.read([&](connection& c) -> store_result<std::vector<invitation_record>> {
+            auto q =
+                c.run(std::string("SELECT ") + inv_cols +
+                          " FROM invitations WHERE status = 'pending' AND (expires_ms <= $1 OR "
+                          "(reminder_at_ms > 0 AND reminder_at_ms <= $1)) ORDER BY seq LIMIT "
+                          "$2::bigint",
+                      params().int64(now_ms).int64(static_cast<std::int64_t>(limit)));
+            std::vector<invitation_record> out;
+            for (int i = 0; i < q.rows(); ++i) out.push_back(read_invitation(q, i));
+            return out;
+        });
+    }
+
+    store_result<access_request_record> insert_access_request(access_request_write w) override {
+        return pool_.write([&](connection& c) -> store_result<access_request_record> {
+            c.run(std::string("INSERT INTO access_requests (") + req_cols + ") VALUES (" +
+                      req_values + ", 1)",
+                  request_params(w.record));
+            apply(c, w.record.id, w.effects);
+            w.record.version = 1;
+            return w.record;
+        });
+    }
+
+    store_result<access_request_record> get_access_request(std::string_view org_id,
+                                                           std::string_view id) override {
+        return pool_.read([&](connection& c) -> store_result<access_request_record> {
+            auto r = load_request(c, org_id, id, false);
+            if (!r) return store_errc::not_found;
+            return *r;
+        });
+    }
+
+    store_result<std::optional<access_request_record>> find_pending_request(
+        std::string_view org_id, std::string_view requester) override {
+        return pool_.read([&](connection& c) -> store_result<std::optional<access_request_record>> {
+            auto q = c.run(std::string("SELECT ") + req_cols +
+                               " FROM access_requests WHERE org_id = $1 AND requester = $2 AND "
+                               "status = 'pending'",
+                           params().text(org_id).text(requester));
+            if (q.rows() == 0) return std::optional<access_request_record>{};
+            return std::optional<access_request_record>{read_request(q, 0)};
+        });
+    }
+
+    store_result<std::vector<access_request_record>> list_access_requests(
+        std::string_view org_id) override {
+        return pool_.read([&](connection& c) -> store_result<std::vector<access_request_record>> {
+            auto q = c.run(std::string("SELECT ") + req_cols +
+                               " FROM access_requests WHERE org_id = $1 ORDER BY seq",
+                           params().text(org_id));
+            std::vector<access_request_record> out;
+            for (int i = 0; i < q.rows(); ++i) out.push_back(read_request(q, i));
+            return out;
+        });
+    }
+
+    store_result<access_request_record> update_access_request(
+        std::string_view org_id,
+        std::string_view id,
+        const access_request_mutate& mutate) override {
+        return pool_.write([&](connection& c) -> store_result<access_request_record> {
+            auto cur = load_request(c, org_id, id, true);
+            if (!cur) return store_errc::not_found;
+            auto w = mutate(*cur);
+            if (!w) return store_errc::aborted;
+            w->record.id = cur->id;
+            w->record.org_id = cur->org_id;
+            auto p = request_params(w->record);
+            p.text(cur->id).text(cur->org_id).text(cur->status);
+            p.int64(static_cast<std::int64_t>(cur->version));
+            auto q = c.run(
+                std::string("UPDATE access_requests SET (") + req_cols + ") = (" + req_values +
+                    ", version + 1) WHERE id = $15 AND org_id = $16 AND status = $17 AND "
+                    "version = $18",
+                p);
+            if (q.affected() != 1) return store_errc::version_mismatch;
+            apply(c, cur->id, w->effects);
+            w->record.version = cur->version + 1;
+            return w->record;
+        });
+    }
+
+    store_result<std::vector<outbox_message>> claim(std::string_view worker,
+                                                    std::int64_t now_ms,
+                                                    std::int64_t lease_ms,
+                                                    std::size_t max) override {
+        return pool_.write([&](connection& c) -> store_result<std::vector<outbox_message>> {
+            auto q =
+                c.run(std::string("UPDATE mail_outbox SET claimed_by = $1, lease_until_ms = "
+                                  "$2::bigint + $3::bigint, attempts = attempts + 1 WHERE id IN "
+                                  "(SELECT id FROM mail_outbox WHERE status = 'queued' AND "
+                                  "next_attempt_ms <= $2 AND lease_until_ms <= $2 ORDER BY id "
+                                  "LIMIT $4::bigint FOR UPDATE SKIP LOCKED) RETURNING ") +
+                          mail_cols,
+                      params().text(worker).int64(now_ms).int64(lease_ms).int64(
+                          static_cast<std::int64_t>(max)));
+            std::vector<outbox_message> out;
+            for (int i = 0; i < q.rows(); ++i) out.push_back(read_mail(q, i));
+            std::sort(out.begin(), out.end(),
+                      [](const auto& a, const auto& b) { return a.id < b.id; });
+            return out;
+        });
+    }
+
+    store_result<void> mark_sent(std::int64_t id,
+                                 std::string_view worker,
+                                 std::int64_t now_ms) override {
+        return pool_.write([&](connection& c) -> store_result<void> {
+            auto q = c.run(
+                "UPDATE mail_outbox SET status = 'sent', sent_ms = $3, body_text = '', body_html = "
+                "'', "
+                "lease_until_ms = 0, last_error = '' WHERE id = $1 AND claimed_by = $2 AND status "
+                "= "
+                "'queued' RETURNING ref, recipient, template",
+                params().int64(id).text(worker).int64(now_ms));
+            if (q.rows() == 0) return store_errc::not_found;
+            const std::string ref = str(q, 0, 0);
+            const std::string to = str(q, 0, 1) + " (" + str(q, 0, 2) + ")";
+            if (ref.starts_with("invitation:")) {
+                const auto inv = ref.substr(11);
+                c.run("UPDATE invitations SET delivery = 'sent', delivery_error = '' WHERE id = $1",
+                      params().text(inv));
+                add_history(c, inv, {now_ms, "sent", "system", to});
+            } else if (ref.starts_with("access_request:")) {
+                add_history(c, ref.substr(15), {now_ms, "sent", "system", to});
+            }
+            return {};
+        });
+    }
+
+    store_result<void> mark_failed(std::int64_t id,
+                                   std::string_view worker,
+                                   std::int64_t now_ms,
+                                   std::string_view error,
+                                   std::int64_t retry_at_ms) override {
+        return pool_.write([&](connection& c) -> store_result<void> {
+            const bool give_up = retry_at_ms == 0;
+            auto q = c.run(
+                "UPDATE mail_outbox SET status = $4, next_attempt_ms = $5, last_error = $3, "
+                "lease_until_ms = 0 WHERE id = $1 AND claimed_by = $2 AND status = 'queued' "
+                "RETURNING "
+                "ref",
+                params()
+                    .int64(id)
+                    .text(worker)
+                    .text(error)
+                    .text(give_up ? "failed" : "queued")
+                    .int64(retry_at_ms));
+            if (q.rows() == 0) return store_errc::not_found;
+            const std::string ref = str(q, 0, 0);
+            const std::string owner = ref.substr(ref.find(':') + 1);
+            if (ref.starts_with("invitation:")) {
+                c.run("UPDATE invitations SET delivery = $2, delivery_error = $3 WHERE id = $1",
+                      params().text(owner).text(give_up ? "failed" : "retrying").text(error));
+            }
+            add_history(
+                c, owner,
+                {now_ms, give_up ? "emailFailed" : "emailRetry", "system", std::string(error)});
+            return {};
+        });
+    }
+
+    store_result<std::vector<outbox_message>> messages_for(std::string_view ref) override {
+        return pool_.read([&](connection& c) -> store_result<std::vector<outbox_message>> {
+            auto q = c.run(
+                std::string("SELECT ") + mail_cols + " FROM mail_outbox WHERE ref = $1 ORDER BY id",
+                params().text(ref));
+            std::vector<outbox_message> out;
+            for (int i = 0; i < q.rows(); ++i) out.push_back(read_mail(q, i));
+            return out;
+        });
+    }
+
+  private:
+    pg::pool pool_;
 };
 
-postgres_invitation_store::postgres_invitation_store(const postgres_config& cfg, std::string uri)
-    : impl_(std::make_unique<impl>(cfg, std::move(uri))) {
-    auto version = impl_->read([&](connection& c) -> store_result<std::int64_t> {
-        return c.run("SELECT coalesce(max(version), 0) FROM schema_migrations").int64(0, 0);
-    });
-    if (!version) {
-        throw startup_error(
-            "cannot reach the PostgreSQL database for invitations (see the log line above)");
-    }
-    if (*version < 3) {
-        throw startup_error(
-            "the PostgreSQL database has no invitation tables (migration 3): open the backend "
-            "first");
-    }
-}
+}  // namespace
 
-postgres_invitation_store::~postgres_invitation_store() = default;
-
-store_result<std::vector<store_result<invitation_record>>>
-postgres_invitation_store::insert_invitations(std::vector<invitation_write> items,
-                                              bool replace,
-                                              std::int64_t now_ms) {
-    using out_t = std::vector<store_result<invitation_record>>;
-    return impl_->write([&](connection& c) -> store_result<out_t> {
-        out_t out;
-        out.reserve(items.size());
-        for (const auto& w : items) {
-            invitation_record r = w.record;
-            // A concurrent insert of the same (org, kind, email) can commit between the lock and
-            // the insert; with `replace` that row is replaced too, so one more round.
-            bool inserted = false;
-            bool refused = false;
-            for (int round = 0; round < 2 && !inserted && !refused; ++round) {
-                if (!clear_pending(c, r, replace, now_ms)) {
-                    refused = true;
-                    break;
-                }
-                auto q = c.run(std::string("INSERT INTO invitations (") + inv_cols + ") VALUES (" +
-                                   inv_values +
-                                   ", 1) ON CONFLICT (org_id, kind, email) WHERE status = "
-                                   "'pending' DO NOTHING RETURNING seq",
-                               invitation_params(r));
-                inserted = q.rows() == 1;
-                if (!inserted && !replace) refused = true;
-            }
-            if (!inserted) {
-                out.emplace_back(store_errc::conflict);
-                continue;
-            }
-            apply(c, r.id, w.effects);
-            r.version = 1;
-            r.history = w.effects.history;
-            out.emplace_back(std::move(r));
-        }
-        return out;
-    });
-}
-
-store_result<invitation_record> postgres_invitation_store::get_invitation(std::string_view org_id,
-                                                                          std::string_view id) {
-    return impl_->read([&](connection& c) -> store_result<invitation_record> {
-        auto r = load_invitation(c, org_id, id, false);
-        if (!r) return store_errc::not_found;
-        r->history = history(c, r->id);
-        return *r;
-    });
-}
-
-store_result<invitation_record> postgres_invitation_store::find_by_token(
-    std::string_view token_hash) {
-    return impl_->read([&](connection& c) -> store_result<invitation_record> {
-        auto q =
-            c.run(std::string("SELECT ") + inv_cols + " FROM invitations WHERE token_hash = $1",
-                  params().text(token_hash));
-        if (q.rows() == 0) return store_errc::not_found;
-        auto r = read_invitation(q, 0);
-        r.history = history(c, r.id);
-        return r;
-    });
-}
-
-store_result<std::vector<invitation_record>> postgres_invitation_store::list_invitations(
-    std::string_view org_id) {
-    return impl_->read([&](connection& c) -> store_result<std::vector<invitation_record>> {
-        auto q = c.run(
-            std::string("SELECT ") + inv_cols + " FROM invitations WHERE org_id = $1 ORDER BY seq",
-            params().text(org_id));
-        std::vector<invitation_record> out;
-        for (int i = 0; i < q.rows(); ++i) out.push_back(read_invitation(q, i));
-        return out;
-    });
-}
-
-store_result<std::optional<invitation_record>> postgres_invitation_store::find_pending(
-    std::string_view org_id, std::string_view kind, std::string_view email, std::int64_t now_ms) {
-    return impl_->read([&](connection& c) -> store_result<std::optional<invitation_record>> {
-        auto q = c.run(std::string("SELECT ") + inv_cols +
-                           " FROM invitations WHERE org_id = $1 AND kind = $2 AND email = $3 AND "
-                           "status = 'pending' AND expires_ms > $4",
-                       params().text(org_id).text(kind).text(email).int64(now_ms));
-        if (q.rows() == 0) return std::optional<invitation_record>{};
-        return std::optional<invitation_record>{read_invitation(q, 0)};
-    });
-}
-
-store_result<invitation_record> postgres_invitation_store::update_invitation(
-    std::string_view org_id, std::string_view id, const invitation_mutate& mutate) {
-    return impl_->write([&](connection& c) -> store_result<invitation_record> {
-        auto cur = load_invitation(c, org_id, id, true);
-        if (!cur) return store_errc::not_found;
-        cur->history = history(c, cur->id);
-        auto w = mutate(*cur);
-        if (!w) return store_errc::aborted;
-        auto& r = w->record;
-        r.id = cur->id;
-        r.org_id = cur->org_id;
-        auto p = invitation_params(r);
-        p.text(cur->id).text(cur->org_id).text(cur->status).text(cur->token_hash);
-        p.int64(static_cast<std::int64_t>(cur->version));
-        auto q = c.run(std::string("UPDATE invitations SET (") + inv_cols + ") = (" + inv_values +
-                           ", version + 1) WHERE id = $24 AND org_id = $25 AND status = $26 AND "
-                           "token_hash = $27 AND version = $28",
-                       p);
-        if (q.affected() != 1) return store_errc::version_mismatch;
-        apply(c, r.id, w->effects);
-        r.version = cur->version + 1;
-        r.history = history(c, r.id);
-        return r;
-    });
-}
-
-store_result<void> postgres_invitation_store::delete_invitation(std::string_view org_id,
-                                                                std::string_view id) {
-    return impl_->write([&](connection& c) -> store_result<void> {
-        auto cur = load_invitation(c, org_id, id, true);
-        if (!cur) return store_errc::not_found;
-        if (cur->status == "pending") return store_errc::conflict;
-        c.run("DELETE FROM invitations WHERE id = $1", params().text(cur->id));
-        c.run("DELETE FROM invitation_history WHERE owner_id = $1", params().text(cur->id));
-        return {};
-    });
-}
-
-store_result<std::vector<invitation_record>> postgres_invitation_store::due_invitations(
-    std::int64_t now_ms, std::size_t limit) {
-    return impl_->read([&](connection& c) -> store_result<std::vector<invitation_record>> {
-        auto q = c.run(std::string("SELECT ") + inv_cols +
-                           " FROM invitations WHERE status = 'pending' AND (expires_ms <= $1 OR "
-                           "(reminder_at_ms > 0 AND reminder_at_ms <= $1)) ORDER BY seq LIMIT "
-                           "$2::bigint",
-                       params().int64(now_ms).int64(static_cast<std::int64_t>(limit)));
-        std::vector<invitation_record> out;
-        for (int i = 0; i < q.rows(); ++i) out.push_back(read_invitation(q, i));
-        return out;
-    });
-}
-
-store_result<access_request_record> postgres_invitation_store::insert_access_request(
-    access_request_write w) {
-    return impl_->write([&](connection& c) -> store_result<access_request_record> {
-        c.run(std::string("INSERT INTO access_requests (") + req_cols + ") VALUES (" + req_values +
-                  ", 1)",
-              request_params(w.record));
-        apply(c, w.record.id, w.effects);
-        w.record.version = 1;
-        return w.record;
-    });
-}
-
-store_result<access_request_record> postgres_invitation_store::get_access_request(
-    std::string_view org_id, std::string_view id) {
-    return impl_->read([&](connection& c) -> store_result<access_request_record> {
-        auto r = load_request(c, org_id, id, false);
-        if (!r) return store_errc::not_found;
-        return *r;
-    });
-}
-
-store_result<std::optional<access_request_record>> postgres_invitation_store::find_pending_request(
-    std::string_view org_id, std::string_view requester) {
-    return impl_->read([&](connection& c) -> store_result<std::optional<access_request_record>> {
-        auto q = c.run(std::string("SELECT ") + req_cols +
-                           " FROM access_requests WHERE org_id = $1 AND requester = $2 AND "
-                           "status = 'pending'",
-                       params().text(org_id).text(requester));
-        if (q.rows() == 0) return std::optional<access_request_record>{};
-        return std::optional<access_request_record>{read_request(q, 0)};
-    });
-}
-
-store_result<std::vector<access_request_record>> postgres_invitation_store::list_access_requests(
-    std::string_view org_id) {
-    return impl_->read([&](connection& c) -> store_result<std::vector<access_request_record>> {
-        auto q = c.run(std::string("SELECT ") + req_cols +
-                           " FROM access_requests WHERE org_id = $1 ORDER BY seq",
-                       params().text(org_id));
-        std::vector<access_request_record> out;
-        for (int i = 0; i < q.rows(); ++i) out.push_back(read_request(q, i));
-        return out;
-    });
-}
-
-store_result<access_request_record> postgres_invitation_store::update_access_request(
-    std::string_view org_id, std::string_view id, const access_request_mutate& mutate) {
-    return impl_->write([&](connection& c) -> store_result<access_request_record> {
-        auto cur = load_request(c, org_id, id, true);
-        if (!cur) return store_errc::not_found;
-        auto w = mutate(*cur);
-        if (!w) return store_errc::aborted;
-        w->record.id = cur->id;
-        w->record.org_id = cur->org_id;
-        auto p = request_params(w->record);
-        p.text(cur->id).text(cur->org_id).text(cur->status);
-        p.int64(static_cast<std::int64_t>(cur->version));
-        auto q =
-            c.run(std::string("UPDATE access_requests SET (") + req_cols + ") = (" + req_values +
-                      ", version + 1) WHERE id = $15 AND org_id = $16 AND status = $17 AND "
-                      "version = $18",
-                  p);
-        if (q.affected() != 1) return store_errc::version_mismatch;
-        apply(c, cur->id, w->effects);
-        w->record.version = cur->version + 1;
-        return w->record;
-    });
-}
-
-store_result<std::vector<outbox_message>> postgres_invitation_store::claim(std::string_view worker,
-                                                                           std::int64_t now_ms,
-                                                                           std::int64_t lease_ms,
-                                                                           std::size_t max) {
-    return impl_->write([&](connection& c) -> store_result<std::vector<outbox_message>> {
-        auto q = c.run(std::string("UPDATE mail_outbox SET claimed_by = $1, lease_until_ms = "
-                                   "$2::bigint + $3::bigint, attempts = attempts + 1 WHERE id IN "
-                                   "(SELECT id FROM mail_outbox WHERE status = 'queued' AND "
-                                   "next_attempt_ms <= $2 AND lease_until_ms <= $2 ORDER BY id "
-                                   "LIMIT $4::bigint FOR UPDATE SKIP LOCKED) RETURNING ") +
-                           mail_cols,
-                       params().text(worker).int64(now_ms).int64(lease_ms).int64(
-                           static_cast<std::int64_t>(max)));
-        std::vector<outbox_message> out;
-        for (int i = 0; i < q.rows(); ++i) out.push_back(read_mail(q, i));
-        std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
-        return out;
-    });
-}
-
-store_result<void> postgres_invitation_store::mark_sent(std::int64_t id,
-                                                        std::string_view worker,
-                                                        std::int64_t now_ms) {
-    return impl_->write([&](connection& c) -> store_result<void> {
-        auto q = c.run(
-            "UPDATE mail_outbox SET status = 'sent', sent_ms = $3, body_text = '', body_html = '', "
-            "lease_until_ms = 0, last_error = '' WHERE id = $1 AND claimed_by = $2 AND status = "
-            "'queued' RETURNING ref, recipient, template",
-            params().int64(id).text(worker).int64(now_ms));
-        if (q.rows() == 0) return store_errc::not_found;
-        const std::string ref = str(q, 0, 0);
-        const std::string to = str(q, 0, 1) + " (" + str(q, 0, 2) + ")";
-        if (ref.starts_with("invitation:")) {
-            const auto inv = ref.substr(11);
-            c.run("UPDATE invitations SET delivery = 'sent', delivery_error = '' WHERE id = $1",
-                  params().text(inv));
-            add_history(c, inv, {now_ms, "sent", "system", to});
-        } else if (ref.starts_with("access_request:")) {
-            add_history(c, ref.substr(15), {now_ms, "sent", "system", to});
-        }
-        return {};
-    });
-}
-
-store_result<void> postgres_invitation_store::mark_failed(std::int64_t id,
-                                                          std::string_view worker,
-                                                          std::int64_t now_ms,
-                                                          std::string_view error,
-                                                          std::int64_t retry_at_ms) {
-    return impl_->write([&](connection& c) -> store_result<void> {
-        const bool give_up = retry_at_ms == 0;
-        auto q = c.run(
-            "UPDATE mail_outbox SET status = $4, next_attempt_ms = $5, last_error = $3, "
-            "lease_until_ms = 0 WHERE id = $1 AND claimed_by = $2 AND status = 'queued' RETURNING "
-            "ref",
-            params()
-                .int64(id)
-                .text(worker)
-                .text(error)
-                .text(give_up ? "failed" : "queued")
-                .int64(retry_at_ms));
-        if (q.rows() == 0) return store_errc::not_found;
-        const std::string ref = str(q, 0, 0);
-        const std::string owner = ref.substr(ref.find(':') + 1);
-        if (ref.starts_with("invitation:")) {
-            c.run("UPDATE invitations SET delivery = $2, delivery_error = $3 WHERE id = $1",
-                  params().text(owner).text(give_up ? "failed" : "retrying").text(error));
-        }
-        add_history(c, owner,
-                    {now_ms, give_up ? "emailFailed" : "emailRetry", "system", std::string(error)});
-        return {};
-    });
-}
-
-store_result<std::vector<outbox_message>> postgres_invitation_store::messages_for(
-    std::string_view ref) {
-    return impl_->read([&](connection& c) -> store_result<std::vector<outbox_message>> {
-        auto q = c.run(
-            std::string("SELECT ") + mail_cols + " FROM mail_outbox WHERE ref = $1 ORDER BY id",
-            params().text(ref));
-        std::vector<outbox_message> out;
-        for (int i = 0; i < q.rows(); ++i) out.push_back(read_mail(q, i));
-        return out;
-    });
+std::unique_ptr<invitation_backend> open_postgres_invitation_store(const postgres_config& cfg,
+                                                                   std::string uri) {
+    return std::make_unique<postgres_invitation_store>(cfg, std::move(uri));
 }
 
 }  // namespace orgscim::plugin

@@ -16,6 +16,7 @@
 #include "postgres/postgres_oauth_store.hpp"
 
 #include <atomic>
+#include <unordered_map>
 
 #include "postgres/pg_connection.hpp"
 #include "postgres/postgres_migrations.hpp"
@@ -122,41 +123,17 @@ bool client_exists(connection& c, std::string_view client_id) {
 }
 
 class postgres_oauth_store final : public oauth_store {
-    // Defined first: the members below deduce their return types from these.
-    template <class F>
-    auto read(F&& body) {
-        return guarded([&]() -> decltype(body(std::declval<connection&>())) {
-            pg::pool::lease l(pool_);
-            return body(*l);
-        });
-    }
-    template <class F>
-    auto write(F&& body) {
-        return guarded([&] { return pool_.write(std::forward<F>(body)); });
-    }
-
   public:
     postgres_oauth_store(const postgres_config& cfg,
                          std::string uri,
                          std::function<std::int64_t()> now)
         : now_(now ? std::move(now) : std::function<std::int64_t()>(&sql::system_now_ms)),
           pool_(cfg, std::move(uri)) {
-        auto version = read([&](connection& c) -> store_result<std::int64_t> {
-            return c.run("SELECT coalesce(max(version), 0) FROM schema_migrations").int64(0, 0);
-        });
-        if (!version) {
-            throw startup_error(
-                "cannot reach the PostgreSQL database for OAuth clients (see the log line above)");
-        }
-        if (*version < 4) {
-            throw startup_error(
-                "the PostgreSQL database has no OAuth tables (migration 4): open the backend "
-                "first");
-        }
+        pool_.require_migration(4, "OAuth");
     }
 
     store_result<void> create_client(const oauth_client_info& cl) override {
-        return write([&](connection& c) -> store_result<void> {
+        return pool_.write([&](connection& c) -> store_result<void> {
             if (c.run("SELECT 1 FROM orgs WHERE id = $1 FOR SHARE", params().text(cl.org_id))
                     .rows() == 0)
                 return store_errc::not_found;
@@ -175,7 +152,7 @@ class postgres_oauth_store final : public oauth_store {
     }
 
     store_result<void> add_secret(std::string_view client_id, const oauth_secret_info& s) override {
-        return write([&](connection& c) -> store_result<void> {
+        return pool_.write([&](connection& c) -> store_result<void> {
             if (!client_exists(c, client_id)) return store_errc::not_found;
             insert_secret(c, client_id, s);
             return {};
@@ -185,7 +162,7 @@ class postgres_oauth_store final : public oauth_store {
     store_result<void> expire_other_secrets(std::string_view client_id,
                                             std::string_view keep_id,
                                             std::int64_t at_ms) override {
-        return write([&](connection& c) -> store_result<void> {
+        return pool_.write([&](connection& c) -> store_result<void> {
             if (!client_exists(c, client_id)) return store_errc::not_found;
             c.run(
                 "UPDATE oauth_client_secrets SET expires_ms = least(coalesce(expires_ms, $3), $3) "
@@ -197,7 +174,7 @@ class postgres_oauth_store final : public oauth_store {
 
     store_result<void> add_federated(std::string_view client_id,
                                      const federated_identity& who) override {
-        return write([&](connection& c) -> store_result<void> {
+        return pool_.write([&](connection& c) -> store_result<void> {
             if (!client_exists(c, client_id)) return store_errc::not_found;
             c.run(
                 "INSERT INTO oauth_client_federated (client_id, issuer, subject) VALUES ($1, $2, "
@@ -208,7 +185,7 @@ class postgres_oauth_store final : public oauth_store {
     }
 
     store_result<oauth_client_info> find_client(std::string_view client_id) override {
-        return read([&](connection& c) -> store_result<oauth_client_info> {
+        return pool_.read([&](connection& c) -> store_result<oauth_client_info> {
             transaction t(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
             auto q = c.run(
                 std::string("SELECT ") + client_cols + " FROM oauth_clients WHERE client_id = $1",
@@ -222,7 +199,7 @@ class postgres_oauth_store final : public oauth_store {
     }
 
     store_result<std::vector<oauth_client_info>> list_clients(std::string_view org_id) override {
-        return read([&](connection& c) -> store_result<std::vector<oauth_client_info>> {
+        return pool_.read([&](connection& c) -> store_result<std::vector<oauth_client_info>> {
             transaction t(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
             auto q = c.run(std::string("SELECT ") + client_cols +
                                " FROM oauth_clients WHERE org_id = $1 ORDER BY created_ms, "
@@ -237,7 +214,7 @@ class postgres_oauth_store final : public oauth_store {
     }
 
     store_result<void> revoke_client(std::string_view client_id, std::int64_t now_ms) override {
-        return write([&](connection& c) -> store_result<void> {
+        return pool_.write([&](connection& c) -> store_result<void> {
             auto q = c.run(
                 "UPDATE oauth_clients SET revoked_ms = coalesce(revoked_ms, $2) WHERE client_id = "
                 "$1",
@@ -248,7 +225,7 @@ class postgres_oauth_store final : public oauth_store {
     }
 
     store_result<std::vector<signing_key_info>> signing_keys() override {
-        auto keys = read([&](connection& c) -> store_result<std::vector<signing_key_info>> {
+        auto keys = pool_.read([&](connection& c) -> store_result<std::vector<signing_key_info>> {
             auto q = c.run(
                 "SELECT kid, alg, private_pem, created_ms FROM oauth_signing_keys WHERE "
                 "retired_ms IS NULL ORDER BY created_ms, kid");
@@ -264,7 +241,7 @@ class postgres_oauth_store final : public oauth_store {
     }
 
     store_result<void> add_issuer(const trusted_issuer_record& r) override {
-        return write([&](connection& c) -> store_result<void> {
+        return pool_.write([&](connection& c) -> store_result<void> {
             c.run(
                 "INSERT INTO trusted_issuers (id, org_id, entry, created_ms) "
                 "VALUES ($1, $2, $3, $4)",
@@ -275,7 +252,7 @@ class postgres_oauth_store final : public oauth_store {
     }
 
     store_result<std::vector<trusted_issuer_record>> list_issuers() override {
-        return read([&](connection& c) -> store_result<std::vector<trusted_issuer_record>> {
+        return pool_.read([&](connection& c) -> store_result<std::vector<trusted_issuer_record>> {
             auto q = c.run(
                 "SELECT id, org_id, entry, created_ms FROM trusted_issuers "
                 "ORDER BY created_ms, id");
@@ -289,7 +266,7 @@ class postgres_oauth_store final : public oauth_store {
     }
 
     store_result<void> remove_issuer(std::string_view id) override {
-        return write([&](connection& c) -> store_result<void> {
+        return pool_.write([&](connection& c) -> store_result<void> {
             auto q = c.run("DELETE FROM trusted_issuers WHERE id = $1", params().text(id));
             if (q.affected() == 0) return store_errc::not_found;
             return {};
@@ -298,7 +275,7 @@ class postgres_oauth_store final : public oauth_store {
 
     store_result<void> add_signing_key(const signing_key_info& k) override {
         const bool first = saw_no_key_.exchange(false);
-        return write([&](connection& c) -> store_result<void> {
+        return pool_.write([&](connection& c) -> store_result<void> {
             if (first) {
                 c.exec("LOCK TABLE oauth_signing_keys IN SHARE ROW EXCLUSIVE MODE");
                 if (c.run("SELECT 1 FROM oauth_signing_keys WHERE retired_ms IS NULL LIMIT 1")

@@ -3,12 +3,9 @@
 #include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <chrono>
-#include <cstdlib>
 #include <orgscim/scim/schema.hpp>
 #include <span>
 #include <string>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -221,21 +218,6 @@ organization read_org(const result& q, int row) {
 constexpr const char* token_columns =
     "id, org_id, name, created_ms, expires_ms, revoked_ms, can_write, encode(hash, 'hex')";
 
-std::string unhex(std::string_view hex) {
-    auto nibble = [](char ch) -> int {
-        if (ch >= '0' && ch <= '9') return ch - '0';
-        if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
-        if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
-        return 0;
-    };
-    std::string out;
-    out.reserve(hex.size() / 2);
-    for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-        out.push_back(static_cast<char>(nibble(hex[i]) * 16 + nibble(hex[i + 1])));
-    }
-    return out;
-}
-
 token_info read_token(const result& q, int row) {
     token_info t;
     t.id = std::string(q.text(row, 0));
@@ -251,29 +233,21 @@ token_info read_token(const result& q, int row) {
 }  // namespace
 
 struct postgres_store::impl {
-    std::function<std::int64_t()> clock;
+    impl(const postgres_config& cfg, std::string uri, std::function<std::int64_t()> c)
+        : clock(std::move(c)), pool(cfg, std::move(uri)) {}
 
-    std::unique_ptr<pg::pool> pool;
+    std::function<std::int64_t()> clock;
+    pg::pool pool;
 
     std::int64_t now() const { return clock ? clock() : sql::system_now_ms(); }
-
-    using lease = pg::pool::lease;
-    template <class F>
-    auto write(F&& body) {
-        return pool->write(std::forward<F>(body));
-    }
-
-    void migrate() { pool->migrate(postgres::migrations(), now()); }
 };
 
 postgres_store::postgres_store(const postgres_config& cfg,
                                std::string uri,
                                std::function<std::int64_t()> clock)
-    : impl_(std::make_unique<impl>()) {
-    impl_->pool = std::make_unique<pg::pool>(cfg, std::move(uri));
-    impl_->clock = std::move(clock);
+    : impl_(std::make_unique<impl>(cfg, std::move(uri), std::move(clock))) {
     try {
-        impl_->migrate();
+        impl_->pool.migrate(postgres::migrations(), impl_->now());
     } catch (const db_failure&) {
         throw startup_error(
             "cannot connect to or migrate the PostgreSQL database (see the log "
@@ -289,14 +263,13 @@ store_result<resource_record> postgres_store::get(std::string_view tenant,
                                                   const scim::resource_type& type,
                                                   std::string_view id,
                                                   const scim::fetch_options& fetch) {
-    return guarded([&]() -> store_result<resource_record> {
-        impl::lease l(*impl_->pool);
+    return impl_->pool.read([&](connection& c) -> store_result<resource_record> {
         // One statement is one snapshot: the record and its relations agree without a
         // transaction, in one round trip.
-        auto q = (*l).run(std::string("SELECT ") + record_columns + ", " +
-                              relations_column(type, fetch) +
-                              " FROM resources r WHERE r.tenant = $1 AND r.id = $2 AND r.type = $3",
-                          params().text(tenant).text(id).text(type.id));
+        auto q =
+            c.run(std::string("SELECT ") + record_columns + ", " + relations_column(type, fetch) +
+                      " FROM resources r WHERE r.tenant = $1 AND r.id = $2 AND r.type = $3",
+                  params().text(tenant).text(id).text(type.id));
         if (q.rows() == 0) return store_errc::not_found;
         resource_record r = read_record(q, 0, 0);
         read_relations(q, 0, 5, r);
@@ -307,9 +280,7 @@ store_result<resource_record> postgres_store::get(std::string_view tenant,
 store_result<scim::list_result> postgres_store::list(std::string_view tenant,
                                                      const scim::resource_type& type,
                                                      const scim::list_request& req) {
-    return guarded([&]() -> store_result<scim::list_result> {
-        impl::lease l(*impl_->pool);
-        connection& c = *l;
+    return impl_->pool.read([&](connection& c) -> store_result<scim::list_result> {
         scim::list_result out;
 
         sql::where_clause w = sql::translate_filter(req.filter, sql::dialect::postgres, 3);
@@ -413,34 +384,32 @@ store_result<scim::list_result> postgres_store::list(std::string_view tenant,
 store_result<resource_record> postgres_store::create(std::string_view tenant,
                                                      const scim::resource_type& type,
                                                      const scim::write_set& initial) {
-    return guarded([&] {
-        return impl_->write([&](connection& c) -> store_result<resource_record> {
-            auto cols = sql::compute_columns(type, initial.attrs);
-            resource_record r;
-            r.id = sql::new_uuid();
-            r.attrs = initial.attrs;
-            r.meta.created_ms = r.meta.modified_ms = impl_->now();
-            r.meta.version = 1;
-            c.run(
-                "INSERT INTO resources (tenant, type, id, body, version, created_ms, modified_ms, "
-                "ukey, username_f, display_f, external_id, label) VALUES ($1, $2, $3, $4, 1, $5, "
-                "$5, $6, $7, $8, $9, $10)",
-                params()
-                    .text(tenant)
-                    .text(type.id)
-                    .text(r.id)
-                    .text(json::serialize(r.attrs))
-                    .int64(r.meta.created_ms)
-                    .text(cols.ukey)
-                    .text(cols.username_f)
-                    .text(cols.display_f)
-                    .text(cols.external_id)
-                    .text(cols.label));
-            write_emails(c, tenant, r.id, cols.emails_f, false);
-            apply_members(c, tenant, r.id, initial);
-            load_relations(c, tenant, type, r, scim::fetch_options{true, true});
-            return r;
-        });
+    return impl_->pool.write([&](connection& c) -> store_result<resource_record> {
+        auto cols = sql::compute_columns(type, initial.attrs);
+        resource_record r;
+        r.id = sql::new_uuid();
+        r.attrs = initial.attrs;
+        r.meta.created_ms = r.meta.modified_ms = impl_->now();
+        r.meta.version = 1;
+        c.run(
+            "INSERT INTO resources (tenant, type, id, body, version, created_ms, modified_ms, "
+            "ukey, username_f, display_f, external_id, label) VALUES ($1, $2, $3, $4, 1, $5, "
+            "$5, $6, $7, $8, $9, $10)",
+            params()
+                .text(tenant)
+                .text(type.id)
+                .text(r.id)
+                .text(json::serialize(r.attrs))
+                .int64(r.meta.created_ms)
+                .text(cols.ukey)
+                .text(cols.username_f)
+                .text(cols.display_f)
+                .text(cols.external_id)
+                .text(cols.label));
+        write_emails(c, tenant, r.id, cols.emails_f, false);
+        apply_members(c, tenant, r.id, initial);
+        load_relations(c, tenant, type, r, scim::fetch_options{true, true});
+        return r;
     });
 }
 
@@ -450,45 +419,43 @@ store_result<resource_record> postgres_store::update(std::string_view tenant,
                                                      std::optional<std::uint64_t> if_match,
                                                      const scim::fetch_options& fetch,
                                                      const mutate_fn& mutate) {
-    return guarded([&] {
-        return impl_->write([&](connection& c) -> store_result<resource_record> {
-            // The row lock makes the If-Match check and the write one atomic step.
-            auto q = c.run(std::string("SELECT r.seq, ") + record_columns +
-                               " FROM resources r WHERE r.tenant = $1 AND r.id = $2 AND r.type = "
-                               "$3 FOR UPDATE",
-                           params().text(tenant).text(id).text(type.id));
-            if (q.rows() == 0) return store_errc::not_found;
-            std::int64_t seq = q.int64(0, 0);
-            resource_record cur = read_record(q, 0, 1);
-            if (if_match && *if_match != cur.meta.version) return store_errc::version_mismatch;
-            load_relations(c, tenant, type, cur, fetch);
-            auto ws = mutate(cur);
-            if (!ws) return store_errc::aborted;
-            auto cols = sql::compute_columns(type, ws->attrs);
-            resource_record r;
-            r.id = cur.id;
-            r.attrs = std::move(ws->attrs);
-            r.meta.created_ms = cur.meta.created_ms;
-            r.meta.modified_ms = impl_->now();
-            r.meta.version = cur.meta.version + 1;
-            c.run(
-                "UPDATE resources SET body = $1, version = $2, modified_ms = $3, ukey = $4, "
-                "username_f = $5, display_f = $6, external_id = $7, label = $8 WHERE seq = $9",
-                params()
-                    .text(json::serialize(r.attrs))
-                    .int64(static_cast<std::int64_t>(r.meta.version))
-                    .int64(r.meta.modified_ms)
-                    .text(cols.ukey)
-                    .text(cols.username_f)
-                    .text(cols.display_f)
-                    .text(cols.external_id)
-                    .text(cols.label)
-                    .int64(seq));
-            write_emails(c, tenant, r.id, cols.emails_f, true);
-            apply_members(c, tenant, r.id, *ws);
-            load_relations(c, tenant, type, r, fetch);
-            return r;
-        });
+    return impl_->pool.write([&](connection& c) -> store_result<resource_record> {
+        // The row lock makes the If-Match check and the write one atomic step.
+        auto q = c.run(std::string("SELECT r.seq, ") + record_columns +
+                           " FROM resources r WHERE r.tenant = $1 AND r.id = $2 AND r.type = "
+                           "$3 FOR UPDATE",
+                       params().text(tenant).text(id).text(type.id));
+        if (q.rows() == 0) return store_errc::not_found;
+        std::int64_t seq = q.int64(0, 0);
+        resource_record cur = read_record(q, 0, 1);
+        if (if_match && *if_match != cur.meta.version) return store_errc::version_mismatch;
+        load_relations(c, tenant, type, cur, fetch);
+        auto ws = mutate(cur);
+        if (!ws) return store_errc::aborted;
+        auto cols = sql::compute_columns(type, ws->attrs);
+        resource_record r;
+        r.id = cur.id;
+        r.attrs = std::move(ws->attrs);
+        r.meta.created_ms = cur.meta.created_ms;
+        r.meta.modified_ms = impl_->now();
+        r.meta.version = cur.meta.version + 1;
+        c.run(
+            "UPDATE resources SET body = $1, version = $2, modified_ms = $3, ukey = $4, "
+            "username_f = $5, display_f = $6, external_id = $7, label = $8 WHERE seq = $9",
+            params()
+                .text(json::serialize(r.attrs))
+                .int64(static_cast<std::int64_t>(r.meta.version))
+                .int64(r.meta.modified_ms)
+                .text(cols.ukey)
+                .text(cols.username_f)
+                .text(cols.display_f)
+                .text(cols.external_id)
+                .text(cols.label)
+                .int64(seq));
+        write_emails(c, tenant, r.id, cols.emails_f, true);
+        apply_members(c, tenant, r.id, *ws);
+        load_relations(c, tenant, type, r, fetch);
+        return r;
     });
 }
 
@@ -496,75 +463,62 @@ store_result<void> postgres_store::remove(std::string_view tenant,
                                           const scim::resource_type& type,
                                           std::string_view id,
                                           std::optional<std::uint64_t> if_match) {
-    return guarded([&] {
-        return impl_->write([&](connection& c) -> store_result<void> {
-            auto q = c.run(
-                "SELECT seq, version FROM resources WHERE tenant = $1 AND id = $2 AND type = $3 "
-                "FOR UPDATE",
-                params().text(tenant).text(id).text(type.id));
-            if (q.rows() == 0) return store_errc::not_found;
-            std::int64_t seq = q.int64(0, 0);
-            if (if_match && *if_match != static_cast<std::uint64_t>(q.int64(0, 1)))
-                return store_errc::version_mismatch;
-            // Groups that lose this member have changed, so their ETags change too.
-            c.run(
-                "UPDATE resources SET version = version + 1, modified_ms = $3 WHERE tenant = $1 "
-                "AND id IN (SELECT group_id FROM group_members WHERE tenant = $1 AND member_id = "
-                "$2)",
-                params().text(tenant).text(id).int64(impl_->now()));
-            c.run(
-                "DELETE FROM group_members WHERE tenant = $1 AND (member_id = $2 OR group_id = $2)",
-                params().text(tenant).text(id));
-            c.run("DELETE FROM resource_emails WHERE tenant = $1 AND rid = $2",
-                  params().text(tenant).text(id));
-            c.run("DELETE FROM resources WHERE seq = $1", params().int64(seq));
-            return {};
-        });
+    return impl_->pool.write([&](connection& c) -> store_result<void> {
+        auto q = c.run(
+            "SELECT seq, version FROM resources WHERE tenant = $1 AND id = $2 AND type = $3 "
+            "FOR UPDATE",
+            params().text(tenant).text(id).text(type.id));
+        if (q.rows() == 0) return store_errc::not_found;
+        std::int64_t seq = q.int64(0, 0);
+        if (if_match && *if_match != static_cast<std::uint64_t>(q.int64(0, 1)))
+            return store_errc::version_mismatch;
+        // Groups that lose this member have changed, so their ETags change too.
+        c.run(
+            "UPDATE resources SET version = version + 1, modified_ms = $3 WHERE tenant = $1 "
+            "AND id IN (SELECT group_id FROM group_members WHERE tenant = $1 AND member_id = "
+            "$2)",
+            params().text(tenant).text(id).int64(impl_->now()));
+        c.run("DELETE FROM group_members WHERE tenant = $1 AND (member_id = $2 OR group_id = $2)",
+              params().text(tenant).text(id));
+        c.run("DELETE FROM resource_emails WHERE tenant = $1 AND rid = $2",
+              params().text(tenant).text(id));
+        c.run("DELETE FROM resources WHERE seq = $1", params().int64(seq));
+        return {};
     });
 }
 
 store_result<organization> postgres_store::create_org(std::string_view name,
                                                       std::optional<std::string_view> parent_id) {
-    return guarded([&] {
-        return impl_->write([&](connection& c) -> store_result<organization> {
-            if (parent_id) {
-                auto q =
-                    c.run("SELECT 1 FROM orgs WHERE id = $1 FOR SHARE", params().text(*parent_id));
-                if (q.rows() == 0) return store_errc::not_found;
-            }
-            organization o;
-            o.id = sql::new_uuid();
-            o.name = std::string(name);
-            if (parent_id) o.parent_id = std::string(*parent_id);
-            o.created_ms = impl_->now();
-            c.run(
-                "INSERT INTO orgs (id, name, parent_id, status, created_ms) VALUES ($1, $2, $3, "
-                "$4, $5)",
-                params()
-                    .text(o.id)
-                    .text(name)
-                    .text(o.parent_id)
-                    .text(o.status)
-                    .int64(o.created_ms));
-            return o;
-        });
+    return impl_->pool.write([&](connection& c) -> store_result<organization> {
+        if (parent_id) {
+            auto q = c.run("SELECT 1 FROM orgs WHERE id = $1 FOR SHARE", params().text(*parent_id));
+            if (q.rows() == 0) return store_errc::not_found;
+        }
+        organization o;
+        o.id = sql::new_uuid();
+        o.name = std::string(name);
+        if (parent_id) o.parent_id = std::string(*parent_id);
+        o.created_ms = impl_->now();
+        c.run(
+            "INSERT INTO orgs (id, name, parent_id, status, created_ms) VALUES ($1, $2, $3, "
+            "$4, $5)",
+            params().text(o.id).text(name).text(o.parent_id).text(o.status).int64(o.created_ms));
+        return o;
     });
 }
 
 store_result<organization> postgres_store::get_org(std::string_view id) {
-    return guarded([&]() -> store_result<organization> {
-        impl::lease l(*impl_->pool);
-        auto q = (*l).run("SELECT id, name, parent_id, status, created_ms FROM orgs WHERE id = $1",
-                          params().text(id));
+    return impl_->pool.read([&](connection& c) -> store_result<organization> {
+        auto q = c.run("SELECT id, name, parent_id, status, created_ms FROM orgs WHERE id = $1",
+                       params().text(id));
         if (q.rows() == 0) return store_errc::not_found;
         return read_org(q, 0);
     });
 }
 
 store_result<std::vector<organization>> postgres_store::list_orgs() {
-    return guarded([&]() -> store_result<std::vector<organization>> {
-        impl::lease l(*impl_->pool);
-        auto q = (*l).run("SELECT id, name, parent_id, status, created_ms FROM orgs ORDER BY seq");
+    return impl_->pool.read([&](connection& c) -> store_result<std::vector<organization>> {
+        auto q = c.run("SELECT id, name, parent_id, status, created_ms FROM orgs ORDER BY seq");
         std::vector<organization> out;
         for (int i = 0; i < q.rows(); ++i) out.push_back(read_org(q, i));
         return out;
@@ -576,38 +530,34 @@ store_result<token_info> postgres_store::create_token(std::string_view org_id,
                                                       std::string_view secret_hash,
                                                       std::optional<std::int64_t> expires_ms,
                                                       bool can_write) {
-    return guarded([&] {
-        return impl_->write([&](connection& c) -> store_result<token_info> {
-            if (c.run("SELECT 1 FROM orgs WHERE id = $1 FOR SHARE", params().text(org_id)).rows() ==
-                0)
-                return store_errc::not_found;
-            token_info tok;
-            tok.id = sql::new_uuid();
-            tok.org_id = std::string(org_id);
-            tok.name = std::string(name);
-            tok.created_ms = impl_->now();
-            tok.expires_ms = expires_ms;
-            tok.can_write = can_write;
-            c.run(
-                "INSERT INTO tokens (id, org_id, name, hash, created_ms, expires_ms, revoked_ms, "
-                "can_write) VALUES ($1, $2, $3, $4, $5, $6, NULL, $7)",
-                params()
-                    .text(tok.id)
-                    .text(org_id)
-                    .text(name)
-                    .bytes(secret_hash)
-                    .int64(tok.created_ms)
-                    .int64(expires_ms)
-                    .boolean(can_write));
-            return tok;
-        });
+    return impl_->pool.write([&](connection& c) -> store_result<token_info> {
+        if (c.run("SELECT 1 FROM orgs WHERE id = $1 FOR SHARE", params().text(org_id)).rows() == 0)
+            return store_errc::not_found;
+        token_info tok;
+        tok.id = sql::new_uuid();
+        tok.org_id = std::string(org_id);
+        tok.name = std::string(name);
+        tok.created_ms = impl_->now();
+        tok.expires_ms = expires_ms;
+        tok.can_write = can_write;
+        c.run(
+            "INSERT INTO tokens (id, org_id, name, hash, created_ms, expires_ms, revoked_ms, "
+            "can_write) VALUES ($1, $2, $3, $4, $5, $6, NULL, $7)",
+            params()
+                .text(tok.id)
+                .text(org_id)
+                .text(name)
+                .bytes(secret_hash)
+                .int64(tok.created_ms)
+                .int64(expires_ms)
+                .boolean(can_write));
+        return tok;
     });
 }
 
 store_result<std::vector<token_info>> postgres_store::list_tokens(std::string_view org_id) {
-    return guarded([&]() -> store_result<std::vector<token_info>> {
-        impl::lease l(*impl_->pool);
-        auto q = (*l).run(
+    return impl_->pool.read([&](connection& c) -> store_result<std::vector<token_info>> {
+        auto q = c.run(
             std::string("SELECT ") + token_columns + " FROM tokens WHERE org_id = $1 ORDER BY seq",
             params().text(org_id));
         std::vector<token_info> out;
@@ -617,31 +567,27 @@ store_result<std::vector<token_info>> postgres_store::list_tokens(std::string_vi
 }
 
 store_result<void> postgres_store::revoke_token(std::string_view token_id, std::int64_t now_ms) {
-    return guarded([&] {
-        return impl_->write([&](connection& c) -> store_result<void> {
-            auto q = c.run("UPDATE tokens SET revoked_ms = coalesce(revoked_ms, $2) WHERE id = $1",
-                           params().text(token_id).int64(now_ms));
-            if (q.affected() == 0) return store_errc::not_found;
-            return {};
-        });
+    return impl_->pool.write([&](connection& c) -> store_result<void> {
+        auto q = c.run("UPDATE tokens SET revoked_ms = coalesce(revoked_ms, $2) WHERE id = $1",
+                       params().text(token_id).int64(now_ms));
+        if (q.affected() == 0) return store_errc::not_found;
+        return {};
     });
 }
 
 store_result<std::pair<token_info, std::string>> postgres_store::find_token(
     std::string_view secret_hash) {
-    return guarded([&]() -> store_result<std::pair<token_info, std::string>> {
-        impl::lease l(*impl_->pool);
-        auto q = (*l).run(std::string("SELECT ") + token_columns + " FROM tokens WHERE hash = $1",
-                          params().bytes(secret_hash));
+    return impl_->pool.read([&](connection& c) -> store_result<std::pair<token_info, std::string>> {
+        auto q = c.run(std::string("SELECT ") + token_columns + " FROM tokens WHERE hash = $1",
+                       params().bytes(secret_hash));
         if (q.rows() == 0) return store_errc::not_found;
-        return std::pair{read_token(q, 0), unhex(q.text(0, 7))};
+        return std::pair{read_token(q, 0), from_hex(q.text(0, 7)).value_or(std::string())};
     });
 }
 
 bool postgres_store::healthy() {
-    auto r = guarded([&]() -> store_result<void> {
-        impl::lease l(*impl_->pool);
-        (*l).run("SELECT 1");
+    auto r = impl_->pool.read([&](connection& c) -> store_result<void> {
+        c.run("SELECT 1");
         return {};
     });
     return r.has_value();

@@ -51,24 +51,6 @@ schema_description describe_database(pg::connection& c) {
     return out;
 }
 
-std::optional<std::string> from_hex(std::string_view hex) {
-    if (hex.size() % 2 != 0) return std::nullopt;
-    const auto nibble = [](char ch) -> int {
-        if (ch >= '0' && ch <= '9') return ch - '0';
-        if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
-        return -1;
-    };
-    std::string out;
-    out.reserve(hex.size() / 2);
-    for (std::size_t i = 0; i < hex.size(); i += 2) {
-        const int hi = nibble(hex[i]);
-        const int lo = nibble(hex[i + 1]);
-        if (hi < 0 || lo < 0) return std::nullopt;
-        out += static_cast<char>(hi * 16 + lo);
-    }
-    return out;
-}
-
 value column_value(const pg::result& r, int row_index, int col, const column& c) {
     if (r.is_null(row_index, col)) return std::monostate{};
     switch (c.type) {
@@ -77,7 +59,7 @@ value column_value(const pg::result& r, int row_index, int col, const column& c)
         case column_type::boolean:
             return r.text(row_index, col) == "t";
         case column_type::bytes: {
-            auto raw = from_hex(r.text(row_index, col));
+            auto raw = pg::from_hex(r.text(row_index, col));
             if (!raw) throw transfer_error("reading " + std::string(c.name) + ": bad hex");
             return std::move(*raw);
         }
@@ -97,14 +79,15 @@ std::string key_text(const table& t, const row& r, std::string_view key) {
                          " is null");
 }
 
-class pg_reader final : public reader {
+// What the reader and the writer share: a connection of their own (the snapshot or the import
+// transaction spans many calls, so not a pooled one) that is rolled back unless committed.
+template <class Side>
+class pg_side : public Side {
   public:
-    pg_reader(const postgres_config& cfg, const std::string& uri)
+    pg_side(const postgres_config& cfg, const std::string& uri)
         : c_(driver("cannot connect to PostgreSQL",
-                    [&] { return std::make_unique<pg::connection>(uri, cfg); })) {
-        driver("PostgreSQL", [&] { c_->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); });
-    }
-    ~pg_reader() override { c_->rollback_quietly(); }
+                    [&] { return std::make_unique<pg::connection>(uri, cfg); })) {}
+    ~pg_side() override { c_->rollback_quietly(); }
 
     std::string_view backend() const override { return "postgresql"; }
     int schema_version() override {
@@ -112,6 +95,16 @@ class pg_reader final : public reader {
     }
     schema_description describe() override {
         return driver("reading the schema", [&] { return describe_database(*c_); });
+    }
+
+  protected:
+    std::unique_ptr<pg::connection> c_;
+};
+
+class pg_reader final : public pg_side<reader> {
+  public:
+    pg_reader(const postgres_config& cfg, const std::string& uri) : pg_side(cfg, uri) {
+        driver("PostgreSQL", [&] { c_->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); });
     }
 
     // Paged by the table's key rather than a cursor: every page is one prepared statement, and
@@ -155,25 +148,11 @@ class pg_reader final : public reader {
             for (const auto& key : t.key) after->text(key_text(t, r, key));
         }
     }
-
-  private:
-    std::unique_ptr<pg::connection> c_;
 };
 
-class pg_writer final : public writer {
+class pg_writer final : public pg_side<writer> {
   public:
-    pg_writer(const postgres_config& cfg, const std::string& uri)
-        : c_(driver("cannot connect to PostgreSQL",
-                    [&] { return std::make_unique<pg::connection>(uri, cfg); })) {}
-    ~pg_writer() override { c_->rollback_quietly(); }
-
-    std::string_view backend() const override { return "postgresql"; }
-    int schema_version() override {
-        return driver("reading the schema version", [&] { return schema_version_of(*c_); });
-    }
-    schema_description describe() override {
-        return driver("reading the schema", [&] { return describe_database(*c_); });
-    }
+    using pg_side::pg_side;
 
     // EXCLUSIVE still lets servers read, but no other writer in until the import commits (or
     // lock_timeout, set to statement_timeout_ms, passes: then the import fails instead).
@@ -259,7 +238,6 @@ class pg_writer final : public writer {
         }
     }
 
-    std::unique_ptr<pg::connection> c_;
     const table* current_ = nullptr;
     std::vector<row> pending_;
 };

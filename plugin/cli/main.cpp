@@ -108,10 +108,15 @@ std::optional<std::int64_t> expiry_from(const po::variables_map& vm) {
     return now_ms() + static_cast<std::int64_t>(days) * 86400000;
 }
 
-po::variables_map parse(const std::vector<std::string>& args, const po::options_description& d) {
+// `positional`: the option a bare argument fills (`tokens revoke ID`), or none.
+po::variables_map parse(const std::vector<std::string>& args,
+                        const po::options_description& d,
+                        const char* positional = nullptr) {
+    po::positional_options_description pos;
+    if (positional) pos.add(positional, 1);
     po::variables_map vm;
     try {
-        po::store(po::command_line_parser(args).options(d).run(), vm);
+        po::store(po::command_line_parser(args).options(d).positional(pos).run(), vm);
         po::notify(vm);
     } catch (const po::error& e) {
         throw usage_error(e.what());
@@ -166,6 +171,34 @@ T check(orgscim::plugin::store_result<T> r, const std::string& what) {
     if constexpr (!std::is_void_v<T>) return std::move(*r);
 }
 
+// The stores of the configured database. The backend is opened (and so migrated) first, also by
+// the commands that only use the OAuth store.
+struct stores {
+    loaded_config lc;
+    std::unique_ptr<backend> directory;
+    std::unique_ptr<oauth_store> oauth;
+
+    static stores open(const po::variables_map& vm, bool with_oauth = false) {
+        stores s{load(vm), nullptr, nullptr};
+        s.directory = open_backend(s.lc.cfg.storage);
+        if (with_oauth) s.oauth = open_oauth_store(s.lc.cfg.storage);
+        return s;
+    }
+    // The organization `id`, which must exist.
+    void require_org(const std::string& id) const {
+        check(directory->get_org(id), "organization " + id);
+    }
+};
+
+// --json: `j` on one line, otherwise `text` (then a newline).
+void print_result(const po::variables_map& vm, const json::object& j, const std::string& text) {
+    std::cout << (vm.count("json") ? json::serialize(j) : text) << "\n";
+}
+
+json::value iso_time_or_null(const std::optional<std::int64_t>& ms) {
+    return ms ? json::value(iso_time(*ms)) : json::value(nullptr);
+}
+
 std::string require(const po::variables_map& vm, const char* name) {
     if (!vm.count(name)) throw usage_error(std::string("the option '--") + name + "' is required");
     return vm[name].as<std::string>();
@@ -182,18 +215,13 @@ int orgs_create(const std::vector<std::string>& args) {
     if (wants_help(vm, "orgscim orgs create --name NAME [--parent ID] [--json]", d)) return exit_ok;
     const auto name = require(vm, "name");
     if (name.empty()) throw usage_error("--name: must not be empty");
-    const auto lc = load(vm);
-    auto store = open_backend(lc.cfg.storage);
+    const auto db = stores::open(vm);
     std::optional<std::string> parent;
     if (vm.count("parent")) parent = vm["parent"].as<std::string>();
-    auto org = check(
-        store->create_org(name, parent ? std::optional<std::string_view>(*parent) : std::nullopt),
-        parent ? "parent organization " + *parent : "organization");
-    if (vm.count("json")) {
-        std::cout << json::serialize(json::object{{"id", org.id}}) << "\n";
-    } else {
-        std::cout << org.id << "\n";
-    }
+    auto org = check(db.directory->create_org(
+                         name, parent ? std::optional<std::string_view>(*parent) : std::nullopt),
+                     parent ? "parent organization " + *parent : "organization");
+    print_result(vm, {{"id", org.id}}, org.id);
     return exit_ok;
 }
 
@@ -202,9 +230,8 @@ int orgs_list(const std::vector<std::string>& args) {
     d.add_options()("json", "print a JSON array");
     const auto vm = parse(args, d);
     if (wants_help(vm, "orgscim orgs list [--json]", d)) return exit_ok;
-    const auto lc = load(vm);
-    auto store = open_backend(lc.cfg.storage);
-    const auto orgs = check(store->list_orgs(), "organizations");
+    const auto db = stores::open(vm);
+    const auto orgs = check(db.directory->list_orgs(), "organizations");
     if (vm.count("json")) {
         json::array a;
         for (const auto& o : orgs) {
@@ -245,19 +272,12 @@ int tokens_create(const std::vector<std::string>& args) {
     }
     const auto org_id = require(vm, "org");
     const auto expires = expiry_from(vm);
-    const auto lc = load(vm);
-    auto store = open_backend(lc.cfg.storage);
-    check(store->get_org(org_id), "organization " + org_id);
-    auto issued = check(
-        issue_secret(*store, org_id, vm["name"].as<std::string>(), expires, !vm.count("read-only")),
-        "organization " + org_id);
-    if (vm.count("json")) {
-        std::cout << json::serialize(
-                         json::object{{"id", issued.info.id}, {"secret", issued.secret}})
-                  << "\n";
-    } else {
-        std::cout << issued.secret << "\n";
-    }
+    const auto db = stores::open(vm);
+    db.require_org(org_id);
+    auto issued = check(issue_secret(*db.directory, org_id, vm["name"].as<std::string>(), expires,
+                                     !vm.count("read-only")),
+                        "organization " + org_id);
+    print_result(vm, {{"id", issued.info.id}, {"secret", issued.secret}}, issued.secret);
     return exit_ok;
 }
 
@@ -268,10 +288,9 @@ int tokens_list(const std::vector<std::string>& args) {
     const auto vm = parse(args, d);
     if (wants_help(vm, "orgscim tokens list --org ID [--json]", d)) return exit_ok;
     const auto org_id = require(vm, "org");
-    const auto lc = load(vm);
-    auto store = open_backend(lc.cfg.storage);
-    check(store->get_org(org_id), "organization " + org_id);
-    const auto tokens = check(store->list_tokens(org_id), "tokens");
+    const auto db = stores::open(vm);
+    db.require_org(org_id);
+    const auto tokens = check(db.directory->list_tokens(org_id), "tokens");
     const auto now = now_ms();
     const auto state = [now](const token_info& t) -> std::string {
         if (t.revoked_ms) return "revoked";
@@ -286,10 +305,8 @@ int tokens_list(const std::vector<std::string>& args) {
                            {"state", state(t)},
                            {"read_only", !t.can_write},
                            {"created", iso_time(t.created_ms)}};
-            j["expires"] =
-                t.expires_ms ? json::value(iso_time(*t.expires_ms)) : json::value(nullptr);
-            j["revoked"] =
-                t.revoked_ms ? json::value(iso_time(*t.revoked_ms)) : json::value(nullptr);
+            j["expires"] = iso_time_or_null(t.expires_ms);
+            j["revoked"] = iso_time_or_null(t.revoked_ms);
             a.push_back(std::move(j));
         }
         std::cout << json::serialize(a) << "\n";
@@ -308,20 +325,11 @@ int tokens_list(const std::vector<std::string>& args) {
 int tokens_revoke(const std::vector<std::string>& args) {
     auto d = common_options();
     d.add_options()("id", po::value<std::string>()->value_name("ID"), "token id");
-    po::positional_options_description pos;
-    pos.add("id", 1);
-    po::variables_map vm;
-    try {
-        po::store(po::command_line_parser(args).options(d).positional(pos).run(), vm);
-        po::notify(vm);
-    } catch (const po::error& e) {
-        throw usage_error(e.what());
-    }
+    const auto vm = parse(args, d, "id");
     if (wants_help(vm, "orgscim tokens revoke ID", d)) return exit_ok;
     const auto id = require(vm, "id");
-    const auto lc = load(vm);
-    auto store = open_backend(lc.cfg.storage);
-    check(store->revoke_token(id, now_ms()), "token " + id);
+    const auto db = stores::open(vm);
+    check(db.directory->revoke_token(id, now_ms()), "token " + id);
     return exit_ok;
 }
 
@@ -344,10 +352,8 @@ int clients_create(const std::vector<std::string>& args) {
     }
     const auto org_id = require(vm, "org");
     const auto expires = expiry_from(vm);
-    const auto lc = load(vm);
-    auto store = open_backend(lc.cfg.storage);
-    check(store->get_org(org_id), "organization " + org_id);
-    auto clients = open_oauth_store(lc.cfg.storage);
+    const auto db = stores::open(vm, true);
+    db.require_org(org_id);
     const auto gen = orgscim::oidc::generate_client_secret();
     oauth_client_info c;
     c.client_id = orgscim::oidc::generate_client_id();
@@ -358,14 +364,9 @@ int clients_create(const std::vector<std::string>& args) {
     c.permissions = static_cast<std::uint8_t>(perms);
     c.created_ms = now_ms();
     c.secrets.push_back({gen.record.id, gen.record.hash, c.created_ms, expires});
-    check(clients->create_client(c), "organization " + org_id);
-    if (vm.count("json")) {
-        std::cout << json::serialize(
-                         json::object{{"client_id", c.client_id}, {"client_secret", gen.secret}})
-                  << "\n";
-    } else {
-        std::cout << "client_id: " << c.client_id << "\nclient_secret: " << gen.secret << "\n";
-    }
+    check(db.oauth->create_client(c), "organization " + org_id);
+    print_result(vm, {{"client_id", c.client_id}, {"client_secret", gen.secret}},
+                 "client_id: " + c.client_id + "\nclient_secret: " + gen.secret);
     return exit_ok;
 }
 
@@ -376,11 +377,9 @@ int clients_list(const std::vector<std::string>& args) {
     const auto vm = parse(args, d);
     if (wants_help(vm, "orgscim clients list --org ID [--json]", d)) return exit_ok;
     const auto org_id = require(vm, "org");
-    const auto lc = load(vm);
-    auto store = open_backend(lc.cfg.storage);
-    check(store->get_org(org_id), "organization " + org_id);
-    auto clients = open_oauth_store(lc.cfg.storage);
-    const auto list = check(clients->list_clients(org_id), "clients");
+    const auto db = stores::open(vm, true);
+    db.require_org(org_id);
+    const auto list = check(db.oauth->list_clients(org_id), "clients");
     const auto now = now_ms();
     const auto live_secrets = [now](const oauth_client_info& c) {
         std::size_t n = 0;
@@ -396,8 +395,7 @@ int clients_list(const std::vector<std::string>& args) {
                            {"read_only", !(c.permissions & orgscim::oidc::perm_write)},
                            {"active_secrets", live_secrets(c)},
                            {"created", iso_time(c.created_ms)}};
-            j["revoked"] =
-                c.revoked_ms ? json::value(iso_time(*c.revoked_ms)) : json::value(nullptr);
+            j["revoked"] = iso_time_or_null(c.revoked_ms);
             a.push_back(std::move(j));
         }
         std::cout << json::serialize(a) << "\n";
@@ -416,21 +414,11 @@ int clients_list(const std::vector<std::string>& args) {
 int clients_revoke(const std::vector<std::string>& args) {
     auto d = common_options();
     d.add_options()("id", po::value<std::string>()->value_name("CLIENT_ID"), "client id");
-    po::positional_options_description pos;
-    pos.add("id", 1);
-    po::variables_map vm;
-    try {
-        po::store(po::command_line_parser(args).options(d).positional(pos).run(), vm);
-        po::notify(vm);
-    } catch (const po::error& e) {
-        throw usage_error(e.what());
-    }
+    const auto vm = parse(args, d, "id");
     if (wants_help(vm, "orgscim clients revoke CLIENT_ID", d)) return exit_ok;
     const auto id = require(vm, "id");
-    const auto lc = load(vm);
-    auto store = open_backend(lc.cfg.storage);
-    auto clients = open_oauth_store(lc.cfg.storage);
-    check(clients->revoke_client(id, now_ms()), "client " + id);
+    const auto db = stores::open(vm, true);
+    check(db.oauth->revoke_client(id, now_ms()), "client " + id);
     return exit_ok;
 }
 
@@ -442,15 +430,7 @@ int clients_rotate(const std::vector<std::string>& args) {
         "old-expires-in", po::value<unsigned>()->value_name("HOURS")->default_value(24),
         "the client's other secrets stop working after HOURS hours (0: now)")(
         "json", "print {\"client_id\": ..., \"client_secret\": ...}");
-    po::positional_options_description pos;
-    pos.add("id", 1);
-    po::variables_map vm;
-    try {
-        po::store(po::command_line_parser(args).options(d).positional(pos).run(), vm);
-        po::notify(vm);
-    } catch (const po::error& e) {
-        throw usage_error(e.what());
-    }
+    const auto vm = parse(args, d, "id");
     if (wants_help(vm,
                    "orgscim clients rotate CLIENT_ID [--expires-in DAYS] [--old-expires-in HOURS] "
                    "[--json]",
@@ -461,21 +441,14 @@ int clients_rotate(const std::vector<std::string>& args) {
     const auto expires = expiry_from(vm);
     const auto old_hours = vm["old-expires-in"].as<unsigned>();
     if (old_hours > 24 * 365) throw usage_error("--old-expires-in: expected 0..8760 hours");
-    const auto lc = load(vm);
-    auto store = open_backend(lc.cfg.storage);
-    auto clients = open_oauth_store(lc.cfg.storage);
+    const auto db = stores::open(vm, true);
     const auto gen = orgscim::oidc::generate_client_secret();
     const auto now = now_ms();
-    check(clients->add_secret(id, {gen.record.id, gen.record.hash, now, expires}), "client " + id);
-    check(clients->expire_other_secrets(id, gen.record.id,
-                                        now + static_cast<std::int64_t>(old_hours) * 3600000),
+    check(db.oauth->add_secret(id, {gen.record.id, gen.record.hash, now, expires}), "client " + id);
+    check(db.oauth->expire_other_secrets(id, gen.record.id,
+                                         now + static_cast<std::int64_t>(old_hours) * 3600000),
           "client " + id);
-    if (vm.count("json")) {
-        std::cout << json::serialize(json::object{{"client_id", id}, {"client_secret", gen.secret}})
-                  << "\n";
-    } else {
-        std::cout << gen.secret << "\n";
-    }
+    print_result(vm, {{"client_id", id}, {"client_secret", gen.secret}}, gen.secret);
     return exit_ok;
 }
 
@@ -485,15 +458,7 @@ int clients_federate(const std::vector<std::string>& args) {
         "issuer", po::value<std::string>()->value_name("ISS"),
         "exact iss of the assertions (a trusted issuer of oidc.issuers)")(
         "subject", po::value<std::string>()->value_name("SUB"), "exact sub of the assertions");
-    po::positional_options_description pos;
-    pos.add("id", 1);
-    po::variables_map vm;
-    try {
-        po::store(po::command_line_parser(args).options(d).positional(pos).run(), vm);
-        po::notify(vm);
-    } catch (const po::error& e) {
-        throw usage_error(e.what());
-    }
+    const auto vm = parse(args, d, "id");
     if (wants_help(vm, "orgscim clients federate CLIENT_ID --issuer ISS --subject SUB", d))
         return exit_ok;
     const auto id = require(vm, "id");
@@ -501,19 +466,22 @@ int clients_federate(const std::vector<std::string>& args) {
     const auto subject = require(vm, "subject");
     if (issuer.empty() || subject.empty())
         throw usage_error("--issuer and --subject must not be empty");
-    const auto lc = load(vm);
-    auto store = open_backend(lc.cfg.storage);
-    auto clients = open_oauth_store(lc.cfg.storage);
-    check(clients->add_federated(id, {issuer, subject}), "client " + id);
+    const auto db = stores::open(vm, true);
+    check(db.oauth->add_federated(id, {issuer, subject}), "client " + id);
     return exit_ok;
 }
 
 // --- migrate, export, import-db (issue 7) -------------------------------------------------
 
-json::object rows_json(const transfer_summary& s) {
+// What export --json (with the file written: `output`) and import-db --json print of a transfer.
+json::object summary_json(const transfer_summary& s, const std::string& output = {}) {
+    json::object j{{"backend", s.backend}, {"version", s.schema_version}};
+    if (!output.empty()) j["output"] = output;
     json::object rows;
     for (const auto& [table, n] : s.rows) rows[table] = n;
-    return rows;
+    j["rows"] = std::move(rows);
+    j["total"] = s.total();
+    return j;
 }
 
 // Trusted issuers kept in the database (issue 4): the same entry as the config's oidc.issuers[],
@@ -580,21 +548,15 @@ int issuers_add(const std::vector<std::string>& args) {
                                errors);
     if (!errors.empty()) throw config_error(errors);
     const std::string org_id = entry.contains("org") ? std::string(entry["org"].as_string()) : "";
-    const auto lc = load(vm);
-    auto store = open_backend(lc.cfg.storage);
-    if (!org_id.empty()) check(store->get_org(org_id), "organization " + org_id);
-    auto oauth = open_oauth_store(lc.cfg.storage);
+    const auto db = stores::open(vm, true);
+    if (!org_id.empty()) db.require_org(org_id);
     trusted_issuer_record r;
     r.id = "iss_" + orgscim::oidc::generate_client_id().substr(3, 16);
     r.org_id = org_id;
     r.entry = json::serialize(entry);
     r.created_ms = now_ms();
-    check(oauth->add_issuer(r), "issuer");
-    if (vm.count("json")) {
-        std::cout << json::serialize(json::object{{"id", r.id}}) << "\n";
-    } else {
-        std::cout << r.id << "\n";
-    }
+    check(db.oauth->add_issuer(r), "issuer");
+    print_result(vm, {{"id", r.id}}, r.id);
     return exit_ok;
 }
 
@@ -604,10 +566,8 @@ int issuers_list(const std::vector<std::string>& args) {
         "json", "print a JSON array");
     const auto vm = parse(args, d);
     if (wants_help(vm, "orgscim issuers list [--org ID] [--json]", d)) return exit_ok;
-    const auto lc = load(vm);
-    auto store = open_backend(lc.cfg.storage);
-    auto oauth = open_oauth_store(lc.cfg.storage);
-    const auto all = check(oauth->list_issuers(), "issuers");
+    const auto db = stores::open(vm, true);
+    const auto all = check(db.oauth->list_issuers(), "issuers");
     const std::string only = vm.count("org") ? vm["org"].as<std::string>() : "";
     json::array a;
     for (const auto& r : all) {
@@ -642,21 +602,11 @@ int issuers_list(const std::vector<std::string>& args) {
 int issuers_remove(const std::vector<std::string>& args) {
     auto d = common_options();
     d.add_options()("id", po::value<std::string>()->value_name("ISSUER_ID"), "issuer id");
-    po::positional_options_description pos;
-    pos.add("id", 1);
-    po::variables_map vm;
-    try {
-        po::store(po::command_line_parser(args).options(d).positional(pos).run(), vm);
-        po::notify(vm);
-    } catch (const po::error& e) {
-        throw usage_error(e.what());
-    }
+    const auto vm = parse(args, d, "id");
     if (wants_help(vm, "orgscim issuers remove ISSUER_ID", d)) return exit_ok;
     const auto id = require(vm, "id");
-    const auto lc = load(vm);
-    auto store = open_backend(lc.cfg.storage);
-    auto oauth = open_oauth_store(lc.cfg.storage);
-    check(oauth->remove_issuer(id), "issuer " + id);
+    const auto db = stores::open(vm, true);
+    check(db.oauth->remove_issuer(id), "issuer " + id);
     return exit_ok;
 }
 
@@ -720,12 +670,7 @@ int export_db(const std::vector<std::string>& args) {
         throw;
     }
     if (vm.count("json")) {
-        std::cout << json::serialize(json::object{{"backend", summary.backend},
-                                                  {"version", summary.schema_version},
-                                                  {"output", path},
-                                                  {"rows", rows_json(summary)},
-                                                  {"total", summary.total()}})
-                  << "\n";
+        std::cout << json::serialize(summary_json(summary, path)) << "\n";
     } else {
         std::cout << "exported " << summary.total() << " rows from " << summary.backend
                   << " (schema version " << summary.schema_version << ") to " << path << "\n";
@@ -737,15 +682,7 @@ int import_db(const std::vector<std::string>& args) {
     auto d = common_options();
     d.add_options()("file", po::value<std::string>()->value_name("FILE"),
                     "the export to load (- for standard input)")("json", "print a JSON summary");
-    po::positional_options_description pos;
-    pos.add("file", 1);
-    po::variables_map vm;
-    try {
-        po::store(po::command_line_parser(args).options(d).positional(pos).run(), vm);
-        po::notify(vm);
-    } catch (const po::error& e) {
-        throw usage_error(e.what());
-    }
+    const auto vm = parse(args, d, "file");
     if (wants_help(vm, "orgscim import-db [--config FILE | --db PATH] [--json] FILE", d))
         return exit_ok;
     const auto file = require(vm, "file");
@@ -757,11 +694,7 @@ int import_db(const std::vector<std::string>& args) {
     }
     const auto summary = import_storage(lc.cfg.storage, file == "-" ? std::cin : in);
     if (vm.count("json")) {
-        std::cout << json::serialize(json::object{{"backend", summary.backend},
-                                                  {"version", summary.schema_version},
-                                                  {"rows", rows_json(summary)},
-                                                  {"total", summary.total()}})
-                  << "\n";
+        std::cout << json::serialize(summary_json(summary)) << "\n";
     } else {
         std::cout << "imported " << summary.total() << " rows into " << summary.backend
                   << " (schema version " << summary.schema_version << ")\n";

@@ -7,8 +7,6 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
-#include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <orgscim/testing/http_client.hpp>
 #include <orgscim/testing/node_tools.hpp>
@@ -23,19 +21,6 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace json = boost::json;
-
-const std::string tools = ORGSCIM_SOURCE_DIR "/tests/tools";
-
-#define REQUIRE_TOOLS()                                                                       \
-    do {                                                                                      \
-        const char* ci = std::getenv("CI");                                                   \
-        const bool missing = find_node().empty() ||                                           \
-                             !std::filesystem::exists(tools + "/node_modules/oidc-provider"); \
-        if (missing && ci && std::string_view(ci) == "true")                                  \
-            FAIL() << "node or oidc-provider missing: run `npm ci --prefix tests/tools`";     \
-        if (missing)                                                                          \
-            GTEST_SKIP() << "node or oidc-provider missing (npm ci --prefix tests/tools)";    \
-    } while (0)
 
 std::string base64(std::string_view in) {
     static constexpr char abc[] =
@@ -127,7 +112,7 @@ std::string own_token(http_client& c, const std::string& id, const std::string& 
 }
 
 TEST(IdentityBlackbox, ScimCycleWithATokenFromARealProvider) {
-    REQUIRE_TOOLS();
+    ORGSCIM_REQUIRE_NODE_TOOLS();
     provider_process op;
     orgscim_server srv({}, "{}");
     const auto acme = srv.new_tenant("acme");
@@ -318,7 +303,7 @@ TEST(IdentityBlackbox, ScimCycleWithOrgscimsOwnClientCredentialsToken) {
 // A person signed in at the organization's issuer acts with their roles in the directory: an
 // admin of the MSP manages the customer below it; an app token of the same issuer does not.
 TEST(IdentityBlackbox, PersonTokenActsWithTheirDirectoryRolesAcrossTheTree) {
-    REQUIRE_TOOLS();
+    ORGSCIM_REQUIRE_NODE_TOOLS();
     oidc_provider op(ORGSCIM_SOURCE_DIR);
     orgscim_server srv({}, "{}");
     const auto msp = srv.new_tenant("msp");
@@ -348,7 +333,7 @@ TEST(IdentityBlackbox, PersonTokenActsWithTheirDirectoryRolesAcrossTheTree) {
 // Issuers added with the CLI reach the running server (within issuer_reload_interval), and a
 // removed one stops working; a bad entry is refused with its path, exit code 3.
 TEST(IdentityBlackbox, IssuersAddedAndRemovedWithTheCliWhileServing) {
-    REQUIRE_TOOLS();
+    ORGSCIM_REQUIRE_NODE_TOOLS();
     provider_process op;
     orgscim_server srv({}, "{}");
     const auto acme = srv.new_tenant("acme");

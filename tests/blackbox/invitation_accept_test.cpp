@@ -9,55 +9,29 @@
 
 #include <boost/json.hpp>
 #include <chrono>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <future>
 #include <orgscim/testing/node_tools.hpp>
-#include <regex>
 #include <server_launcher.hpp>
-#include <set>
-#include <sstream>
 #include <thread>
+
+#include "blackbox_helpers.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
+using orgscim::testing::bearer;
 using orgscim::testing::http_client;
 using orgscim::testing::orgscim_server;
 using ::testing::HasSubstr;
 namespace json = boost::json;
-namespace fs = std::filesystem;
-
-using headers = std::vector<std::pair<std::string, std::string>>;
-
-headers bearer(const std::string& token) {
-    return {{"Authorization", "Bearer " + token}, {"Content-Type", "application/scim+json"}};
-}
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 // SMTP sink + OpenID provider + orgscim trusting the provider for invitees (an issuer bound to
 // no organization).
 class invitation_flow : public ::testing::Test {
   protected:
     void SetUp() override {
-        if (!orgscim::testing::node_tools_present(ORGSCIM_SOURCE_DIR)) {
-            if (std::getenv("CI")) FAIL() << "npm test tools missing: npm ci --prefix tests/tools";
-            GTEST_SKIP() << "npm test tools missing (npm ci --prefix tests/tools)";
-        }
-        sink_ = std::make_unique<orgscim::testing::child_process>(
-            std::vector<std::string>{orgscim::testing::find_node(),
-                                     std::string(ORGSCIM_SOURCE_DIR) + "/tests/tools/smtp-sink.mjs",
-                                     "--dir", mails_.path()});
-        const auto port = sink_->wait_for_line(
-            [](const std::string& l) { return l.rfind("SMTP_PORT=", 0) == 0; }, 20s);
-        ASSERT_FALSE(port.empty()) << "smtp sink did not start";
+        ORGSCIM_REQUIRE_NODE_TOOLS();
+        sink_ = std::make_unique<orgscim::testing::smtp_sink>(ORGSCIM_SOURCE_DIR);
         op_ = std::make_unique<orgscim::testing::oidc_provider>(ORGSCIM_SOURCE_DIR);
         const json::object cfg{
             {"public_base_url", "https://id.example.com"},
@@ -66,13 +40,7 @@ class invitation_flow : public ::testing::Test {
                                                    {"allow_http", true},
                                                    {"audiences", {"https://scim.test/v2"}},
                                                    {"allowed_algs", {"RS256"}}}}}}},
-            {"invitations",
-             {{"sweep_interval_ms", 100},
-              {"smtp",
-               {{"url", "smtp://127.0.0.1:" + port.substr(10)},
-                {"from", "noreply@orgscim.test"},
-                {"allow_plain", true}}},
-              {"sender", {{"poll_ms", 20}}}}}};
+            {"invitations", orgscim::testing::invitations_config(sink_->url())}};
         srv_ = std::make_unique<orgscim_server>(std::vector<std::string>{}, json::serialize(cfg));
         acme_ = srv_->new_tenant("Acme");
         c_ = std::make_unique<http_client>("127.0.0.1", srv_->port());
@@ -85,38 +53,32 @@ class invitation_flow : public ::testing::Test {
 
     // Waits for the next email to `to` and returns it.
     std::string mail_to(const std::string& to) {
-        const auto end = std::chrono::steady_clock::now() + 15s;
-        while (std::chrono::steady_clock::now() < end) {
-            for (const auto& f : fs::directory_iterator(mails_.path())) {
-                if (seen_.count(f.path().string())) continue;
-                auto eml = slurp(f.path());
-                if (eml.find("To: " + to) == std::string::npos &&
-                    eml.find("<" + to + ">") == std::string::npos)
-                    continue;
-                seen_.insert(f.path().string());
-                return eml;
-            }
-            std::this_thread::sleep_for(20ms);
-        }
-        ADD_FAILURE() << "no email to " << to;
-        return {};
+        auto eml = sink_->next_to(to);
+        if (eml.empty()) ADD_FAILURE() << "no email to " << to;
+        return eml;
     }
 
-    // Invites `email` with an email; returns the link's path from the email received.
-    std::string invite(const std::string& email, const std::string& extra = {}) {
-        auto r = c_->request(
-            "POST", "/scim/v2/Invitations", bearer(acme_.token),
-            R"({"kind":"member","email":")" + email + R"(","roles":["Associate"])" + extra + "}");
+    // Creates an invitation (`body`, with `token`); returns the link's path from the email `to`
+    // receives.
+    std::string invite_with(const std::string& token,
+                            const std::string& body,
+                            const std::string& to) {
+        auto r = c_->request("POST", "/scim/v2/Invitations", bearer(token), body);
         EXPECT_EQ(r.status, 201) << r.body;
         last_id_ = r.status == 201 ? std::string(json::parse(r.body).at("id").as_string()) : "";
-        const auto eml = mail_to(email);
-        std::smatch m;
-        if (!std::regex_search(
-                eml, m, std::regex("https://id\\.example\\.com(/invitations/[A-Za-z0-9_-]{43})"))) {
-            ADD_FAILURE() << "no link in " << eml.substr(0, 300);
-            return {};
-        }
-        return m[1];
+        if (r.status != 201) return {};
+        const auto eml = mail_to(to);
+        auto link = orgscim::testing::link_path_in_email(eml);
+        if (link.empty()) ADD_FAILURE() << "no link in " << eml.substr(0, 300);
+        return link;
+    }
+
+    // Invites `email` as a member of Acme with an email; returns the link's path from it.
+    std::string invite(const std::string& email, const std::string& extra = {}) {
+        return invite_with(
+            acme_.token,
+            R"({"kind":"member","email":")" + email + R"(","roles":["Associate"])" + extra + "}",
+            email);
     }
 
     std::string invitation_status(const std::string& id) {
@@ -125,13 +87,11 @@ class invitation_flow : public ::testing::Test {
         return r.status == 200 ? std::string(json::parse(r.body).at("status").as_string()) : "";
     }
 
-    orgscim::testing::temp_dir mails_;
-    std::unique_ptr<orgscim::testing::child_process> sink_;
+    std::unique_ptr<orgscim::testing::smtp_sink> sink_;
     std::unique_ptr<orgscim::testing::oidc_provider> op_;
     std::unique_ptr<orgscim_server> srv_;
     orgscim::testing::tenant acme_;
     std::unique_ptr<http_client> c_;
-    std::set<std::string> seen_;
     std::string last_id_;
 };
 
@@ -243,14 +203,10 @@ TEST_F(invitation_flow, two_accepts_racing_one_wins) {
 }
 
 TEST_F(invitation_flow, managed_company_customer_creates_a_new_company_for_the_msp) {
-    auto r = c_->request("POST", "/scim/v2/Invitations", bearer(acme_.token),
-                         R"({"kind":"managedCompany","email":"owner@customer.test"})");
-    ASSERT_EQ(r.status, 201) << r.body;
-    const auto eml = mail_to("owner@customer.test");
-    std::smatch m;
-    ASSERT_TRUE(std::regex_search(
-        eml, m, std::regex("https://id\\.example\\.com(/invitations/[A-Za-z0-9_-]{43})")));
-    const std::string link = m[1];
+    const auto link =
+        invite_with(acme_.token, R"({"kind":"managedCompany","email":"owner@customer.test"})",
+                    "owner@customer.test");
+    ASSERT_FALSE(link.empty());
     const auto owner = op_->sign_in("owner@customer.test");
     // Signed in, the page lists the companies they could hand over: none yet.
     auto view = c_->request("GET", link, bearer(owner));
@@ -296,15 +252,10 @@ TEST_F(invitation_flow, parent_user_joins_the_child_and_leaves_with_the_parent_d
                         .at("secret")
                         .as_string());
 
-    auto r =
-        c_->request("POST", "/scim/v2/Invitations", bearer(child_token),
-                    R"({"kind":"parentUser","userName":"alice@acme.test","roles":["Associate"]})");
-    ASSERT_EQ(r.status, 201) << r.body;
-    const auto eml = mail_to("alice@acme.test");
-    std::smatch m;
-    ASSERT_TRUE(std::regex_search(
-        eml, m, std::regex("https://id\\.example\\.com(/invitations/[A-Za-z0-9_-]{43})")));
-    const std::string link = m[1];
+    const auto link = invite_with(
+        child_token, R"({"kind":"parentUser","userName":"alice@acme.test","roles":["Associate"]})",
+        "alice@acme.test");
+    ASSERT_FALSE(link.empty());
 
     const auto alice = op_->sign_in("alice@acme.test");
     auto ok = c_->request("POST", link + "/accept", bearer(alice), "{}");

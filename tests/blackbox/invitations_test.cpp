@@ -7,34 +7,21 @@
 
 #include <boost/json.hpp>
 #include <chrono>
-#include <cstdlib>
-#include <filesystem>
 #include <fstream>
-#include <regex>
+#include <orgscim/testing/node_tools.hpp>
 #include <server_launcher.hpp>
-#include <sstream>
-#include <thread>
+
+#include "blackbox_helpers.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
+using orgscim::testing::bearer;
 using orgscim::testing::http_client;
+using orgscim::testing::link_path;
 using orgscim::testing::orgscim_server;
 using ::testing::HasSubstr;
 namespace json = boost::json;
-namespace fs = std::filesystem;
-
-using headers = std::vector<std::pair<std::string, std::string>>;
-
-headers bearer(const std::string& token) {
-    return {{"Authorization", "Bearer " + token}, {"Content-Type", "application/scim+json"}};
-}
-
-// The link's path: links carry the configured public base URL, the test talks to port 0.
-std::string link_path(const std::string& link) {
-    const auto at = link.find("/invitations/");
-    return at == std::string::npos ? std::string() : link.substr(at);
-}
 
 TEST(invitations_blackbox, member_invitation_link_and_revoke_without_email) {
     orgscim_server srv;
@@ -137,38 +124,11 @@ TEST(invitations_blackbox, bad_invitations_config_is_refused_with_its_paths) {
     EXPECT_THAT(err, HasSubstr("invitations.smtp.allow_plain"));
 }
 
-bool tools_present() {
-    return fs::exists(fs::path(ORGSCIM_SOURCE_DIR) / "tests/tools/node_modules/smtp-server") &&
-           std::system("node --version >/dev/null 2>&1") == 0;
-}
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 TEST(invitations_blackbox, invitation_email_arrives_with_a_working_link) {
-    if (!tools_present()) {
-        if (std::getenv("CI")) FAIL() << "npm test tools missing: npm ci --prefix tests/tools";
-        GTEST_SKIP() << "npm test tools missing (npm ci --prefix tests/tools)";
-    }
-    orgscim::testing::temp_dir mails;
-    orgscim::testing::child_process sink(
-        {"/usr/bin/env", "node", std::string(ORGSCIM_SOURCE_DIR) + "/tests/tools/smtp-sink.mjs",
-         "--dir", mails.path()},
-        {});
-    const auto port =
-        sink.wait_for_line([](const std::string& l) { return l.rfind("SMTP_PORT=", 0) == 0; }, 20s);
+    ORGSCIM_REQUIRE_NODE_TOOLS();
+    orgscim::testing::smtp_sink sink(ORGSCIM_SOURCE_DIR);
     const json::object cfg{{"public_base_url", "https://id.example.com"},
-                           {"invitations",
-                            {{"sweep_interval_ms", 100},
-                             {"smtp",
-                              {{"url", "smtp://127.0.0.1:" + port.substr(10)},
-                               {"from", "noreply@orgscim.test"},
-                               {"allow_plain", true}}},
-                             {"sender", {{"poll_ms", 20}}}}}};
+                           {"invitations", orgscim::testing::invitations_config(sink.url())}};
     orgscim_server srv({}, json::serialize(cfg));
     const auto acme = srv.new_tenant("Acme");
     http_client c("127.0.0.1", srv.port());
@@ -179,19 +139,13 @@ TEST(invitations_blackbox, invitation_email_arrives_with_a_working_link) {
     ASSERT_EQ(created.status, 201) << created.body;
     EXPECT_FALSE(json::parse(created.body).as_object().contains("link"));
 
-    const auto file = fs::path(mails.path()) / "1.eml";
-    const auto end = std::chrono::steady_clock::now() + 15s;
-    while (!fs::exists(file) && std::chrono::steady_clock::now() < end)
-        std::this_thread::sleep_for(20ms);
-    ASSERT_TRUE(fs::exists(file)) << "no email arrived";
-    const auto eml = slurp(file);
+    const auto eml = sink.message(1);
+    ASSERT_FALSE(eml.empty()) << "no email arrived";
     EXPECT_THAT(eml, HasSubstr("carol@example.com"));
     EXPECT_THAT(eml, HasSubstr("Acme"));
-    std::smatch m;
-    ASSERT_TRUE(std::regex_search(
-        eml, m, std::regex("https://id\\.example\\.com(/invitations/[A-Za-z0-9_-]{43})")))
-        << eml.substr(0, 400);
-    auto view = c.request("GET", m[1]);
+    const auto path = orgscim::testing::link_path_in_email(eml);
+    ASSERT_FALSE(path.empty()) << eml.substr(0, 400);
+    auto view = c.request("GET", path);
     ASSERT_EQ(view.status, 200) << view.body;
     EXPECT_EQ(json::parse(view.body).at("email").as_string(), "carol@example.com");
 }

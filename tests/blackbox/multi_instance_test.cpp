@@ -13,6 +13,7 @@
 #include <set>
 #include <thread>
 
+#include "blackbox_helpers.hpp"
 #include "pg_cluster.hpp"
 #include "server_launcher.hpp"
 
@@ -21,12 +22,6 @@ namespace {
 using namespace std::chrono_literals;
 using namespace orgscim::testing;
 namespace json = boost::json;
-
-using headers = std::vector<std::pair<std::string, std::string>>;
-
-headers bearer(const std::string& token) {
-    return {{"Authorization", "Bearer " + token}, {"Content-Type", "application/scim+json"}};
-}
 
 std::string user_body(const std::string& name) {
     return R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":")" + name +
@@ -47,6 +42,17 @@ pg_cluster* cluster_or_fail() {
         if (ci_requires_services()) ADD_FAILURE() << "PostgreSQL did not start: " << why;
     }
     return pg;
+}
+
+// A cluster of the test's own, for tests that stop and start it (stopping the shared one would
+// fail the other tests of this process). Null after a failure (CI=true) or a skip: return then.
+void own_cluster(std::unique_ptr<pg_cluster>& pg) {
+    try {
+        pg = std::make_unique<pg_cluster>();
+    } catch (const std::exception& e) {
+        if (ci_requires_services()) FAIL() << "PostgreSQL did not start: " << e.what();
+        GTEST_SKIP() << e.what();
+    }
 }
 
 // Two instances sharing one database; the organization and its secret are made through the CLI
@@ -124,15 +130,10 @@ TEST_F(two_instances, group_member_adds_from_both_sides_none_lost) {
               static_cast<std::size_t>(2 * per_side));
 }
 
-// A cluster of its own: stopping the shared one would fail the other tests of this process.
 TEST(failover, database_stops_under_load_no_acknowledged_write_lost_and_service_resumes) {
     std::unique_ptr<pg_cluster> pg;
-    try {
-        pg = std::make_unique<pg_cluster>();
-    } catch (const std::exception& e) {
-        if (ci_requires_services()) FAIL() << "PostgreSQL did not start: " << e.what();
-        GTEST_SKIP() << e.what();
-    }
+    own_cluster(pg);
+    if (!pg) return;
     ::setenv("ORGSCIM_FAILOVER_PG_URI", pg->create_database().c_str(), 1);
     orgscim_server srv({}, config_for("ORGSCIM_FAILOVER_PG_URI"));
     const auto t = srv.new_tenant("Failover");
@@ -224,12 +225,8 @@ namespace {
 
 TEST(failover, database_unreachable_at_start_server_waits_not_ready_then_serves) {
     std::unique_ptr<pg_cluster> pg;
-    try {
-        pg = std::make_unique<pg_cluster>();
-    } catch (const std::exception& e) {
-        if (ci_requires_services()) FAIL() << "PostgreSQL did not start: " << e.what();
-        GTEST_SKIP() << e.what();
-    }
+    own_cluster(pg);
+    if (!pg) return;
     ::setenv("ORGSCIM_LATE_PG_URI", pg->create_database().c_str(), 1);
     pg->stop();
     orgscim_server srv({}, config_for("ORGSCIM_LATE_PG_URI"));  // listens although PG is down

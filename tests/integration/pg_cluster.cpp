@@ -208,9 +208,4 @@ pg_cluster* pg_cluster::shared(std::string* error) {
     return cluster.get();
 }
 
-bool ci_requires_services() {
-    const char* ci = std::getenv("CI");
-    return ci != nullptr && std::string_view(ci) == "true";
-}
-
 }  // namespace orgscim::testing

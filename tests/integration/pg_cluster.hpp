@@ -5,6 +5,7 @@
 // Reusable by any test that needs a real server (storage suite, black-box tests).
 
 #include <memory>
+#include <orgscim/testing/process.hpp>  // ci_requires_services()
 #include <string>
 #include <string_view>
 
@@ -45,8 +46,5 @@ class pg_cluster {
     int port_ = 5432;
     bool started_ = false;
 };
-
-/// True when CI=true: a PostgreSQL that cannot be started is a failure there, never a skip.
-bool ci_requires_services();
 
 }  // namespace orgscim::testing

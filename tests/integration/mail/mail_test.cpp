@@ -12,7 +12,7 @@
 #include <orgscim/plugin/invitations/token.hpp>
 #include <orgscim/plugin/mail/sender.hpp>
 #include <orgscim/plugin/mail/smtp.hpp>
-#include <orgscim/testing/process.hpp>
+#include <orgscim/testing/node_tools.hpp>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -33,27 +33,11 @@ std::int64_t wall_ms() {
         .count();
 }
 
-bool tools_present() {
-    return fs::exists(fs::path(ORGSCIM_SOURCE_DIR) / "tests/tools/node_modules/smtp-server") &&
-           std::system("node --version >/dev/null 2>&1") == 0;
-}
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 class mail_test : public ::testing::Test {
   protected:
     void SetUp() override {
-        if (!tools_present()) {
-            if (std::getenv("CI")) FAIL() << "npm test tools missing: npm ci --prefix tests/tools";
-            GTEST_SKIP() << "npm test tools missing (npm ci --prefix tests/tools)";
-        }
+        ORGSCIM_REQUIRE_NODE_TOOLS();
         root_ = fs::path(tmp_.path());
-        fs::create_directories(root_ / "mails");
         cfg_.path = (root_ / "db.sqlite").string();
         migrated_ = std::make_unique<orgscim::plugin::sqlite_store>(cfg_);
         store_ = std::make_unique<orgscim::plugin::sqlite_invitation_store>(cfg_);
@@ -65,14 +49,8 @@ class mail_test : public ::testing::Test {
     }
 
     void start_sink(std::vector<std::string> extra = {}) {
-        std::vector<std::string> argv = {
-            "/usr/bin/env", "node", std::string(ORGSCIM_SOURCE_DIR) + "/tests/tools/smtp-sink.mjs",
-            "--dir", (root_ / "mails").string()};
-        argv.insert(argv.end(), extra.begin(), extra.end());
-        sink_ = std::make_unique<orgscim::testing::child_process>(argv);
-        auto line = sink_->wait_for_line(
-            [](const std::string& l) { return l.rfind("SMTP_PORT=", 0) == 0; }, 20s);
-        smtp_.url = "smtp://127.0.0.1:" + line.substr(10);
+        sink_ = std::make_unique<orgscim::testing::smtp_sink>(ORGSCIM_SOURCE_DIR, std::move(extra));
+        smtp_.url = sink_->url();
         smtp_.from = "noreply@orgscim.test";
         smtp_.allow_plain = true;
         smtp_.timeout_ms = 5000;
@@ -80,23 +58,11 @@ class mail_test : public ::testing::Test {
 
     std::int64_t now_ms() const { return wall_ms() + offset_ms_; }
 
-    std::size_t received() const {
-        std::size_t n = 0;
-        for (const auto& e : fs::directory_iterator(root_ / "mails"))
-            if (e.path().extension() == ".eml") ++n;
-        return n;
-    }
+    std::size_t received() const { return sink_->received(); }
     bool wait_received(std::size_t n, std::chrono::milliseconds timeout) const {
-        auto end = std::chrono::steady_clock::now() + timeout;
-        while (std::chrono::steady_clock::now() < end) {
-            if (received() >= n) return true;
-            std::this_thread::sleep_for(10ms);
-        }
-        return received() >= n;
+        return sink_->wait_received(n, timeout);
     }
-    std::string message(int n) const {
-        return slurp(root_ / "mails" / (std::to_string(n) + ".eml"));
-    }
+    std::string message(int n) const { return sink_->message(static_cast<std::size_t>(n)); }
 
     std::string invite(std::string email) {
         inv::create_request req;
@@ -117,7 +83,7 @@ class mail_test : public ::testing::Test {
     std::unique_ptr<orgscim::plugin::sqlite_invitation_store> store_;
     inv::memory_directory dir_;
     std::unique_ptr<inv::service> svc_;
-    std::unique_ptr<orgscim::testing::child_process> sink_;
+    std::unique_ptr<orgscim::testing::smtp_sink> sink_;
     mail::smtp_config smtp_;
     std::int64_t offset_ms_ = 0;
 };

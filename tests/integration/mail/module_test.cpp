@@ -6,7 +6,7 @@
 #include <fstream>
 #include <orgscim/plugin/invitations/memory_directory.hpp>
 #include <orgscim/plugin/invitations/module.hpp>
-#include <orgscim/testing/process.hpp>
+#include <orgscim/testing/node_tools.hpp>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -58,46 +58,25 @@ TEST(module_config, org_policy_from_the_organization_settings) {
     EXPECT_FALSE(inv::org_policy_from_settings(json::object{}).member_expiry_s);
 }
 
-bool tools_present() {
-    return fs::exists(fs::path(ORGSCIM_SOURCE_DIR) / "tests/tools/node_modules/smtp-server") &&
-           std::system("node --version >/dev/null 2>&1") == 0;
-}
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 // The whole issue-6 stack as the app runs it: handlers in, real SMTP out, link back in.
 class module_e2e : public ::testing::Test {
   protected:
     void SetUp() override {
-        if (!tools_present()) {
-            if (std::getenv("CI")) FAIL() << "npm test tools missing: npm ci --prefix tests/tools";
-            GTEST_SKIP() << "npm test tools missing (npm ci --prefix tests/tools)";
-        }
+        ORGSCIM_REQUIRE_NODE_TOOLS();
         root_ = tmp_.path();
-        fs::create_directories(root_ / "mails");
-        sink_ = std::make_unique<orgscim::testing::child_process>(std::vector<std::string>{
-            "/usr/bin/env", "node", std::string(ORGSCIM_SOURCE_DIR) + "/tests/tools/smtp-sink.mjs",
-            "--dir", (root_ / "mails").string()});
-        auto line = sink_->wait_for_line(
-            [](const std::string& l) { return l.rfind("SMTP_PORT=", 0) == 0; }, 20s);
+        sink_ = std::make_unique<orgscim::testing::smtp_sink>(ORGSCIM_SOURCE_DIR);
 
         cfg_.public_base_url = "https://id.example.com";
         cfg_.storage.sqlite.path = (root_ / "db.sqlite").string();
         migrated_ = std::make_unique<orgscim::plugin::sqlite_store>(cfg_.storage.sqlite);
         std::vector<std::string> errors;
-        auto mc =
-            inv::parse_module_config(json::object{{"sweep_interval_ms", 100},
-                                                  {"smtp",
-                                                   {{"url", "smtp://127.0.0.1:" + line.substr(10)},
-                                                    {"from", "noreply@orgscim.test"},
-                                                    {"allow_plain", true}}},
-                                                  {"sender", {{"poll_ms", 20}}}},
-                                     errors);
+        auto mc = inv::parse_module_config(
+            json::object{
+                {"sweep_interval_ms", 100},
+                {"smtp",
+                 {{"url", sink_->url()}, {"from", "noreply@orgscim.test"}, {"allow_plain", true}}},
+                {"sender", {{"poll_ms", 20}}}},
+            errors);
         ASSERT_TRUE(errors.empty()) << errors.front();
 
         dir_.add_org({"msp", "Contoso MSP", "active", "", {}, ""});
@@ -133,11 +112,7 @@ class module_e2e : public ::testing::Test {
 
     // Waits for the n-th email to `to` and returns the token in its link.
     std::string token_from_mail(std::size_t n, const std::string& to) {
-        auto file = root_ / "mails" / (std::to_string(n) + ".eml");
-        auto end = std::chrono::steady_clock::now() + 15s;
-        while (!fs::exists(file) && std::chrono::steady_clock::now() < end)
-            std::this_thread::sleep_for(20ms);
-        auto eml = slurp(file);
+        auto eml = sink_->message(n);
         EXPECT_NE(eml.find("X-Envelope-To: " + to), std::string::npos) << eml.substr(0, 300);
         std::smatch m;
         if (!std::regex_search(
@@ -160,7 +135,7 @@ class module_e2e : public ::testing::Test {
 
     orgscim::testing::temp_dir tmp_;
     fs::path root_;
-    std::unique_ptr<orgscim::testing::child_process> sink_;
+    std::unique_ptr<orgscim::testing::smtp_sink> sink_;
     orgscim::plugin::config cfg_;
     std::unique_ptr<orgscim::plugin::sqlite_store> migrated_;
     inv::memory_directory dir_;
@@ -221,21 +196,13 @@ TEST_F(module_e2e, access_request_emails_the_managers_and_the_outcome) {
     auto asked = *mod_->http().handle_scim(r, {}, &gia);
     ASSERT_EQ(asked.status, 201) << asked.body;
     auto id = std::string(json::parse(asked.body).as_object()["id"].as_string());
-    auto first = root_ / "mails" / "1.eml";
-    auto end = std::chrono::steady_clock::now() + 15s;
-    while (!fs::exists(first) && std::chrono::steady_clock::now() < end)
-        std::this_thread::sleep_for(20ms);
-    auto eml = slurp(first);
+    auto eml = sink_->message(1);
     EXPECT_NE(eml.find("X-Envelope-To: admin1@acme.com"), std::string::npos);
     EXPECT_NE(eml.find("new hire"), std::string::npos);
     auto ok =
         admin("acme", "POST", "/AccessRequests/" + id + "/approve", R"({"role":"Associate"})");
     ASSERT_EQ(ok.status, 200) << ok.body;
-    auto second = root_ / "mails" / "2.eml";
-    end = std::chrono::steady_clock::now() + 15s;
-    while (!fs::exists(second) && std::chrono::steady_clock::now() < end)
-        std::this_thread::sleep_for(20ms);
-    auto granted = slurp(second);
+    auto granted = sink_->message(2);
     EXPECT_NE(granted.find("X-Envelope-To: gia@example.com"), std::string::npos);
     EXPECT_NE(granted.find("Subject: Access granted: Acme Corp"), std::string::npos);
 }

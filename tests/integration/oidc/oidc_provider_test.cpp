@@ -11,15 +11,11 @@
 #include <unistd.h>
 
 #include <boost/json.hpp>
-#include <csignal>
-#include <cstdlib>
 #include <curl_fetcher.hpp>
-#include <filesystem>
 #include <orgscim/oidc/base64url.hpp>
 #include <orgscim/oidc/key_store.hpp>
 #include <orgscim/oidc/verifier.hpp>
-#include <orgscim/testing/http_client.hpp>
-#include <orgscim/testing/process.hpp>
+#include <orgscim/testing/node_tools.hpp>
 #include <token_signer.hpp>
 
 namespace orgscim::oidc {
@@ -28,77 +24,24 @@ namespace {
 using namespace std::chrono_literals;
 namespace json = boost::json;
 
-std::string find_node() {
-    const char* path = std::getenv("PATH");
-    std::string_view rest = path ? path : "/usr/bin";
-    while (!rest.empty()) {
-        const auto colon = rest.find(':');
-        const std::filesystem::path dir(rest.substr(0, colon));
-        if (std::filesystem::exists(dir / "node")) return (dir / "node").string();
-        if (colon == std::string_view::npos) break;
-        rest.remove_prefix(colon + 1);
-    }
-    return {};
-}
-
-const std::string tools = ORGSCIM_SOURCE_DIR "/tests/tools";
-
-// Skip locally when the tools are missing; fail under CI.
-#define REQUIRE_TOOLS()                                                                       \
-    do {                                                                                      \
-        const char* ci = std::getenv("CI");                                                   \
-        const bool missing = find_node().empty() ||                                           \
-                             !std::filesystem::exists(tools + "/node_modules/oidc-provider"); \
-        if (missing && ci && std::string_view(ci) == "true")                                  \
-            FAIL() << "node or oidc-provider missing: run `npm ci --prefix tests/tools`";     \
-        if (missing)                                                                          \
-            GTEST_SKIP() << "node or oidc-provider missing (npm ci --prefix tests/tools)";    \
-    } while (0)
-
-class provider_process {
-  public:
-    explicit provider_process(std::vector<std::string> extra = {}) {
-        std::vector<std::string> argv{find_node(), tools + "/oidc-provider.mjs", "--port", "0"};
-        argv.insert(argv.end(), extra.begin(), extra.end());
-        proc_ = std::make_unique<testing::child_process>(argv);
-        const auto line = proc_->wait_for_line(
-            [](const std::string& l) { return l.starts_with("OIDC_PROVIDER_URL="); }, 30s);
-        url_ = line.substr(line.find('=') + 1);
-        port_ = static_cast<unsigned short>(std::stoi(url_.substr(url_.rfind(':') + 1)));
-        client_ = std::make_unique<testing::http_client>("127.0.0.1", port_);
-    }
-    ~provider_process() { stop(); }
-
-    const std::string& url() const { return url_; }
-    unsigned short port() const { return port_; }
+// The real provider of tests/tools (support: node_tools.hpp), with this file's short names and
+// its test-only control endpoints.
+struct provider_process : testing::oidc_provider {
+    explicit provider_process(std::vector<std::string> extra = {})
+        : oidc_provider(ORGSCIM_SOURCE_DIR, std::move(extra)) {}
 
     /// A client-credentials access token from the provider's /token endpoint.
     std::string token(const std::string& form = "grant_type=client_credentials&scope=scim") {
-        auto r = client_->request("POST", "/token",
-                                  {{"Authorization", "Basic c2NpbS1jbGllbnQ6czNjcmV0"},
-                                   {"Content-Type", "application/x-www-form-urlencoded"}},
-                                  form);
-        EXPECT_EQ(r.status, 200) << r.body;
-        return std::string(json::parse(r.body).at("access_token").as_string());
+        return client_token(form);
     }
     json::value admin(const std::string& method, const std::string& target) {
-        auto r = client_->request(method, target);
+        auto r = client().request(method, target);
         EXPECT_EQ(r.status, 200) << r.body;
         return json::parse(r.body);
     }
     std::int64_t jwks_requests() {
         return admin("GET", "/__test/stats").at("jwks_requests").as_int64();
     }
-    void stop() {
-        client_.reset();
-        if (proc_ && proc_->running()) proc_->stop(SIGKILL, 5s);
-    }
-
-  private:
-    std::unique_ptr<testing::child_process> proc_;
-    std::unique_ptr<testing::http_client> client_;
-    std::string url_;
-    unsigned short port_ = 0;
 };
 
 config config_for(const std::string& issuer) {
@@ -121,7 +64,7 @@ std::string kid_of(const std::string& token) {
 
 class OidcProviderTest : public ::testing::Test {
   protected:
-    void SetUp() override { REQUIRE_TOOLS(); }
+    void SetUp() override { ORGSCIM_REQUIRE_NODE_TOOLS(); }
     curl_fetcher fetcher_;
     settable_clock clock_{std::chrono::system_clock::now()};
 };

@@ -24,8 +24,8 @@ class orgs_service : public ::testing::TestWithParam<backend_kind> {
         if (auto why = GetParam().skip_reason()) GTEST_SKIP() << *why;
         db_ = GetParam().open();
         ASSERT_NE(db_, nullptr);
-        backend_ = db_->admin.get();
-        store_ = open_directory(db_->cfg, [this] { return ++now_; });
+        backend_ = &db_->admin();
+        store_ = open_directory(db_->storage(), [this] { return ++now_; });
         svc_ = std::make_unique<directory_service>(*store_);
         orgscim::scim::register_core_schemas(reg_);
         // msp -> a (managed) -> a1 (managed); msp -> b (managed); msp -> c (not managed);

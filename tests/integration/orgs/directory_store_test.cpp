@@ -26,8 +26,8 @@ class directory_store_suite : public ::testing::TestWithParam<backend_kind> {
         if (auto why = GetParam().skip_reason()) GTEST_SKIP() << *why;
         db_ = GetParam().open();
         ASSERT_NE(db_, nullptr);
-        backend_ = db_->admin.get();
-        dir_store_ = open_directory(db_->cfg, [this] { return ++now_; });
+        backend_ = &db_->admin();
+        dir_store_ = open_directory(db_->storage(), [this] { return ++now_; });
         orgscim::scim::register_core_schemas(reg_);
     }
 
@@ -348,10 +348,10 @@ TEST(directory_open, postgresql_needs_its_uri_variable_and_a_migrated_database) 
     EXPECT_THROW(open_directory(cfg), startup_error);
     auto bare = open_postgres(false);
     ASSERT_NE(bare, nullptr);
-    EXPECT_THROW(open_directory(bare->cfg), startup_error);
+    EXPECT_THROW(open_directory(bare->storage()), startup_error);
     auto migrated = open_postgres(true);
     ASSERT_NE(migrated, nullptr);
-    auto d = open_directory(migrated->cfg);
+    auto d = open_directory(migrated->storage());
     ASSERT_NE(d, nullptr);
     EXPECT_TRUE(d->list_orgs()->empty());
 }
@@ -403,7 +403,7 @@ class directory_postgres : public ::testing::Test {
         db_ = open_postgres();
         ASSERT_NE(db_, nullptr);
         for (int i = 0; i < instances; ++i) {
-            stores_.push_back(open_directory(db_->cfg));
+            stores_.push_back(open_directory(db_->storage()));
             svcs_.push_back(std::make_unique<orgs::directory_service>(*stores_.back()));
         }
         root_ = mk("Root", std::nullopt);
@@ -439,6 +439,19 @@ class directory_postgres : public ::testing::Test {
             });
         }
         for (auto& t : threads) t.join();
+    }
+
+    // Races `threads` jobs, job t running step(svc, t, i) for i = 0 .. each - 1.
+    void race_steps(int threads,
+                    int each,
+                    const std::function<void(orgs::directory_service&, int, int)>& step) {
+        std::vector<std::function<void(orgs::directory_service&)>> jobs;
+        for (int t = 0; t < threads; ++t) {
+            jobs.emplace_back([&, t](orgs::directory_service& svc) {
+                for (int i = 0; i < each; ++i) step(svc, t, i);
+            });
+        }
+        race(std::move(jobs));
     }
 
     std::unique_ptr<database> db_;
@@ -479,23 +492,15 @@ TEST_F(directory_postgres, concurrent_member_writes_are_all_kept) {
     constexpr int threads = 6;
     constexpr int each = 8;
     std::atomic<int> failed{0};
-    std::vector<std::function<void(orgs::directory_service&)>> jobs;
-    for (int t = 0; t < threads; ++t) {
-        jobs.emplace_back([&, t](orgs::directory_service& svc) {
-            for (int i = 0; i < each; ++i) {
-                const std::string n = std::to_string(t) + "-" + std::to_string(i);
-                identity_record id;
-                id.issuer = "https://idp.example";
-                id.subject = "p" + n;
-                id.display = n;
-                if (!svc.put_member(op_, org, id, membership_kind::home, grant("read-only"))) {
-                    ++failed;
-                }
-                if (!svc.user_provisioned(op_, org, "u" + n, n)) ++failed;
-            }
-        });
-    }
-    race(std::move(jobs));
+    race_steps(threads, each, [&](orgs::directory_service& svc, int t, int i) {
+        const std::string n = std::to_string(t) + "-" + std::to_string(i);
+        identity_record id;
+        id.issuer = "https://idp.example";
+        id.subject = "p" + n;
+        id.display = n;
+        if (!svc.put_member(op_, org, id, membership_kind::home, grant("read-only"))) ++failed;
+        if (!svc.user_provisioned(op_, org, "u" + n, n)) ++failed;
+    });
     EXPECT_EQ(failed.load(), 0);
     auto ms = stores_[0]->members(org);
     ASSERT_TRUE(ms);
@@ -512,23 +517,17 @@ TEST_F(directory_postgres, read_modify_write_of_one_membership_loses_nothing) {
     constexpr int threads = 6;
     constexpr int each = 8;
     std::atomic<int> failed{0};
-    std::vector<std::function<void(orgs::directory_service&)>> jobs;
-    for (int t = 0; t < threads; ++t) {
-        jobs.emplace_back([&, t](orgs::directory_service& svc) {
-            for (int i = 0; i < each; ++i) {
-                auto r = svc.store().write([&](directory_tx& tx) -> store_result<void> {
-                    auto m = tx.get_membership(org, who);
-                    if (!m) return m.error();
-                    m->roles.push_back("r" + std::to_string(t) + "-" + std::to_string(i));
-                    auto w = tx.put_membership(*m);
-                    if (!w) return w.error();
-                    return {};
-                });
-                if (!r) ++failed;
-            }
+    race_steps(threads, each, [&](orgs::directory_service& svc, int t, int i) {
+        auto r = svc.store().write([&](directory_tx& tx) -> store_result<void> {
+            auto m = tx.get_membership(org, who);
+            if (!m) return m.error();
+            m->roles.push_back("r" + std::to_string(t) + "-" + std::to_string(i));
+            auto w = tx.put_membership(*m);
+            if (!w) return w.error();
+            return {};
         });
-    }
-    race(std::move(jobs));
+        if (!r) ++failed;
+    });
     EXPECT_EQ(failed.load(), 0);
     auto m = stores_[0]->get_membership(org, who);
     ASSERT_TRUE(m);
@@ -570,7 +569,7 @@ TEST_F(directory_postgres, racing_moves_never_make_a_cycle) {
 }
 
 TEST_F(directory_postgres, an_admin_port_insert_during_a_move_gets_the_new_path) {
-    auto admin2 = open_backend(db_->cfg);
+    auto admin2 = open_backend(db_->storage());
     for (int round = 0; round < 10; ++round) {
         const std::string a = mk("A" + std::to_string(round), root_);
         const std::string a1 = mk("A1-" + std::to_string(round), a);

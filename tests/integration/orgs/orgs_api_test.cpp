@@ -70,6 +70,36 @@ class orgs_api_test : public ::testing::Test {
         return std::string(obj(r).at("id").as_string());
     }
 
+    // The SCIM service on the fixture's backend, each answer followed as the server follows it
+    // (follow_user_write must succeed).
+    struct followed_scim {
+        explicit followed_scim(orgs_api_test& t, orgscim::scim::caller who)
+            : test(t), cred(std::move(who)), svc(scim_cfg, reg(), *t.backend_) {}
+        orgscim::scim::response call(std::string method, std::string path, std::string body) {
+            orgscim::scim::request r;
+            r.method = std::move(method);
+            r.path = std::move(path);
+            r.body = std::move(body);
+            r.base_url = "https://scim.example/scim/v2";
+            r.headers.emplace_back("content-type", "application/scim+json");
+            auto res = svc.handle(r, cred);
+            EXPECT_TRUE(follow_user_write(*test.svc_, r, res, cred));
+            return res;
+        }
+        static const orgscim::scim::schema_registry& reg() {
+            static const auto core = [] {
+                orgscim::scim::schema_registry r;
+                orgscim::scim::register_core_schemas(r);
+                return r;
+            }();
+            return core;
+        }
+        orgs_api_test& test;
+        const orgscim::scim::caller cred;
+        const orgscim::scim::config scim_cfg;  // the service keeps a reference
+        orgscim::scim::service svc;
+    };
+
     orgscim::testing::temp_dir dir_;
     storage_config cfg_;
     std::unique_ptr<backend> backend_;
@@ -225,21 +255,9 @@ TEST_F(orgs_api_test, credentials_see_only_their_org) {
 }
 
 TEST_F(orgs_api_test, scim_user_writes_drive_identities_and_the_leaver_fan_out) {
-    orgscim::scim::schema_registry reg;
-    orgscim::scim::register_core_schemas(reg);
-    const orgscim::scim::config scim_cfg;  // the service keeps a reference
-    orgscim::scim::service scim_svc(scim_cfg, reg, *backend_);
-    const orgscim::scim::caller cred{msp_, "token:t1", "t1", true, true};
+    followed_scim scim(*this, {msp_, "token:t1", "t1", true, true});
     auto scim_call = [&](std::string method, std::string path, std::string body) {
-        orgscim::scim::request r;
-        r.method = std::move(method);
-        r.path = std::move(path);
-        r.body = std::move(body);
-        r.base_url = "https://scim.example/scim/v2";
-        r.headers.emplace_back("content-type", "application/scim+json");
-        auto res = scim_svc.handle(r, cred);
-        EXPECT_TRUE(follow_user_write(*svc_, r, res, cred));
-        return res;
+        return scim.call(std::move(method), std::move(path), std::move(body));
     };
     auto created = scim_call(
         "POST", "/Users",
@@ -271,22 +289,8 @@ TEST_F(orgs_api_test, scim_user_writes_drive_identities_and_the_leaver_fan_out) 
 }
 
 TEST_F(orgs_api_test, bulk_user_operations_are_followed_like_single_requests) {
-    orgscim::scim::schema_registry reg;
-    orgscim::scim::register_core_schemas(reg);
-    const orgscim::scim::config scim_cfg;  // the service keeps a reference
-    orgscim::scim::service scim_svc(scim_cfg, reg, *backend_);
-    const orgscim::scim::caller cred{msp_, "token:t1", "t1", true, true, true};
-    auto bulk = [&](std::string body) {
-        orgscim::scim::request r;
-        r.method = "POST";
-        r.path = "/Bulk";
-        r.body = std::move(body);
-        r.base_url = "https://scim.example/scim/v2";
-        r.headers.emplace_back("content-type", "application/scim+json");
-        auto res = scim_svc.handle(r, cred);
-        EXPECT_TRUE(follow_user_write(*svc_, r, res, cred));
-        return res;
-    };
+    followed_scim scim(*this, {msp_, "token:t1", "t1", true, true, true});
+    auto bulk = [&](std::string body) { return scim.call("POST", "/Bulk", std::move(body)); };
     auto made = bulk(R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
         "Operations":[
           {"method":"POST","path":"/Users","bulkId":"a","data":{

@@ -9,6 +9,8 @@
 #include <orgscim/testing/http_client.hpp>
 #include <orgscim/testing/process.hpp>
 
+#include "cli_fixture.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -17,16 +19,11 @@ using orgscim::testing::run_command;
 using orgscim::testing::temp_dir;
 using ::testing::HasSubstr;
 
-const std::string bin = ORGSCIM_BINARY_DIR "/plugin/cli/orgscim";
+const std::string& bin = orgscim::testing::orgscim_bin;
 
-struct cli : ::testing::Test {
-    temp_dir dir;
+struct cli : orgscim::testing::cli_fixture {
     std::string db = dir.path() + "/orgscim.db";
 
-    std::pair<int, std::string> run(std::vector<std::string> args, std::string* err = nullptr) {
-        args.insert(args.begin(), bin);
-        return run_command(args, err);
-    }
     std::string json_field(const std::string& out, const char* key) {
         return std::string(boost::json::parse(out).at(key).as_string());
     }

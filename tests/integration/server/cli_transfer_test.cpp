@@ -9,6 +9,7 @@
 #include <orgscim/testing/process.hpp>
 #include <sstream>
 
+#include "cli_fixture.hpp"
 #include "pg_cluster.hpp"
 
 namespace {
@@ -17,17 +18,10 @@ using orgscim::testing::run_command;
 using orgscim::testing::temp_dir;
 using ::testing::HasSubstr;
 
-const std::string bin = ORGSCIM_BINARY_DIR "/plugin/cli/orgscim";
-
-struct cli_transfer : ::testing::Test {
-    temp_dir dir;
+struct cli_transfer : orgscim::testing::cli_fixture {
     std::string db = dir.path() + "/old.db";
     std::string dump = dir.path() + "/orgscim.jsonl";
 
-    std::pair<int, std::string> run(std::vector<std::string> args, std::string* err = nullptr) {
-        args.insert(args.begin(), bin);
-        return run_command(args, err);
-    }
     static boost::json::value parsed(const std::string& out) { return boost::json::parse(out); }
     static int lines(const std::string& s) {
         return static_cast<int>(std::count(s.begin(), s.end(), '\n'));

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <orgscim/testing/process.hpp>
 #include <stdexcept>
+#include <string_view>
 
 namespace orgscim::testing {
 
@@ -172,6 +173,11 @@ temp_dir::temp_dir() {
 temp_dir::~temp_dir() {
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
+}
+
+bool ci_requires_services() {
+    const char* ci = std::getenv("CI");
+    return ci != nullptr && std::string_view(ci) == "true";
 }
 
 }  // namespace orgscim::testing

@@ -41,6 +41,10 @@ class child_process {
 std::pair<int, std::string> run_command(const std::vector<std::string>& argv,
                                         std::string* err = nullptr);
 
+/// True when CI=true: a service or tool a test needs that is missing is a failure there, never a
+/// skip.
+bool ci_requires_services();
+
 /// A fresh temporary directory removed (recursively) at destruction.
 class temp_dir {
   public:

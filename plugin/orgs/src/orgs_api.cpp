@@ -327,9 +327,32 @@ scim::result<json::object> body_object(const scim::request& req, std::size_t dep
 
 }  // namespace
 
+void register_membership_extension(scim::schema_registry& reg) {
+    using scim::attr_type;
+    using scim::mutability;
+    if (reg.find_schema(membership_extension_urn)) return;
+    scim::schema s;
+    s.id = std::string(membership_extension_urn);
+    s.name = "OrganizationMembership";
+    s.description = "How the User is a member of the organization whose /Users lists it";
+    auto kind = attr("kind", attr_type::string, mutability::read_only,
+                     "home (provisioned here), invited (joined from the parent), or inherited "
+                     "(a managing ancestor's member whose roles apply here)");
+    kind.canonical_values = {"home", "invited", "inherited"};
+    s.attributes.push_back(std::move(kind));
+    s.attributes.push_back(attr("homeOrg", attr_type::string, mutability::read_only,
+                                "The organization holding the member's home User"));
+    const scim::schema& stored = reg.add_schema(std::move(s));
+    // Part of filling the registry at start-up: the core User type gains the extension.
+    for (const auto& t : reg.resource_types()) {
+        if (t->id == "User") t->extensions.push_back({&stored, false});
+    }
+}
+
 void register_org_types(scim::schema_registry& reg) {
     using scim::attr_type;
     using scim::mutability;
+    register_membership_extension(reg);
     if (reg.find_by_id("Organization")) return;
     scim::schema s;
     s.id = std::string(organization_schema_urn);

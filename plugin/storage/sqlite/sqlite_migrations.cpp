@@ -318,7 +318,38 @@ CREATE TABLE trusted_issuers (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<sql::migration, 7> all{{
+// A child's /Users lists the members of its managing ancestors whose roles flow down (issue 5).
+// member_flow holds the memberships that pass roles on (some role, not Inactive), kept by
+// triggers from every writer, so that a list pages over one covering index instead of reading
+// each membership's roles; it is derived, like resource_counts, and not exported.
+constexpr std::string_view v8 = R"sql(
+CREATE TABLE member_flow (
+    org_id      TEXT NOT NULL,
+    identity_id TEXT NOT NULL,
+    PRIMARY KEY (org_id, identity_id)
+) WITHOUT ROWID;
+INSERT INTO member_flow (org_id, identity_id)
+    SELECT org_id, identity_id FROM memberships
+    WHERE roles <> '[]' AND instr(roles, '"inactive"') = 0;
+CREATE TRIGGER memberships_flow_insert AFTER INSERT ON memberships
+    WHEN NEW.roles <> '[]' AND instr(NEW.roles, '"inactive"') = 0 BEGIN
+    INSERT OR IGNORE INTO member_flow (org_id, identity_id) VALUES (NEW.org_id, NEW.identity_id);
+END;
+CREATE TRIGGER memberships_flow_update AFTER UPDATE ON memberships BEGIN
+    DELETE FROM member_flow WHERE org_id = OLD.org_id AND identity_id = OLD.identity_id;
+    INSERT OR IGNORE INTO member_flow (org_id, identity_id)
+        SELECT NEW.org_id, NEW.identity_id
+        WHERE NEW.roles <> '[]' AND instr(NEW.roles, '"inactive"') = 0;
+END;
+CREATE TRIGGER memberships_flow_delete AFTER DELETE ON memberships BEGIN
+    DELETE FROM member_flow WHERE org_id = OLD.org_id AND identity_id = OLD.identity_id;
+END;
+CREATE INDEX memberships_user ON memberships (org_id, user_ref) WHERE user_ref IS NOT NULL;
+CREATE INDEX memberships_unlisted ON memberships (org_id, identity_id)
+    WHERE user_ref IS NULL AND kind <> 'inherited';
+)sql";
+
+constexpr std::array<sql::migration, 8> all{{
     {1, "orgs, tokens, resources, emails, group members", v1},
     {2, "invitations, access requests, history, mail outbox", v2},
     {3, "org tree, identities, memberships, roles, group roles, events", v3},
@@ -326,6 +357,7 @@ constexpr std::array<sql::migration, 7> all{{
     {5, "OAuth clients, client secrets, token-signing keys", v5},
     {6, "OAuth clients' federated credentials", v6},
     {7, "trusted issuers added through the CLI", v7},
+    {8, "inherited members: member_flow, membership indexes", v8},
 }};
 
 }  // namespace

@@ -3,8 +3,10 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <mutex>
+#include <orgscim/plugin/storage/directory_store.hpp>
 #include <orgscim/scim/schema.hpp>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "checkpointer.hpp"
@@ -81,6 +83,315 @@ void load_relations(connection& c,
             r.groups.push_back({std::string(q.text(0)), "direct", std::string(q.text(1))});
         }
     }
+}
+
+// --- Users of every membership kind (issue 5) --------------------------------------------------
+// A User list of an org holds its own Users (home ones, and the copies invited members got on
+// accept) followed by its other members, read from the directory's tables without copying rows:
+// members added through the membership API with no User here ("direct"), then members of the
+// managing ancestors whose roles flow down ("inherited"). Those two show their home org's User
+// (or the identity alone) under the identity id. Each part is paged in SQL in its own order
+// (own: creation, the others: identity id), so a page costs what a page of own Users costs.
+
+bool lists_members(const scim::resource_type& type) {
+    return type.id == "User" && type.extension(membership_extension_urn) != nullptr;
+}
+
+void set_membership(resource_record& r, std::string_view kind, std::string_view home_org) {
+    json::object ext;
+    ext["kind"] = kind;
+    ext["homeOrg"] = home_org;
+    r.attrs[membership_extension_urn] = std::move(ext);
+}
+
+struct member_scope {
+    std::string chain;         // JSON array of the managing ancestors, nearest first
+    std::size_t depth = 0;     // their number
+    bool direct = false;       // the org has members without a User row here
+    bool has_members = false;  // the org has memberships (their holders are not inherited)
+    bool any() const { return direct || depth > 0; }
+};
+
+member_scope scope_of(connection& c, std::string_view tenant) {
+    member_scope s;
+    json::array chain;
+    {
+        // Up from the org while each level is managed by its parent: roles flow down that far.
+        stmt q(c,
+               "WITH RECURSIVE up(id, parent, managed, depth) AS (SELECT id, parent_id, "
+               "managed_by, 0 FROM orgs WHERE id = ?1 UNION ALL SELECT o.id, o.parent_id, "
+               "o.managed_by, up.depth + 1 FROM orgs o JOIN up ON o.id = up.parent WHERE "
+               "up.managed = up.parent) SELECT id FROM up WHERE depth > 0 ORDER BY depth");
+        q.bind(1, tenant);
+        while (q.step()) chain.emplace_back(q.view(0));
+    }
+    s.depth = chain.size();
+    s.chain = json::serialize(chain);
+    stmt q(c,
+           "SELECT EXISTS (SELECT 1 FROM memberships WHERE org_id = ?1), EXISTS (SELECT 1 FROM "
+           "memberships WHERE org_id = ?1 AND user_ref IS NULL AND kind <> 'inherited')");
+    q.bind(1, tenant);
+    if (q.step()) {
+        s.has_members = q.int64(0) != 0;
+        s.direct = q.int64(1) != 0;
+    }
+    return s;
+}
+
+// Identity ids (iid) and kinds of the direct members; `extra` narrows (e.g. to one id).
+std::string direct_ids(const std::string& extra) {
+    return "SELECT m.identity_id AS iid, m.kind AS kind FROM memberships m WHERE m.org_id = ?1 "
+           "AND m.user_ref IS NULL AND m.kind <> 'inherited'" +
+           extra;
+}
+
+// The inherited members: a flowing membership in a managing ancestor, no membership in the org,
+// and nothing nearer that replaces it (overrideInherited, Inactive) or already passes roles on.
+std::string inherited_ids(const member_scope& s, const std::string& extra) {
+    std::string q;
+    if (s.depth == 1) {
+        q = "SELECT f.identity_id AS iid, 'inherited' AS kind FROM member_flow f WHERE f.org_id = "
+            "json_extract(?2, '$[0]')";
+    } else {
+        q = "SELECT f.identity_id AS iid, 'inherited' AS kind FROM member_flow f JOIN "
+            "json_each(?2) c ON f.org_id = c.value WHERE NOT EXISTS (SELECT 1 FROM memberships "
+            "b JOIN json_each(?2) n ON b.org_id = n.value WHERE b.identity_id = f.identity_id AND "
+            "n.key < c.key AND (b.override_inherited = 1 OR b.roles <> '[]'))";
+    }
+    if (s.has_members) {
+        q += " AND f.identity_id NOT IN (SELECT identity_id FROM memberships WHERE org_id = ?1)";
+    }
+    return q + extra;
+}
+
+// Columns of a member row: the record columns, then kind and home org.
+constexpr const char* member_row =
+    "i.id, coalesce(h.body, json_object('userName', coalesce(i.subject, i.id), 'displayName', "
+    "i.display)), coalesce(h.version, 1), coalesce(h.created_ms, i.created_ms), "
+    "coalesce(h.modified_ms, i.created_ms)";
+constexpr const char* member_join =
+    " v JOIN identities i ON i.id = v.iid LEFT JOIN resources h ON h.tenant = i.home_org AND "
+    "h.id = i.home_user_id AND h.type = 'User'";
+
+// Own Users, direct and inherited members as one table `r` with the columns the filter
+// translation refers to, in list order (grp, seq, id).
+std::string all_members(const member_scope& s) {
+    std::string q =
+        "SELECT 0 AS grp, r.seq AS seq, r.tenant AS tenant, r.id AS id, r.body AS body, "
+        "r.version AS version, r.created_ms AS created_ms, r.modified_ms AS modified_ms, "
+        "r.username_f AS username_f, r.display_f AS display_f, r.external_id AS external_id, "
+        "coalesce(m.kind, 'home') AS kind, coalesce(m.home_org, r.tenant) AS home_org FROM "
+        "resources r LEFT JOIN memberships m ON m.org_id = r.tenant AND m.user_ref = r.id AND "
+        "m.kind <> 'home' WHERE r.tenant = ?1 AND r.type = 'User'";
+    auto part = [&](int grp, const std::string& ids) {
+        q += " UNION ALL SELECT " + std::to_string(grp) + ", 0, ?1, " + member_row +
+             ", coalesce(h.username_f, lower(coalesce(i.subject, i.id))), coalesce(h.display_f, "
+             "lower(i.display)), h.external_id, v.kind, i.home_org FROM (" +
+             ids + ")" + member_join;
+    };
+    if (s.direct) part(1, direct_ids(""));
+    if (s.depth > 0) part(2, inherited_ids(s, ""));
+    return q;
+}
+
+resource_record read_member(const stmt& q) {
+    resource_record r = read_record(q, 0);
+    set_membership(r, q.view(5), q.view(6));
+    return r;
+}
+
+// The kind of the org's own Users: invited when a non-home membership names them.
+void annotate(connection& c,
+              std::string_view tenant,
+              const scim::resource_type& type,
+              std::vector<resource_record>& rows) {
+    if (!lists_members(type) || rows.empty()) return;
+    json::array ids;
+    for (const auto& r : rows) ids.emplace_back(r.id);
+    std::unordered_map<std::string, std::pair<std::string, std::string>> kinds;
+    stmt q(c,
+           "SELECT user_ref, kind, home_org FROM memberships WHERE org_id = ?1 AND user_ref IN "
+           "(SELECT value FROM json_each(?2)) AND kind <> 'home'");
+    q.bind(1, tenant).bind(2, json::serialize(ids));
+    while (q.step()) kinds[q.text(0)] = {q.text(1), q.text(2)};
+    for (auto& r : rows) {
+        auto it = kinds.find(r.id);
+        if (it == kinds.end()) {
+            set_membership(r, "home", tenant);
+        } else {
+            set_membership(r, it->second.first, it->second.second);
+        }
+    }
+}
+
+// A member who has no User row in the org, by identity id.
+std::optional<resource_record> find_member(connection& c,
+                                           std::string_view tenant,
+                                           std::string_view id) {
+    auto s = scope_of(c, tenant);
+    if (!s.any()) return std::nullopt;
+    for (int part = 0; part < 2; ++part) {
+        if (part == 0 && !s.direct) continue;
+        if (part == 1 && s.depth == 0) continue;
+        std::string ids = part == 0 ? direct_ids(" AND m.identity_id = ?3")
+                                    : inherited_ids(s, " AND f.identity_id = ?3");
+        stmt q(c, std::string("SELECT ") + member_row + ", v.kind, i.home_org FROM (" + ids +
+                      " LIMIT 1)" + member_join);
+        q.bind(1, tenant).bind(2, s.chain).bind(3, id);
+        if (q.step()) return read_member(q);
+    }
+    return std::nullopt;
+}
+
+bool mentions_membership(const scim::list_request& req) {
+    auto ext_attr = [](std::string_view a) {
+        return scim::iequals(a, "kind") || scim::iequals(a, "homeOrg");
+    };
+    if (req.sort_by && req.sort_by->in_extension && ext_attr(req.sort_by->attr)) return true;
+    return req.filter != nullptr &&
+           (sql::mentions(*req.filter, "kind") || sql::mentions(*req.filter, "homeOrg"));
+}
+
+// The User list of an org with members of every kind, or nothing when the generic list serves
+// (the type has no membership extension, or the org has only its own Users and the query does
+// not ask for the extension).
+std::optional<scim::list_result> list_members(connection& c,
+                                              std::string_view tenant,
+                                              const scim::resource_type& type,
+                                              const scim::list_request& req) {
+    if (!lists_members(type)) return std::nullopt;
+    const bool ext = mentions_membership(req);
+    const auto s = scope_of(c, tenant);
+    if (!s.any() && !ext) return std::nullopt;
+    scim::list_result out;
+    std::int64_t limit = std::max<std::int64_t>(req.limit, 0);
+    std::int64_t offset = std::max<std::int64_t>(req.offset, 0);
+
+    if (req.filter == nullptr && !req.sort_by) {
+        // Own Users, then direct members, then inherited ones: each counted and paged apart.
+        for (int part = 0; part < 3; ++part) {
+            if ((part == 1 && !s.direct) || (part == 2 && s.depth == 0)) continue;
+            std::int64_t n = 0;
+            if (part == 0) {
+                stmt q(c, "SELECT n FROM resource_counts WHERE tenant = ?1 AND type = 'User'");
+                q.bind(1, tenant);
+                if (q.step()) n = q.int64(0);
+            } else {
+                stmt q(c, "SELECT count(*) FROM (" +
+                              (part == 1 ? direct_ids("") : inherited_ids(s, "")) + ")");
+                q.bind(1, tenant);
+                if (part == 2) q.bind(2, s.chain);  // the direct members' query has no ?2
+                if (q.step()) n = q.int64(0);
+            }
+            out.total += n;
+            if (limit == 0 || offset >= n) {
+                offset = std::max<std::int64_t>(offset - n, 0);
+                continue;
+            }
+            std::vector<resource_record> got;
+            if (part == 0) {
+                stmt q(c, std::string("SELECT ") + record_columns +
+                              " FROM resources r WHERE r.tenant = ?1 AND r.type = 'User' AND "
+                              "r.seq >= (SELECT seq FROM resources WHERE tenant = ?1 AND type = "
+                              "'User' ORDER BY seq LIMIT 1 OFFSET ?3) ORDER BY r.seq LIMIT ?2");
+                q.bind(1, tenant).bind(2, limit).bind(3, offset);
+                while (q.step()) got.push_back(read_record(q, 0));
+                annotate(c, tenant, type, got);
+            } else {
+                const std::string ids = part == 1 ? direct_ids("") : inherited_ids(s, "");
+                stmt q(c, std::string("SELECT ") + member_row + ", v.kind, i.home_org FROM (" +
+                              ids + " ORDER BY iid LIMIT ?3 OFFSET ?4)" + member_join +
+                              " ORDER BY v.iid");
+                q.bind(1, tenant).bind(2, s.chain).bind(3, limit).bind(4, offset);
+                while (q.step()) got.push_back(read_member(q));
+            }
+            limit -= static_cast<std::int64_t>(got.size());
+            offset = 0;
+            for (auto& r : got) out.items.push_back(std::move(r));
+        }
+        for (auto& r : out.items) load_relations(c, tenant, type, r, req.fetch);
+        return out;
+    }
+
+    // Filtered or sorted: one table of every kind. Multi-valued attributes of members who are
+    // not Users here live under another tenant, so such filters are matched in memory.
+    // So are filters on the extension, which is not in the stored body.
+    const bool multi = req.filter != nullptr && (ext || sql::mentions(*req.filter, "emails") ||
+                                                 sql::mentions(*req.filter, "groups") ||
+                                                 sql::mentions(*req.filter, "members"));
+    sql::where_clause w;
+    if (multi) {
+        w.exact = false;
+    } else {
+        w = sql::translate_filter(req.filter, sql::dialect::sqlite, 3);
+    }
+    std::optional<std::string> sort_col;
+    if (req.sort_by) {
+        if (req.sort_by->in_extension && scim::iequals(req.sort_by->attr, "kind")) {
+            sort_col = "r.kind";
+        } else if (req.sort_by->in_extension && scim::iequals(req.sort_by->attr, "homeOrg")) {
+            sort_col = "r.home_org";
+        } else {
+            sort_col = sql::sort_column(*req.sort_by, sql::dialect::sqlite);
+        }
+    }
+    const std::string from =
+        " FROM (" + all_members(s) + ") r" + (w.sql.empty() ? "" : " WHERE " + w.sql);
+    const int next = static_cast<int>(w.params.size()) + 3;
+    auto bind_common = [&](stmt& q) {
+        q.bind(1, tenant).bind(2, s.chain);
+        for (std::size_t i = 0; i < w.params.size(); ++i) {
+            bind_param(q, static_cast<int>(i) + 3, w.params[i]);
+        }
+    };
+    constexpr const char* cols =
+        "SELECT r.id, r.body, r.version, r.created_ms, r.modified_ms, r.kind, r.home_org";
+    if (w.exact && (!req.sort_by || sort_col)) {
+        {
+            stmt q(c, "SELECT count(*)" + from);
+            bind_common(q);
+            if (q.step()) out.total = q.int64(0);
+        }
+        if (limit > 0 && offset < out.total) {
+            std::string order = " ORDER BY ";
+            if (sort_col) {
+                order += "(" + *sort_col + " IS NULL), " + *sort_col +
+                         (req.descending ? " DESC, " : " ASC, ");
+            }
+            order += "r.grp, r.seq, r.id";
+            stmt q(c, cols + from + order + " LIMIT ?" + std::to_string(next) + " OFFSET ?" +
+                          std::to_string(next + 1));
+            bind_common(q);
+            q.bind(next, limit).bind(next + 1, offset);
+            while (q.step()) out.items.push_back(read_member(q));
+        }
+        for (auto& r : out.items) load_relations(c, tenant, type, r, req.fetch);
+        return out;
+    }
+    std::vector<resource_record> kept;
+    {
+        stmt q(c, cols + from + " ORDER BY r.grp, r.seq, r.id");
+        bind_common(q);
+        scim::fetch_options need{false,
+                                 req.filter != nullptr && sql::mentions(*req.filter, "groups")};
+        while (q.step()) {
+            auto r = read_member(q);
+            if (need.groups) load_relations(c, tenant, type, r, need);
+            if (req.filter == nullptr || scim::matches(*req.filter, sql::wire_view(type, r))) {
+                kept.push_back(std::move(r));
+            }
+        }
+    }
+    if (req.sort_by) sql::sort_by_path(kept, type, *req.sort_by, req.descending);
+    out.total = static_cast<std::int64_t>(kept.size());
+    std::int64_t begin = std::min(offset, out.total);
+    std::int64_t end = std::min(out.total, begin + limit);
+    for (std::int64_t i = begin; i < end; ++i) {
+        auto& r = kept[static_cast<std::size_t>(i)];
+        load_relations(c, tenant, type, r, req.fetch);
+        out.items.push_back(std::move(r));
+    }
+    return out;
 }
 
 void write_emails(connection& c,
@@ -266,10 +577,20 @@ store_result<resource_record> sqlite_store::get(std::string_view tenant,
             stmt q(c, std::string("SELECT ") + record_columns +
                           " FROM resources r WHERE r.tenant = ?1 AND r.id = ?2 AND r.type = ?3");
             q.bind(1, tenant).bind(2, id).bind(3, std::string_view(type.id));
-            if (!q.step()) return store_errc::not_found;
-            r = read_record(q, 0);
+            if (q.step()) {
+                r = read_record(q, 0);
+            } else if (auto m = lists_members(type) ? find_member(c, tenant, id) : std::nullopt) {
+                r = std::move(*m);  // a member whose User lives in their home org
+            } else {
+                return store_errc::not_found;
+            }
         }
         if (relations) load_relations(c, tenant, type, r, fetch);
+        if (lists_members(type) && !r.attrs.contains(membership_extension_urn)) {
+            std::vector<resource_record> one{std::move(r)};
+            annotate(c, tenant, type, one);
+            r = std::move(one.front());
+        }
         if (t) t->commit();
         return r;
     });
@@ -282,6 +603,10 @@ store_result<scim::list_result> sqlite_store::list(std::string_view tenant,
         impl::lease l(*impl_);
         connection& c = *l;
         transaction t(c, false);
+        if (auto members = list_members(c, tenant, type, req)) {
+            t.commit();
+            return std::move(*members);
+        }
         scim::list_result out;
 
         sql::where_clause w = sql::translate_filter(req.filter, sql::dialect::sqlite, 3);
@@ -334,6 +659,7 @@ store_result<scim::list_result> sqlite_store::list(std::string_view tenant,
                 while (q.step()) out.items.push_back(read_record(q, 0));
             }
             for (auto& r : out.items) load_relations(c, tenant, type, r, req.fetch);
+            annotate(c, tenant, type, out.items);
             t.commit();
             return out;
         }
@@ -371,6 +697,7 @@ store_result<scim::list_result> sqlite_store::list(std::string_view tenant,
             load_relations(c, tenant, type, r, req.fetch);
             out.items.push_back(std::move(r));
         }
+        annotate(c, tenant, type, out.items);
         t.commit();
         return out;
     });
@@ -387,6 +714,7 @@ store_result<resource_record> sqlite_store::create(std::string_view tenant,
         resource_record r;
         r.id = sql::new_uuid();
         r.attrs = initial.attrs;
+        r.attrs.erase(membership_extension_urn);  // read-only, filled on every read
         r.meta.created_ms = r.meta.modified_ms = impl_->now();
         r.meta.version = 1;
         stmt(c,
@@ -407,6 +735,7 @@ store_result<resource_record> sqlite_store::create(std::string_view tenant,
         write_emails(c, tenant, r.id, cols.emails_f, false);
         apply_members(c, tenant, r.id, initial);
         load_relations(c, tenant, type, r, scim::fetch_options{true, true});
+        if (lists_members(type)) set_membership(r, "home", tenant);
         t.commit();
         return r;
     });
@@ -440,6 +769,7 @@ store_result<resource_record> sqlite_store::update(std::string_view tenant,
         resource_record r;
         r.id = cur.id;
         r.attrs = std::move(ws->attrs);
+        r.attrs.erase(membership_extension_urn);
         r.meta.created_ms = cur.meta.created_ms;
         r.meta.modified_ms = impl_->now();
         r.meta.version = cur.meta.version + 1;
@@ -459,6 +789,11 @@ store_result<resource_record> sqlite_store::update(std::string_view tenant,
         write_emails(c, tenant, r.id, cols.emails_f, true);
         apply_members(c, tenant, r.id, *ws);
         load_relations(c, tenant, type, r, fetch);
+        if (lists_members(type)) {
+            std::vector<resource_record> one{std::move(r)};
+            annotate(c, tenant, type, one);
+            r = std::move(one.front());
+        }
         t.commit();
         return r;
     });

@@ -43,6 +43,12 @@ struct identity_record {
     std::int64_t created_ms = 0;
 };
 
+/// The User extension that says how a listed User is a member of the organization: `kind`
+/// (home, invited, inherited) and `homeOrg` (the org of their home User), both readOnly. Stores
+/// fill it on every read of a User type that carries it; it is never stored.
+inline constexpr std::string_view membership_extension_urn =
+    "urn:orgscim:params:scim:schemas:extension:membership:1.0:User";
+
 enum class membership_kind { home, invited, inherited };
 inline std::string_view to_string(membership_kind k) noexcept {
     switch (k) {

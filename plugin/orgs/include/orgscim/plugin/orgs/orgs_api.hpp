@@ -22,8 +22,13 @@ namespace orgscim::plugin::orgs {
 inline constexpr std::string_view organization_schema_urn =
     "urn:orgscim:params:scim:schemas:core:1.0:Organization";
 
-/// Registers the Organization and Event schemas and resource types, so that the app's own
-/// /Schemas and /ResourceTypes list them too.
+/// Registers the membership extension of Users (membership_extension_urn: kind, homeOrg) on an
+/// already registered User type; once. A User type that carries it lists the organization's
+/// members of every kind (see docs/organizations.md).
+void register_membership_extension(scim::schema_registry& reg);
+
+/// Registers the membership extension, the Organization and Event schemas and resource types,
+/// so that the app's own /Schemas and /ResourceTypes list them too.
 void register_org_types(scim::schema_registry& reg);
 
 class orgs_api {

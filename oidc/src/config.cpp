@@ -194,6 +194,7 @@ void load_issuer(const value& v,
     r.integer("http_timeout_ms", ic.http_timeout_ms, 100, 60000);
     r.integer("max_jwks_bytes", ic.max_jwks_bytes, 1024, 4 * 1024 * 1024);
     r.boolean("allow_http", ic.allow_http);
+    r.boolean("trust_email", ic.trust_email);
 
     // Presets fill what Entra fixes; explicit keys still win (sovereign clouds use other hosts).
     const bool multi = ic.tenant == "multi-tenant";
@@ -220,6 +221,8 @@ void load_issuer(const value& v,
         ic.claims.identity = identity_key::tid_oid;
         if (!explicit_authz) ic.require_authz_claim = true;
         if (multi) ic.tenant.clear();
+        // Entra lets users type any email; only xms_edov says the tenant verified the domain.
+        if (ic.trust_email) r.error("trust_email", "not allowed with a preset (use xms_edov)");
     } else if (!preset.empty()) {
         r.error("preset", "must be \"entra_v1\" or \"entra_v2\"");
     } else {

@@ -416,10 +416,16 @@ result<principal> verifier::impl::verify_uncached(std::string_view token) {
     p.name = std::string(name.value_or(""));
     // Only an issuer's own statement makes an email usable for matching invitations: OIDC's
     // email_verified (some providers send it as a string), or for Entra ID, which lets users
-    // type any email, the xms_edov claim (the email's domain is verified by the tenant).
-    p.email_verified =
-        !p.email.empty() &&
-        claim_true(c, ic.preset != entra_preset::none ? "xms_edov" : "email_verified");
+    // type any email, the xms_edov claim (the email's domain is verified by the tenant). An
+    // issuer configured with trust_email (one that cannot emit email_verified, such as
+    // Glewlwyd) vouches by configuration, unless the token says otherwise.
+    if (ic.trust_email && !p.email.empty() && !c.contains("email_verified")) {
+        p.email_verified = true;
+    } else {
+        p.email_verified =
+            !p.email.empty() &&
+            claim_true(c, ic.preset != entra_preset::none ? "xms_edov" : "email_verified");
+    }
     p.expires_at = time_point(std::chrono::seconds(*exp));
     auto grants = [&](const std::vector<std::string>& g) {
         return any_in(p.roles, g) || any_in(p.scopes, g);

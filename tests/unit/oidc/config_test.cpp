@@ -39,6 +39,19 @@ TEST(OidcConfig, GenericIssuerGetsDiscoveryAndDefaults) {
     EXPECT_EQ(i.claims.scope_claim, "scope");
     EXPECT_EQ(i.claims.identity, identity_key::iss_sub);
     EXPECT_FALSE(i.require_authz_claim);
+    EXPECT_FALSE(i.trust_email);  // an issuer's emails count only when it says they are verified
+}
+
+TEST(OidcConfig, TrustEmailIsPerIssuerOptIn) {
+    config c;
+    ASSERT_THAT(load(R"({"issuers":[
+        {"issuer":"https://sso.example/api/oidc","trust_email":true,
+         "audiences":["a"],"allowed_algs":["RS256"]},
+        {"issuer":"https://op.example","audiences":["a"],"allowed_algs":["RS256"]}]})",
+                     c),
+                IsEmpty());
+    EXPECT_TRUE(c.issuers[0].trust_email);
+    EXPECT_FALSE(c.issuers[1].trust_email);
 }
 
 TEST(OidcConfig, EntraPresets) {
@@ -111,6 +124,10 @@ TEST(OidcConfig, EveryErrorNamesItsPath) {
          "oidc.issuers[0].leeway_s: expected integer"},
         {R"({"issuers":[{"issuer":"https://x","allow_http":"yes","audiences":["a"],"allowed_algs":["RS256"]}]})",
          "oidc.issuers[0].allow_http: expected boolean"},
+        {R"({"issuers":[{"issuer":"https://x","trust_email":1,"audiences":["a"],"allowed_algs":["RS256"]}]})",
+         "oidc.issuers[0].trust_email: expected boolean"},
+        {R"({"issuers":[{"preset":"entra_v2","tenant":"11111111-1111-1111-1111-111111111111","trust_email":true,"audiences":["a"],"allowed_algs":["RS256"]}]})",
+         "oidc.issuers[0].trust_email: not allowed with a preset"},
         {R"({"issuers":[{"preset":"entra_v3","audiences":["a"],"allowed_algs":["RS256"]}]})",
          "oidc.issuers[0].preset: must be"},
         {R"({"issuers":[{"preset":"entra_v2","audiences":["a"],"allowed_algs":["RS256"]}]})",

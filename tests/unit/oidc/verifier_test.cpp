@@ -466,6 +466,46 @@ TEST_F(VerifierTest, EmailIsVerifiedOnlyWhenTheIssuerSaysSo) {
     EXPECT_FALSE(v.verify(mint_token(ring().at("rs256"), claims)));
 }
 
+// trust_email (Glewlwyd cannot emit email_verified): the issuer's configuration vouches for
+// `email`, but never for a missing email nor against an explicit email_verified: false; other
+// issuers are unaffected.
+TEST_F(VerifierTest, TrustEmailVouchesForTheIssuersEmailsOnly) {
+    config c = cfg_;
+    ASSERT_EQ(c.issuers[0].issuer, "https://op.test");
+    c.issuers[0].trust_email = true;
+    verifier v(c, fetcher_, clock_);
+    struct row {
+        json::value email;
+        json::value flag;
+        bool verified;
+    };
+    const std::vector<row> rows{{"carol@example.com", nullptr, true},
+                                {"carol@example.com", true, true},
+                                {"carol@example.com", false, false},
+                                {"carol@example.com", "false", false},
+                                {nullptr, nullptr, false},
+                                {nullptr, true, false}};
+    int jti = 0;
+    for (const auto& r : rows) {
+        SCOPED_TRACE(json::serialize(r.email) + " " + json::serialize(r.flag));
+        auto claims = default_claims("op");
+        claims["jti"] = "t" + std::to_string(++jti);
+        if (!r.email.is_null()) claims["email"] = r.email;
+        if (!r.flag.is_null()) claims["email_verified"] = r.flag;
+        auto p = v.verify(mint_token(ring().at("rs256"), claims));
+        ASSERT_TRUE(p) << to_string(p.error());
+        EXPECT_EQ(p->email_verified, r.verified);
+    }
+    // The same token, the issuer without trust_email: the email proves nothing.
+    verifier plain(cfg_, fetcher_, clock_);
+    auto claims = default_claims("op");
+    claims["email"] = "carol@example.com";
+    claims["jti"] = "t-plain";
+    auto p = plain.verify(mint_token(ring().at("rs256"), claims));
+    ASSERT_TRUE(p) << to_string(p.error());
+    EXPECT_FALSE(p->email_verified);
+}
+
 TEST_F(VerifierTest, CachedResultLastsUntilMinOfExpAndFiveMinutes) {
     verifier v(cfg_, fetcher_, clock_);
     const auto tok = mint_token(ring().at("rs256"), default_claims("op"));

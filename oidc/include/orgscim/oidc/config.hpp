@@ -50,6 +50,10 @@ struct issuer_config {
     int http_timeout_ms = 5000;
     std::size_t max_jwks_bytes = 256 * 1024;
     bool allow_http = false;  ///< loopback test providers only (checked at load)
+    /// The issuer only puts addresses it controls into `email` (e.g. Glewlwyd: users cannot edit
+    /// their own), so `email` counts as verified without an `email_verified` claim; an explicit
+    /// `email_verified: false` still wins. Opt-in; refused with Entra presets.
+    bool trust_email = false;
     claim_mapping claims;
 
     bool is_template() const noexcept { return issuer.find("{tenantid}") != std::string::npos; }

@@ -8,8 +8,10 @@
 # dir), copies the module into a private plugin directory, creates the OIDC plugin, a confidential
 # client and the orgscim instance through Glewlwyd's admin API, gets a client_credentials token,
 # runs an Entra-style SCIM provisioning cycle through Glewlwyd's port, checks the provisioned user in
-# Glewlwyd's user store (and that it can sign in), disables/re-enables the instance, restarts
-# Glewlwyd and checks nothing was lost. The procedure and its traps: shared/reference/glewlwyd.md §8.
+# Glewlwyd's user store (and that it can sign in), invites a Glewlwyd user who then signs in to
+# Glewlwyd (authorization code flow) and accepts with Glewlwyd's access token (another Glewlwyd
+# user's token is refused), disables/re-enables the instance, restarts Glewlwyd and checks nothing
+# was lost. The procedure and its traps: shared/reference/glewlwyd.md §8.
 #
 # Exit codes: 0 pass, 1 fail, 77 skipped (Glewlwyd not installed and CI is not "true").
 # KEEP=1 keeps the work directory for inspection.
@@ -110,6 +112,41 @@ sign_in() {
     curl -sS -o /dev/null -w '%{http_code}' -H "$J" -c "$W/user-cookies" \
         --data-binary "{\"username\":\"$1\",\"password\":\"$2\"}" "$API/auth/"
 }
+# claims JWT: the decoded payload.
+claims() {
+    local p
+    p=$(cut -d. -f2 <<<"$1" | tr '_-' '/+')
+    while [ $((${#p} % 4)) -ne 0 ]; do p="$p="; done
+    base64 -d <<<"$p"
+}
+# person_token USER PASSWORD: signs USER in to Glewlwyd as a person would (login, consent, the
+# authorization code flow of the OIDC plugin for the invite-app client) and leaves the access
+# token in PERSON_AT. Not a $(...) helper, so fail stops the test.
+REDIRECT=https://app.e2e.test/callback
+person_token() {
+    local jar="$W/person-cookies" code loc
+    rm -f "$jar"
+    code=$(curl -sS -o /dev/null -w '%{http_code}' -c "$jar" -H "$J" \
+        --data-binary "$(jq -n --arg u "$1" --arg p "$2" '{username:$u, password:$p}')" "$API/auth/")
+    [ "$code" = 200 ] || fail "$1 cannot sign in to Glewlwyd (HTTP $code)"
+    # The consent screen's call: the user grants the app the openid scope.
+    code=$(curl -sS -o /dev/null -w '%{http_code}' -b "$jar" -X PUT -H "$J" \
+        --data-binary '{"scope":"openid"}' "$API/auth/grant/invite-app")
+    [ "$code" = 200 ] || fail "$1 cannot grant invite-app the openid scope (HTTP $code)"
+    # g_continue: the login page's "continue" (without it Glewlwyd redirects to its login page).
+    loc=$(curl -sS -o /dev/null -w '%{redirect_url}' -b "$jar" -G "$API/oidc/auth" \
+        --data-urlencode response_type=code --data-urlencode client_id=invite-app \
+        --data-urlencode "redirect_uri=$REDIRECT" --data-urlencode scope=openid \
+        --data-urlencode nonce=n-e2e --data-urlencode state=s-e2e \
+        --data-urlencode resource=https://scim.test/v2 --data-urlencode g_continue=)
+    case "$loc" in "$REDIRECT?"*state=s-e2e*) ;; *) fail "authorization for $1: redirected to '$loc'" ;; esac
+    code=$(sed -n 's/.*[?&]code=\([^&]*\).*/\1/p' <<<"$loc")
+    [ -n "$code" ] || fail "no authorization code for $1: $loc"
+    curl -sS -o "$W/token.json" -u invite-app:app-s3cret -d grant_type=authorization_code \
+        --data-urlencode "code=$code" --data-urlencode "redirect_uri=$REDIRECT" "$API/oidc/token"
+    PERSON_AT=$(jq -r '.access_token // empty' "$W/token.json")
+    [ -n "$PERSON_AT" ] || fail "no access token for $1: $(cat "$W/token.json")"
+}
 
 start_glewlwyd() {
     setsid /usr/bin/glewlwyd -c "$W/glewlwyd.conf" >"$W/stdout.log" 2>&1 </dev/null &
@@ -162,11 +199,16 @@ jq -n --rawfile key "$W/oidc-key.pem" --rawfile cert "$W/oidc-pub.pem" --arg iss
     "access-token-duration":3600, "refresh-token-duration":1209600, "code-duration":600,
     "refresh-token-rolling":true, "allow-non-oidc":true,
     "auth-type-client-enabled":true, "auth-type-code-enabled":true, "auth-type-refresh-enabled":true,
-    "resource-allowed":true, "resource-scope":{scim:["https://scim.test/v2"]},
+    "resource-allowed":true,
+    "resource-scope":{scim:["https://scim.test/v2"], openid:["https://scim.test/v2"]},
+    "additional-parameters":[{"user-parameter":"email","token-parameter":"email"},
+                             {"user-parameter":"name","token-parameter":"name"}],
     scope:[{name:"scim","refresh-token-rolling":false}]}}' >"$W/oidc.json"
 admin POST mod/plugin/ "@$W/oidc.json"
 # Without a matching token_endpoint_auth_method the token endpoint answers 403 (trap 13).
 admin POST client/ '{"client_id":"scim-client","name":"SCIM test client","confidential":true,"password":"s3cret","enabled":true,"authorization_type":["client_credentials"],"token_endpoint_auth_method":["client_secret_basic","client_secret_post"],"scope":["scim"],"redirect_uri":[]}'
+# The application people sign in to (authorization code flow) before accepting an invitation.
+admin POST client/ "{\"client_id\":\"invite-app\",\"name\":\"Invitation app\",\"confidential\":true,\"password\":\"app-s3cret\",\"enabled\":true,\"authorization_type\":[\"code\"],\"token_endpoint_auth_method\":[\"client_secret_basic\"],\"scope\":[],\"redirect_uri\":[\"$REDIRECT\"]}"
 
 note "client_credentials token from Glewlwyd"
 JWT=$(curl -fsS -u scim-client:s3cret -d grant_type=client_credentials -d scope=scim \
@@ -187,13 +229,16 @@ expect 404 GET "$API/scimbad/healthz"
 admin DELETE mod/plugin/scimbad
 
 # The organization first (orgscim CLI, same database): the instance trusts Glewlwyd's OIDC plugin
-# as an issuer bound to it, so Glewlwyd's client_credentials JWTs provision this organization.
+# as an issuer bound to it, so Glewlwyd's client_credentials JWTs provision this organization, and
+# people signed in to Glewlwyd accept invitations with their access tokens. Glewlwyd cannot emit
+# email_verified and its users cannot edit their own email: trust_email says its emails count.
 ORG=$("$ORGSCIM_BIN" orgs create --name e2e --json --config "$W/orgscim.json" | jq -r .id)
 [ -n "$ORG" ] || fail "could not create an organization"
 jq -n --slurpfile cfg "$W/orgscim.json" --arg org "$ORG" --arg iss "$API/oidc" '{module:"orgscim",
     name:"scim", display_name:"orgscim", enabled:true,
-    parameters:($cfg[0] + {glewlwyd:{sync_users:true,user_scopes:["g_profile"]},
+    parameters:($cfg[0] + {glewlwyd:{sync_users:true,user_scopes:["g_profile","openid"]},
       oidc:{issuers:[{org:$org, issuer:$iss, jwks_uri:($iss + "/jwks"), allow_http:true,
+        trust_email:true,
         audiences:["https://scim.test/v2"], allowed_algs:["RS256"], typ:["JWT","at+jwt"],
         allow_missing_typ:true, jwks_retry_s:2}]}})}' >"$W/instance.json"
 admin POST mod/plugin/ "@$W/instance.json"
@@ -244,6 +289,58 @@ expect 204 DELETE "$SCIM/Users/$BOB" "" "${AUTH[@]}"
 expect 404 GET "$SCIM/Users/$BOB" "" "${AUTH[@]}"
 wait_user bob@e2e.test . absent
 
+note "invitation to a Glewlwyd user, accepted after signing in to Glewlwyd"
+# Carol has a Glewlwyd account only (created by Glewlwyd's admin); orgscim has never seen her.
+admin POST user/ '{"username":"carol@e2e.test","name":"Carol Invitee","email":"carol@e2e.test","enabled":true,"scope":["g_profile","openid"],"password":"Carol-pa55!"}'
+ADMIN=(-H "Authorization: Bearer $SECRET")
+expect 201 POST "$SCIM/Invitations" '{"kind":"member","email":"carol@e2e.test","sendEmail":false}' \
+    "${ADMIN[@]}" -H "$SJ"
+INV=$(jq -r .id "$W/out")
+LINK=$(jq -r .link "$W/out")
+[ "$(jq -r .status "$W/out")" = pending ] || fail "new invitation: $(cat "$W/out")"
+case "$LINK" in "$API/scim/invitations/"?*) ;; *) fail "invitation link not on Glewlwyd's URL: $LINK" ;; esac
+expect 200 GET "$LINK"
+[ "$(jq -r .email "$W/out")" = carol@e2e.test ] || fail "invitation view: $(cat "$W/out")"
+
+person_token carol@e2e.test 'Carol-pa55!'
+CAROL_AT=$PERSON_AT
+# What Glewlwyd 2.7.5 puts in a person's access token: email (additional-parameters), never
+# email_verified.
+claims "$CAROL_AT" >"$W/carol-claims.json"
+[ "$(jq -r '.email + " " + .scope + " " + .aud' "$W/carol-claims.json")" = "carol@e2e.test openid https://scim.test/v2" ] ||
+    fail "person token claims: $(cat "$W/carol-claims.json")"
+jq -e '(.sub | length > 0) and (has("email_verified") | not)' "$W/carol-claims.json" >/dev/null ||
+    fail "person token claims: $(cat "$W/carol-claims.json")"
+person_token alice@e2e.test 'Pa55-word!'
+ALICE_AT=$PERSON_AT
+
+# A person's token is no provisioning credential, and accepting needs a person.
+expect 403 GET "$SCIM/Users" "" -H "Authorization: Bearer $CAROL_AT"
+expect 401 POST "$LINK/accept" '{}' -H "$J"
+expect 401 POST "$LINK/accept" '{}' -H "$J" "${ADMIN[@]}"
+# Another Glewlwyd user, properly signed in: refused, and the invitation stays pending.
+expect 403 POST "$LINK/accept" '{}' -H "$J" -H "Authorization: Bearer $ALICE_AT"
+[ "$(jq -r .errorCode "$W/out")" = wrongAccount ] || fail "wrong account: $(cat "$W/out")"
+expect 200 GET "$SCIM/Invitations/$INV" "" "${ADMIN[@]}"
+[ "$(jq -r .status "$W/out")" = pending ] || fail "refused accept changed the invitation"
+
+expect 200 POST "$LINK/accept" '{}' -H "$J" -H "Authorization: Bearer $CAROL_AT"
+[ "$(jq -r '.status + " " + .organization' "$W/out")" = "accepted $ORG" ] ||
+    fail "accept: $(cat "$W/out")"
+expect 404 POST "$LINK/accept" '{}' -H "$J" -H "Authorization: Bearer $CAROL_AT"
+expect 200 GET "$SCIM/Invitations/$INV" "" "${ADMIN[@]}"
+[ "$(jq -r .status "$W/out")" = accepted ] || fail "invitation after accept: $(cat "$W/out")"
+expect 200 GET "$SCIM/Users?filter=userName%20eq%20%22carol%40e2e.test%22" "" "${AUTH[@]}"
+[ "$(jq -r .totalResults "$W/out")" = 1 ] || fail "carol is no User of the organization: $(cat "$W/out")"
+CAROL=$(jq -r '.Resources[0].id' "$W/out")
+# The new User is her Glewlwyd account (same username), and the mirror's writes to it (the
+# accept's create, then this rename) keep her password.
+patch='{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"displayName","value":"Carol Member"}]}'
+expect 200 PATCH "$SCIM/Users/$CAROL" "$patch" "${AUTH[@]}" -H "$SJ"
+wait_user carol@e2e.test .name "Carol Member"
+wait_user carol@e2e.test .enabled true
+[ "$(sign_in carol@e2e.test 'Carol-pa55!')" = 200 ] || fail "carol cannot sign in after accepting"
+
 note "disable / enable the instance"
 admin PUT mod/plugin/scim/disable
 expect 404 GET "$SCIM/Users/$ALICE" "" "${AUTH[@]}"
@@ -262,6 +359,9 @@ done
 expect 200 GET "$API/scim/readyz"
 expect 200 GET "$SCIM/Users/$ALICE" "" "${AUTH[@]}"
 [ "$(jq -r .displayName "$W/out")" = "Alice Renamed" ] || fail "data lost across restart"
+expect 200 GET "$SCIM/Users/$CAROL" "" "${AUTH[@]}"
+expect 200 GET "$SCIM/Invitations/$INV" "" "${ADMIN[@]}"
+[ "$(jq -r .status "$W/out")" = accepted ] || fail "invitation lost across restart"
 expect 200 POST "$API/auth/" '{"username":"admin","password":"password"}' -H "$J" -c "$W/cookies"
 admin GET user/alice@e2e.test
 

@@ -17,7 +17,8 @@
 #       before autovacuum has analyzed the freshly loaded tables, on plans made for an empty table
 #       (docs/performance.md: W1 4.8 ms per primary-key lookup instead of 0.02 ms).
 #   PG_STATS [1]: load pg_stat_statements and write, per configuration, the statements by total
-#       time and the statements per request of each workload to OUT/<config>/statements.txt
+#       execution time (with how often and how long they were planned) and the statements per
+#       request of each workload to OUT/<config>/statements.txt
 #   OUT [new temporary folder]
 # Prints a markdown table (bench/peers/compare.mjs) and leaves the raw output in OUT.
 set -euo pipefail
@@ -47,7 +48,7 @@ trap cleanup EXIT
 as_pg "$PG_BIN/initdb" -D "$WORK/data" -U postgres -A trust -E UTF8 --locale=C --no-sync >"$OUT/initdb.log" 2>&1
 as_pg "$PG_BIN/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w -t 60 \
   -o "-h '' -k $WORK -p 5432 -c max_connections=100 -c shared_buffers=128MB -c synchronous_commit=$PG_SYNC $(
-      [[ "$PG_STATS" == 1 ]] && echo "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top")" \
+      [[ "$PG_STATS" == 1 ]] && echo "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top -c pg_stat_statements.track_planning=on")" \
   start >"$OUT/pg_ctl.log" 2>&1
 PG_PID="$(head -1 "$WORK/data/postmaster.pid")"
 psql_() { local d="$1"; shift; psql -X -q -h "$WORK" -p 5432 -U postgres -d "$d" -v ON_ERROR_STOP=1 "$@"; }
@@ -110,8 +111,8 @@ for c in "${CONFIGS[@]}"; do
       reqs="$(cat "$OUT/$c/$w".[wm].*.txt | sed -n 's/^RESULT .*"requests":\([0-9]*\).*/\1/p' | awk '{s+=$1} END{print s+0}')"
       calls="$(psql_ "bench_$c" -At -c "SELECT sum(calls) FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%'")"
       { echo "== $w: $calls statements for $reqs requests (warmup + measured) = $(awk -v a="$calls" -v b="$reqs" 'BEGIN{printf "%.1f", b ? a / b : 0}') per request"
-        psql_ "bench_$c" -P pager=off -c "SELECT calls, round(total_exec_time::numeric, 1) AS total_ms,
-            round(mean_exec_time::numeric, 3) AS mean_ms, left(regexp_replace(query, '\s+', ' ', 'g'), 150) AS query
+        psql_ "bench_$c" -P pager=off -c "SELECT calls, plans, round(total_plan_time::numeric, 1) AS plan_ms,
+            round(total_exec_time::numeric, 1) AS total_ms, round(mean_exec_time::numeric, 3) AS mean_ms, left(regexp_replace(query, '\s+', ' ', 'g'), 150) AS query
           FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' ORDER BY total_exec_time DESC LIMIT 15"
       } >>"$OUT/$c/statements.txt"
     fi

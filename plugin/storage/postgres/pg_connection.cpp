@@ -145,15 +145,24 @@ void check(PGconn* c, const result& r, ExecStatusType want, std::string_view wha
     fail(store_errc::internal);
 }
 
+// Statements whose plan hinges on the values bound: an id list (= ANY of one id or of 1,000), a
+// semi-join into a side table (a rare email vs a common one), a substring or pattern test. A
+// generic plan made for average values picked scans for these, so they are planned per call.
+// Every other statement (primary-key and hash lookups, equality filters and pages over
+// (tenant, type, ...) indexes) gets the same plan whatever its values; planning it on every call
+// (plan_cache_mode=force_custom_plan) cost more CPU than running it (docs/performance.md).
+bool plan_per_call(std::string_view sql) {
+    for (std::string_view marker : {"ANY(", "IN (SELECT", "EXISTS (SELECT", "strpos(", " LIKE "})
+        if (sql.find(marker) != std::string_view::npos) return true;
+    return false;
+}
+
 }  // namespace
 
 connection::connection(const std::string& uri, const postgres_config& cfg) {
     std::string timeout = std::to_string(std::max(1u, (cfg.connect_timeout_ms + 999) / 1000));
     std::string options = "-c statement_timeout=" + std::to_string(cfg.statement_timeout_ms) +
-                          " -c lock_timeout=" + std::to_string(cfg.statement_timeout_ms) +
-                          // Parameters decide the plan (= ANY of one id vs of 1,000; a tenant
-                          // of 10 rows vs 1,000,000): a generic plan would pick scans.
-                          " -c plan_cache_mode=force_custom_plan";
+                          " -c lock_timeout=" + std::to_string(cfg.statement_timeout_ms);
     const char* keys[] = {"dbname", "connect_timeout", "options", "application_name", nullptr};
     const char* values[] = {uri.c_str(), timeout.c_str(), options.c_str(), "orgscim", nullptr};
     c_ = PQconnectdbParams(keys, values, 1);
@@ -177,14 +186,20 @@ bool connection::reusable() const {
 result connection::run(const std::string& sql, const params& p) {
     auto it = prepared_.find(sql);
     if (it == prepared_.end()) {
-        std::string name = "s" + std::to_string(prepared_.size() + 1);
-        result prep(PQprepare(c_, name.c_str(), sql.c_str(), 0, nullptr));
-        check(c_, prep, PGRES_COMMAND_OK, "prepare");
+        std::string name;
+        if (!plan_per_call(sql)) {
+            name = "s" + std::to_string(prepared_.size() + 1);
+            result prep(PQprepare(c_, name.c_str(), sql.c_str(), 0, nullptr));
+            check(c_, prep, PGRES_COMMAND_OK, "prepare");
+        }
         it = prepared_.emplace(sql, std::move(name)).first;
     }
     auto ptrs = p.pointers();
-    result r(
-        PQexecPrepared(c_, it->second.c_str(), p.size(), ptrs.data(), p.lengths(), p.formats(), 0));
+    // The unnamed statement of PQexecParams is planned with this call's values.
+    result r(it->second.empty() ? PQexecParams(c_, sql.c_str(), p.size(), nullptr, ptrs.data(),
+                                               p.lengths(), p.formats(), 0)
+                                : PQexecPrepared(c_, it->second.c_str(), p.size(), ptrs.data(),
+                                                 p.lengths(), p.formats(), 0));
     check(c_, r, PQresultStatus(r.raw()) == PGRES_TUPLES_OK ? PGRES_TUPLES_OK : PGRES_COMMAND_OK,
           "statement");
     return r;

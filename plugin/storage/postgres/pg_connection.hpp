@@ -110,7 +110,9 @@ class connection {
 
     /// Connected and outside any transaction: fit to go back to the pool.
     bool reusable() const;
-    /// Runs a statement, preparing it on this connection the first time.
+    /// Runs a statement. One whose best plan depends on its parameter values (see
+    /// plan_per_call in the .cpp) is planned for each call; any other is prepared on this
+    /// connection the first time, so PostgreSQL can reuse a generic plan for it.
     result run(const std::string& sql, const params& p = {});
     /// Utility statements (BEGIN, COMMIT, DDL) that cannot be prepared.
     void exec(const std::string& sql);
@@ -118,7 +120,7 @@ class connection {
 
   private:
     pg_conn* c_ = nullptr;
-    std::unordered_map<std::string, std::string> prepared_;
+    std::unordered_map<std::string, std::string> prepared_;  // SQL -> name, "" = per call
 };
 
 /// Opened with `begin` ("BEGIN", "BEGIN ISOLATION LEVEL ..."); rolled back unless committed.

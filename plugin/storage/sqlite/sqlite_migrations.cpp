@@ -349,7 +349,34 @@ CREATE INDEX memberships_unlisted ON memberships (org_id, identity_id)
     WHERE user_ref IS NULL AND kind <> 'inherited';
 )sql";
 
-constexpr std::array<sql::migration, 8> all{{
+// Deep pages in creation order (issue 2: W5 at 1,000,000 users): the rows per tenant, type and
+// block of 1,024 seq values, kept by triggers like resource_counts and not exported. Page k is
+// found by adding block counts (at most one row per 1,024 resources) and then skipping fewer than
+// 1,024 index entries, instead of walking k entries of resources_order.
+constexpr std::string_view v9 = R"sql(
+CREATE TABLE resource_blocks (
+    tenant TEXT NOT NULL,
+    type   TEXT NOT NULL,
+    block  INTEGER NOT NULL,
+    n      INTEGER NOT NULL,
+    PRIMARY KEY (tenant, type, block)
+) WITHOUT ROWID;
+INSERT INTO resource_blocks (tenant, type, block, n)
+    SELECT tenant, type, seq >> 10, count(*) FROM resources GROUP BY tenant, type, seq >> 10;
+CREATE TRIGGER resources_block_insert AFTER INSERT ON resources BEGIN
+    INSERT INTO resource_blocks (tenant, type, block, n)
+        VALUES (NEW.tenant, NEW.type, NEW.seq >> 10, 1)
+        ON CONFLICT (tenant, type, block) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER resources_block_delete AFTER DELETE ON resources BEGIN
+    UPDATE resource_blocks SET n = n - 1
+        WHERE tenant = OLD.tenant AND type = OLD.type AND block = OLD.seq >> 10;
+    DELETE FROM resource_blocks
+        WHERE tenant = OLD.tenant AND type = OLD.type AND block = OLD.seq >> 10 AND n <= 0;
+END;
+)sql";
+
+constexpr std::array<sql::migration, 9> all{{
     {1, "orgs, tokens, resources, emails, group members", v1},
     {2, "invitations, access requests, history, mail outbox", v2},
     {3, "org tree, identities, memberships, roles, group roles, events", v3},
@@ -358,6 +385,7 @@ constexpr std::array<sql::migration, 8> all{{
     {6, "OAuth clients' federated credentials", v6},
     {7, "trusted issuers added through the CLI", v7},
     {8, "inherited members: member_flow, membership indexes", v8},
+    {9, "resource blocks for deep pages", v9},
 }};
 
 }  // namespace

@@ -200,6 +200,29 @@ resource_record read_member(const stmt& q) {
     return r;
 }
 
+// Where a page that starts at row `offset` (in creation order) begins: the first seq of the
+// resource_blocks block holding that row, and how many rows to skip from there (< 1,024).
+struct deep_start {
+    std::int64_t from_seq;
+    std::int64_t skip;
+};
+
+std::optional<deep_start> find_deep_start(connection& c,
+                                          std::string_view tenant,
+                                          std::string_view type,
+                                          std::int64_t offset) {
+    stmt b(c,
+           "SELECT block, n FROM resource_blocks WHERE tenant = ?1 AND type = ?2 ORDER BY block");
+    b.bind(1, tenant).bind(2, type);
+    std::int64_t before = 0;
+    while (b.step()) {
+        std::int64_t n = b.int64(1);
+        if (before + n > offset) return deep_start{b.int64(0) << 10, offset - before};
+        before += n;
+    }
+    return std::nullopt;
+}
+
 // The kind of the org's own Users: invited when a non-home membership names them.
 void annotate(connection& c,
               std::string_view tenant,
@@ -642,20 +665,30 @@ store_result<scim::list_result> sqlite_store::list(std::string_view tenant,
                 }
                 order += "r.seq";
                 std::string page;
+                std::optional<deep_start> deep;
                 if (!sort_col && w.sql.empty() && offset > 1000) {
-                    // Deep page in creation order: skip rows on the covering (tenant, type, seq)
-                    // index alone, then read only the 100 rows wanted.
+                    deep = find_deep_start(c, tenant, type.id, offset);
+                }
+                if (deep) {
+                    // Deep page in creation order: from the block that holds row `offset`, skip
+                    // fewer than 1,024 entries of the covering (tenant, type, seq) index, then
+                    // read only the rows wanted.
                     page = std::string("SELECT ") + record_columns + from +
-                           " AND r.seq >= (SELECT r.seq" + from +
-                           " ORDER BY r.seq LIMIT 1 OFFSET ?" + std::to_string(next + 1) + ")" +
-                           order + " LIMIT ?" + std::to_string(next);
+                           " AND r.seq >= (SELECT r.seq" + from + " AND r.seq >= ?" +
+                           std::to_string(next + 2) + " ORDER BY r.seq LIMIT 1 OFFSET ?" +
+                           std::to_string(next + 1) + ")" + order + " LIMIT ?" +
+                           std::to_string(next);
                 } else {
                     page = std::string("SELECT ") + record_columns + from + order + " LIMIT ?" +
                            std::to_string(next) + " OFFSET ?" + std::to_string(next + 1);
                 }
                 stmt q(c, page);
                 bind_common(q);
-                q.bind(next, limit).bind(next + 1, offset);
+                if (deep) {
+                    q.bind(next, limit).bind(next + 1, deep->skip).bind(next + 2, deep->from_seq);
+                } else {
+                    q.bind(next, limit).bind(next + 1, offset);
+                }
                 while (q.step()) out.items.push_back(read_record(q, 0));
             }
             for (auto& r : out.items) load_relations(c, tenant, type, r, req.fetch);

@@ -284,7 +284,7 @@ store_result<scim::list_result> postgres_store::list(std::string_view tenant,
         scim::list_result out;
 
         sql::where_clause w = sql::translate_filter(req.filter, sql::dialect::postgres, 3);
-        std::string from = " FROM resources r WHERE r.tenant = $1 AND r.type = $2";
+        std::string from = " FROM resources r" + w.joins + " WHERE r.tenant = $1 AND r.type = $2";
         if (!w.sql.empty()) from += " AND " + w.sql;
         std::optional<std::string> sort_col;
         if (req.sort_by) sort_col = sql::sort_column(*req.sort_by, sql::dialect::postgres);

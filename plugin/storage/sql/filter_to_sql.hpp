@@ -5,8 +5,15 @@
 // scim::matches() after a narrowing query.
 //
 // The generated text refers to the common schema of both backends: `resources r` (tenant, type,
-// id, seq, created_ms, modified_ms, username_f, display_f, external_id), `resource_emails`
+// id, seq, created_ms, modified_ms, username_f, display_f, external_id, body), `resource_emails`
 // (tenant, rid, value_f) and `group_members` (tenant, group_id, member_id).
+//
+// Attributes without a column (name.familyName, title, active, emails[type eq "work"], extension
+// attributes, ...) are read from the stored body with the dialect's JSON functions, strings and
+// booleans exactly as matches() compares them: case folding per caseExact (SQLite through the
+// scim_fold() function every connection registers, PostgreSQL through translate() with the
+// pairs of fold_case()), multi-valued attributes by any element, value paths on one element.
+// Numbers, dateTimes and `eq null` stay with the evaluator.
 
 #include <cstddef>
 #include <cstdint>
@@ -26,6 +33,9 @@ struct where_clause {
     std::string sql;            ///< boolean expression over alias r; empty when nothing translated
     std::vector<param> params;  ///< in placeholder order, numbered from `first_index`
     bool exact = true;          ///< false: `sql` only narrows; the caller must run matches() too
+    /// Joined right after `resources r` (before WHERE); empty unless the PostgreSQL text reads
+    /// the parsed body (`rb.b`).
+    std::string joins;
 };
 
 /// Translates a bound filter (nullptr: no filter). Placeholders are ?N (SQLite) or $N

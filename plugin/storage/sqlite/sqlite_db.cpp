@@ -4,6 +4,9 @@
 
 #include <functional>
 #include <orgscim/plugin/config.hpp>
+#include <orgscim/scim/text.hpp>
+#include <string>
+#include <string_view>
 
 #include "sql/records.hpp"
 
@@ -35,6 +38,25 @@ store_errc map_code(int rc) {
 // cache is bounded.
 constexpr std::size_t max_cached_statements = 512;
 
+// scim_fold(text): scim::fold_case() for the filters that compare stored JSON values
+// (sql/filter_to_sql.cpp); SQLite's lower() folds ASCII only.
+void scim_fold(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    const auto* p = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+    const int n = sqlite3_value_bytes(argv[0]);
+    if (p == nullptr) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    thread_local std::string folded;
+    folded.clear();
+    scim::fold_case_append(std::string_view(p, static_cast<std::size_t>(n)), folded);
+    sqlite3_result_text(ctx, folded.data(), static_cast<int>(folded.size()), SQLITE_TRANSIENT);
+}
+
 }  // namespace
 
 void fail(store_errc c) { throw db_failure{c, {}, {}}; }
@@ -62,6 +84,10 @@ connection::connection(const std::string& path, const connection_options& opts) 
     sqlite3_extended_result_codes(db_, 1);
     sqlite3_busy_timeout(db_, static_cast<int>(opts.busy_timeout_ms));
     try {
+        const int frc = sqlite3_create_function_v2(
+            db_, "scim_fold", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr,
+            scim_fold, nullptr, nullptr, nullptr);
+        if (frc != SQLITE_OK) fail(frc, "create_function");
         if (opts.wal) exec("PRAGMA journal_mode=WAL");
         if (!opts.synchronous.empty()) exec("PRAGMA synchronous=" + opts.synchronous);
         // sqlite::checkpointer copies frames off the request path; this backstop, in a writer's

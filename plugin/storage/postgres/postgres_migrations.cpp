@@ -107,13 +107,48 @@ INSERT INTO resource_counts (tenant, type, slot, n)
     SELECT tenant, type, 0, count(*) FROM resources GROUP BY tenant, type;
 )sql";
 
-const std::array<sql::migration, 6> all{{
+// A child's /Users lists the members of its managing ancestors whose roles flow down (issue 5),
+// as on SQLite (migration 8 there). member_flow holds the memberships that pass roles on (some
+// role, not Inactive), kept by a row trigger from every writer, so that a list pages over one
+// index instead of reading each membership's roles; it is derived, like resource_counts, and not
+// exported. The trigger is created before the backfill for the reason given at v6.
+constexpr std::string_view v7 = R"sql(
+CREATE TABLE member_flow (
+    org_id      TEXT COLLATE "C" NOT NULL,
+    identity_id TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (org_id, identity_id)
+);
+CREATE FUNCTION member_flow_keep() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'INSERT' THEN
+        DELETE FROM member_flow WHERE org_id = OLD.org_id AND identity_id = OLD.identity_id;
+    END IF;
+    IF TG_OP <> 'DELETE' AND NEW.roles <> '[]' AND strpos(NEW.roles, '"inactive"') = 0 THEN
+        INSERT INTO member_flow (org_id, identity_id) VALUES (NEW.org_id, NEW.identity_id)
+            ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER memberships_flow AFTER INSERT OR UPDATE OR DELETE ON memberships
+    FOR EACH ROW EXECUTE FUNCTION member_flow_keep();
+INSERT INTO member_flow (org_id, identity_id)
+    SELECT org_id, identity_id FROM memberships
+    WHERE roles <> '[]' AND strpos(roles, '"inactive"') = 0
+    ON CONFLICT DO NOTHING;
+CREATE INDEX memberships_user ON memberships (org_id, user_ref) WHERE user_ref IS NOT NULL;
+CREATE INDEX memberships_unlisted ON memberships (org_id, identity_id)
+    WHERE user_ref IS NULL AND kind <> 'inherited';
+)sql";
+
+const std::array<sql::migration, 7> all{{
     {1, "orgs, tokens, resources, emails, group members", v1},
     {2, "organization directory", directory_schema},
     {3, "invitations, access requests, outbox", invitation_schema},
     {4, "OAuth clients, client secrets, signing keys", oauth_schema},
     {5, "trusted issuers added through the CLI", trusted_issuer_schema},
     {6, "resource counts per tenant and type", v6},
+    {7, "inherited members: member_flow, membership indexes", v7},
 }};
 
 }  // namespace

@@ -3,10 +3,14 @@
 #include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <optional>
+#include <orgscim/plugin/storage/directory_store.hpp>
 #include <orgscim/scim/schema.hpp>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
 #include "postgres/pg_connection.hpp"
@@ -154,6 +158,360 @@ void load_relations(connection& c,
     }
 }
 
+// --- Users of every membership kind (issue 5) --------------------------------------------------
+// As in sqlite_store.cpp: an org's User list holds its own Users (home ones, and the copies
+// invited members got on accept), then members added through the membership API with no User
+// here ("direct"), then members of the managing ancestors whose roles flow down ("inherited").
+// Those two show their home org's User (or the identity alone) under the identity id. Each part
+// is paged in SQL in its own order (own: creation, the others: identity id). Parameter $1 is the
+// org and $2 the managing ancestors (text[], nearest first); every statement names $2, because
+// PostgreSQL cannot type a parameter that no statement text mentions.
+
+bool lists_members(const scim::resource_type& type) {
+    return type.id == "User" && type.extension(membership_extension_urn) != nullptr;
+}
+
+void set_membership(resource_record& r, std::string_view kind, std::string_view home_org) {
+    json::object ext;
+    ext["kind"] = kind;
+    ext["homeOrg"] = home_org;
+    r.attrs[membership_extension_urn] = std::move(ext);
+}
+
+// The membership an own User row stands for, next to that row (alias r): NULL for a home User,
+// else [kind, home org].
+constexpr const char* own_membership_column =
+    "(SELECT json_build_array(m.kind, m.home_org)::text FROM memberships m WHERE m.org_id = "
+    "r.tenant AND m.user_ref = r.id AND m.kind <> 'home' LIMIT 1)";
+
+void read_own_membership(
+    const result& q, int row, int col, std::string_view tenant, resource_record& r) {
+    if (q.is_null(row, col)) {
+        set_membership(r, "home", tenant);
+        return;
+    }
+    boost::system::error_code ec;
+    json::value v = json::parse(q.text(row, col), ec);
+    const json::array* a = ec ? nullptr : v.if_array();
+    if (a == nullptr || a->size() != 2 || !(*a)[0].is_string() || !(*a)[1].is_string()) {
+        log_pg("read", "a membership column is not [kind, home org]");
+        fail(store_errc::internal);
+    }
+    set_membership(r, (*a)[0].get_string(), (*a)[1].get_string());
+}
+
+// The kind of the org's own Users: invited when a non-home membership names them.
+void annotate(connection& c,
+              std::string_view tenant,
+              const scim::resource_type& type,
+              std::span<resource_record> rows) {
+    if (!lists_members(type) || rows.empty()) return;
+    std::vector<std::string> ids;
+    ids.reserve(rows.size());
+    for (const auto& r : rows) ids.push_back(r.id);
+    auto q = c.run(
+        "SELECT user_ref, kind, home_org FROM memberships WHERE org_id = $1 AND user_ref = "
+        "ANY($2::text[]) AND kind <> 'home'",
+        params().text(tenant).text_array(ids));
+    std::unordered_map<std::string_view, int> row_of;
+    for (int i = 0; i < q.rows(); ++i) row_of.emplace(q.text(i, 0), i);
+    for (auto& r : rows) {
+        auto it = row_of.find(r.id);
+        if (it == row_of.end()) {
+            set_membership(r, "home", tenant);
+        } else {
+            set_membership(r, q.text(it->second, 1), q.text(it->second, 2));
+        }
+    }
+}
+
+struct member_scope {
+    std::vector<std::string> chain;  // the managing ancestors, nearest first
+    bool direct = false;             // the org has members without a User row here
+    bool any() const { return direct || !chain.empty(); }
+};
+
+member_scope scope_of(connection& c, std::string_view tenant) {
+    // Up from the org while each level is managed by its parent: roles flow down that far.
+    auto q = c.run(
+        "WITH RECURSIVE up(id, parent, managed, depth) AS (SELECT id, parent_id, managed_by, 0 "
+        "FROM orgs WHERE id = $1 UNION ALL SELECT o.id, o.parent_id, o.managed_by, up.depth + 1 "
+        "FROM orgs o JOIN up ON o.id = up.parent WHERE up.managed = up.parent) SELECT "
+        "coalesce((SELECT json_agg(id ORDER BY depth) FROM up WHERE depth > 0)::text, '[]'), "
+        "EXISTS (SELECT 1 FROM memberships WHERE org_id = $1 AND user_ref IS NULL AND kind <> "
+        "'inherited')",
+        params().text(tenant));
+    member_scope s;
+    boost::system::error_code ec;
+    json::value chain = json::parse(q.text(0, 0), ec);
+    if (ec || !chain.is_array()) {
+        log_pg("read", "the managing ancestors are not a JSON array");
+        fail(store_errc::internal);
+    }
+    for (const auto& id : chain.get_array()) {
+        if (id.is_string()) s.chain.emplace_back(id.get_string());
+    }
+    s.direct = q.text(0, 1) == "t";
+    return s;
+}
+
+// Identity ids (iid) and kinds of the direct members; `extra` narrows (e.g. to one id).
+std::string direct_ids(const std::string& extra) {
+    return "SELECT m.identity_id AS iid, m.kind AS kind FROM memberships m WHERE m.org_id = $1 "
+           "AND m.user_ref IS NULL AND m.kind <> 'inherited' AND cardinality($2::text[]) >= 0" +
+           extra;
+}
+
+// The inherited members: a flowing membership in a managing ancestor, no membership in the org,
+// and nothing nearer that replaces it (overrideInherited, Inactive) or already passes roles on.
+std::string inherited_ids(const member_scope& s, const std::string& extra) {
+    std::string q;
+    if (s.chain.size() == 1) {
+        q = "SELECT f.identity_id AS iid, 'inherited' AS kind FROM member_flow f WHERE f.org_id "
+            "= ($2::text[])[1]";
+    } else {
+        q = "SELECT f.identity_id AS iid, 'inherited' AS kind FROM member_flow f JOIN "
+            "unnest($2::text[]) WITH ORDINALITY AS c(value, key) ON f.org_id = c.value WHERE NOT "
+            "EXISTS (SELECT 1 FROM memberships b JOIN unnest($2::text[]) WITH ORDINALITY AS "
+            "n(value, key) ON b.org_id = n.value WHERE b.identity_id = f.identity_id AND n.key < "
+            "c.key AND (b.override_inherited OR b.roles <> '[]'))";
+    }
+    // Always there (SQLite leaves it out for an org without memberships): it names $1.
+    q += " AND f.identity_id NOT IN (SELECT identity_id FROM memberships WHERE org_id = $1)";
+    return q + extra;
+}
+
+// Columns of a member row: the record columns, then kind and home org.
+constexpr const char* member_row =
+    "i.id, coalesce(h.body, json_build_object('userName', coalesce(i.subject, i.id), "
+    "'displayName', i.display)::text), coalesce(h.version, 1), coalesce(h.created_ms, "
+    "i.created_ms), coalesce(h.modified_ms, i.created_ms)";
+constexpr const char* member_join =
+    " v JOIN identities i ON i.id = v.iid LEFT JOIN resources h ON h.tenant = i.home_org AND "
+    "h.id = i.home_user_id AND h.type = 'User'";
+
+// Own Users, direct and inherited members as one table `r` with the columns the filter
+// translation refers to, in list order (grp, seq, id).
+std::string all_members(const member_scope& s) {
+    std::string q =
+        "SELECT 0 AS grp, r.seq AS seq, r.tenant AS tenant, r.id AS id, r.body AS body, "
+        "r.version AS version, r.created_ms AS created_ms, r.modified_ms AS modified_ms, "
+        "r.username_f AS username_f, r.display_f AS display_f, r.external_id AS external_id, "
+        "coalesce(m.kind, 'home') AS kind, coalesce(m.home_org, r.tenant) AS home_org FROM "
+        "resources r LEFT JOIN memberships m ON m.org_id = r.tenant AND m.user_ref = r.id AND "
+        "m.kind <> 'home' WHERE r.tenant = $1 AND r.type = 'User' AND cardinality($2::text[]) "
+        ">= 0";
+    auto part = [&](int grp, const std::string& ids) {
+        q += " UNION ALL SELECT " + std::to_string(grp) + ", 0::bigint, $1::text, " + member_row +
+             ", coalesce(h.username_f, lower(coalesce(i.subject, i.id))), coalesce(h.display_f, "
+             "lower(i.display COLLATE \"C\")), h.external_id, v.kind, i.home_org FROM (" +
+             ids + ")" + member_join;
+    };
+    if (s.direct) part(1, direct_ids(""));
+    if (!s.chain.empty()) part(2, inherited_ids(s, ""));
+    return q;
+}
+
+resource_record read_member(const result& q, int row, int first_col) {
+    resource_record r = read_record(q, row, first_col);
+    set_membership(r, q.text(row, first_col + 5), q.text(row, first_col + 6));
+    return r;
+}
+
+// A member who has no User row in the org, by identity id.
+std::optional<resource_record> find_member(connection& c,
+                                           std::string_view tenant,
+                                           std::string_view id) {
+    const auto s = scope_of(c, tenant);
+    for (int part = 0; part < 2; ++part) {
+        if ((part == 0 && !s.direct) || (part == 1 && s.chain.empty())) continue;
+        const std::string ids = part == 0 ? direct_ids(" AND m.identity_id = $3")
+                                          : inherited_ids(s, " AND f.identity_id = $3");
+        auto q = c.run(std::string("SELECT ") + member_row + ", v.kind, i.home_org FROM (" + ids +
+                           " LIMIT 1)" + member_join,
+                       params().text(tenant).text_array(s.chain).text(id));
+        if (q.rows() > 0) return read_member(q, 0, 0);
+    }
+    return std::nullopt;
+}
+
+bool mentions_membership(const scim::list_request& req) {
+    auto ext_attr = [](std::string_view a) {
+        return scim::iequals(a, "kind") || scim::iequals(a, "homeOrg");
+    };
+    if (req.sort_by && req.sort_by->in_extension && ext_attr(req.sort_by->attr)) return true;
+    return req.filter != nullptr &&
+           (sql::mentions(*req.filter, "kind") || sql::mentions(*req.filter, "homeOrg"));
+}
+
+// Whether the filter names only attributes with a column of their own in `all_members` (the
+// others are read from the stored body of the org's own rows, or from tables keyed by the org,
+// which members of other orgs are not in): only those are filtered in SQL over every kind.
+bool only_columns(const scim::filter_node& f) {
+    return std::visit(
+        [](const auto& n) -> bool {
+            using T = std::decay_t<decltype(n)>;
+            if constexpr (std::is_same_v<T, scim::comparison>) {
+                if (n.path.in_extension || !n.path.sub.empty()) {
+                    return !n.path.in_extension && scim::iequals(n.path.attr, "meta") &&
+                           (scim::iequals(n.path.sub, "created") ||
+                            scim::iequals(n.path.sub, "lastModified"));
+                }
+                for (auto a : {"userName", "displayName", "externalId", "id"}) {
+                    if (scim::iequals(n.path.attr, a)) return true;
+                }
+                return false;
+            } else if constexpr (std::is_same_v<T, scim::logical>) {
+                return only_columns(*n.lhs) && only_columns(*n.rhs);
+            } else if constexpr (std::is_same_v<T, scim::negation>) {
+                return only_columns(*n.inner);
+            } else {
+                return false;
+            }
+        },
+        f.v);
+}
+
+// The User list of an org with members of every kind (those of scope `s`). The caller uses the
+// generic list when the org has only its own Users and the query does not name the extension.
+scim::list_result list_members(connection& c,
+                               std::string_view tenant,
+                               const scim::resource_type& type,
+                               const scim::list_request& req,
+                               const member_scope& s) {
+    scim::list_result out;
+    std::int64_t limit = std::max<std::int64_t>(req.limit, 0);
+    std::int64_t offset = std::max<std::int64_t>(req.offset, 0);
+    auto scoped = [&] {
+        params p;
+        p.text(tenant).text_array(s.chain);
+        return p;
+    };
+
+    if (req.filter == nullptr && !req.sort_by) {
+        // Own Users, then direct members, then inherited ones: each counted and paged apart.
+        for (int part = 0; part < 3; ++part) {
+            if ((part == 1 && !s.direct) || (part == 2 && s.chain.empty())) continue;
+            std::int64_t n = 0;
+            if (part == 0) {
+                auto q = c.run(
+                    "SELECT coalesce(sum(n), 0) FROM resource_counts WHERE tenant = $1 AND type "
+                    "= 'User'",
+                    params().text(tenant));
+                n = q.int64(0, 0);
+            } else {
+                auto q = c.run("SELECT count(*) FROM (" +
+                                   (part == 1 ? direct_ids("") : inherited_ids(s, "")) + ") v",
+                               scoped());
+                n = q.int64(0, 0);
+            }
+            out.total += n;
+            if (limit == 0 || offset >= n) {
+                offset = std::max<std::int64_t>(offset - n, 0);
+                continue;
+            }
+            std::vector<resource_record> got;
+            if (part == 0) {
+                auto q =
+                    c.run(std::string("SELECT ") + record_columns + ", " + own_membership_column +
+                              " FROM resources r WHERE r.tenant = $1 AND r.type = 'User' "
+                              "AND r.seq >= (SELECT seq FROM resources WHERE tenant = $1 "
+                              "AND type = 'User' ORDER BY seq LIMIT 1 OFFSET $3::bigint) "
+                              "ORDER BY r.seq LIMIT $2::bigint",
+                          params().text(tenant).int64(limit).int64(offset));
+                for (int i = 0; i < q.rows(); ++i) {
+                    got.push_back(read_record(q, i, 0));
+                    read_own_membership(q, i, 5, tenant, got.back());
+                }
+            } else {
+                const std::string ids = part == 1 ? direct_ids("") : inherited_ids(s, "");
+                auto q = c.run(std::string("SELECT ") + member_row + ", v.kind, i.home_org FROM (" +
+                                   ids + " ORDER BY iid LIMIT $3::bigint OFFSET $4::bigint)" +
+                                   member_join + " ORDER BY v.iid",
+                               scoped().int64(limit).int64(offset));
+                for (int i = 0; i < q.rows(); ++i) got.push_back(read_member(q, i, 0));
+            }
+            limit -= static_cast<std::int64_t>(got.size());
+            offset = 0;
+            for (auto& r : got) out.items.push_back(std::move(r));
+        }
+        load_relations(c, tenant, type, std::span(out.items), req.fetch);
+        return out;
+    }
+
+    // Filtered or sorted: one table of every kind. Filters on other attributes than the
+    // columns (emails, groups, the extension, values in the body) are matched in memory: the
+    // members who are not Users here keep theirs under another org.
+    const bool in_sql = req.filter == nullptr || only_columns(*req.filter);
+    sql::where_clause w;
+    if (in_sql) {
+        w = sql::translate_filter(req.filter, sql::dialect::postgres, 3);
+    } else {
+        w.exact = false;
+    }
+    std::optional<std::string> sort_col;
+    if (req.sort_by) {
+        if (req.sort_by->in_extension && scim::iequals(req.sort_by->attr, "kind")) {
+            sort_col = "r.kind";
+        } else if (req.sort_by->in_extension && scim::iequals(req.sort_by->attr, "homeOrg")) {
+            sort_col = "r.home_org";
+        } else {
+            sort_col = sql::sort_column(*req.sort_by, sql::dialect::postgres);
+        }
+    }
+    const std::string from =
+        " FROM (" + all_members(s) + ") r" + (w.sql.empty() ? "" : " WHERE " + w.sql);
+    auto common = [&] {
+        params p = scoped();
+        for (const auto& v : w.params) p.param(v);
+        return p;
+    };
+    constexpr const char* cols =
+        "SELECT r.id, r.body, r.version, r.created_ms, r.modified_ms, r.kind, r.home_org";
+    if (w.exact && (!req.sort_by || sort_col)) {
+        out.total = c.run("SELECT count(*)" + from, common()).int64(0, 0);
+        if (limit > 0 && offset < out.total) {
+            std::string order = " ORDER BY ";
+            if (sort_col) {
+                order += "(" + *sort_col + " IS NULL), " + *sort_col +
+                         (req.descending ? " DESC, " : " ASC, ");
+            }
+            order += "r.grp, r.seq, r.id";
+            const std::string next = std::to_string(w.params.size() + 3);
+            const std::string after = std::to_string(w.params.size() + 4);
+            auto q = c.run(
+                cols + from + order + " LIMIT $" + next + "::bigint OFFSET $" + after + "::bigint",
+                common().int64(limit).int64(offset));
+            for (int i = 0; i < q.rows(); ++i) out.items.push_back(read_member(q, i, 0));
+        }
+        load_relations(c, tenant, type, std::span(out.items), req.fetch);
+        return out;
+    }
+    std::vector<resource_record> kept;
+    {
+        auto q = c.run(cols + from + " ORDER BY r.grp, r.seq, r.id", common());
+        std::vector<resource_record> rows;
+        for (int i = 0; i < q.rows(); ++i) rows.push_back(read_member(q, i, 0));
+        scim::fetch_options need{false,
+                                 req.filter != nullptr && sql::mentions(*req.filter, "groups")};
+        if (need.groups) load_relations(c, tenant, type, std::span(rows), need);
+        for (auto& r : rows) {
+            if (req.filter == nullptr || scim::matches(*req.filter, sql::wire_view(type, r))) {
+                kept.push_back(std::move(r));
+            }
+        }
+    }
+    if (req.sort_by) sql::sort_by_path(kept, type, *req.sort_by, req.descending);
+    out.total = static_cast<std::int64_t>(kept.size());
+    const std::int64_t begin = std::min(offset, out.total);
+    const std::int64_t end = std::min(out.total, begin + limit);
+    for (std::int64_t i = begin; i < end; ++i) {
+        out.items.push_back(std::move(kept[static_cast<std::size_t>(i)]));
+    }
+    load_relations(c, tenant, type, std::span(out.items), req.fetch);
+    return out;
+}
+
 void write_emails(connection& c,
                   std::string_view tenant,
                   std::string_view id,
@@ -264,15 +622,27 @@ store_result<resource_record> postgres_store::get(std::string_view tenant,
                                                   std::string_view id,
                                                   const scim::fetch_options& fetch) {
     return impl_->pool.read([&](connection& c) -> store_result<resource_record> {
-        // One statement is one snapshot: the record and its relations agree without a
-        // transaction, in one round trip.
+        // One statement is one snapshot: the record, its relations and its membership agree
+        // without a transaction, in one round trip.
+        const bool members = lists_members(type);
         auto q =
             c.run(std::string("SELECT ") + record_columns + ", " + relations_column(type, fetch) +
+                      ", " + (members ? own_membership_column : "NULL") +
                       " FROM resources r WHERE r.tenant = $1 AND r.id = $2 AND r.type = $3",
                   params().text(tenant).text(id).text(type.id));
-        if (q.rows() == 0) return store_errc::not_found;
+        if (q.rows() == 0) {
+            if (!members) return store_errc::not_found;
+            // A member whose User lives in their home org, or who has none.
+            transaction t(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+            auto m = find_member(c, tenant, id);
+            if (!m) return store_errc::not_found;
+            load_relations(c, tenant, type, *m, fetch);
+            t.commit();
+            return std::move(*m);
+        }
         resource_record r = read_record(q, 0, 0);
         read_relations(q, 0, 5, r);
+        if (members) read_own_membership(q, 0, 6, tenant, r);
         return r;
     });
 }
@@ -281,6 +651,14 @@ store_result<scim::list_result> postgres_store::list(std::string_view tenant,
                                                      const scim::resource_type& type,
                                                      const scim::list_request& req) {
     return impl_->pool.read([&](connection& c) -> store_result<scim::list_result> {
+        if (lists_members(type) && (mentions_membership(req) || scope_of(c, tenant).any())) {
+            // The parts of a member list are read in several statements: one snapshot, in which
+            // the scope is read again.
+            transaction t(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+            auto members = list_members(c, tenant, type, req, scope_of(c, tenant));
+            t.commit();
+            return members;
+        }
         scim::list_result out;
 
         sql::where_clause w = sql::translate_filter(req.filter, sql::dialect::postgres, 3);
@@ -329,8 +707,10 @@ store_result<scim::list_result> postgres_store::list(std::string_view tenant,
                 page += from + order + " LIMIT $" + next + "::bigint OFFSET $" + after + "::bigint";
             }
             // The relations are computed for the page's rows only, not for skipped ones.
+            const bool members = lists_members(type);
             auto q = c.run("WITH page AS (" + page + ") SELECT t.total, " + record_columns + ", " +
-                               relations_column(type, req.fetch) + " FROM (" + total +
+                               relations_column(type, req.fetch) + ", " +
+                               (members ? own_membership_column : "NULL") + " FROM (" + total +
                                ") AS t (total) LEFT JOIN page r ON true" + outer_order,
                            common().int64(limit).int64(offset));
             out.total = q.int64(0, 0);
@@ -338,6 +718,7 @@ store_result<scim::list_result> postgres_store::list(std::string_view tenant,
                 if (q.is_null(i, 1)) continue;
                 resource_record r = read_record(q, i, 1);
                 read_relations(q, i, 6, r);
+                if (members) read_own_membership(q, i, 7, tenant, r);
                 out.items.push_back(std::move(r));
             }
             return out;
@@ -376,6 +757,7 @@ store_result<scim::list_result> postgres_store::list(std::string_view tenant,
             out.items.push_back(std::move(kept[static_cast<std::size_t>(i)]));
         }
         load_relations(c, tenant, type, std::span(out.items), req.fetch);
+        annotate(c, tenant, type, std::span(out.items));
         t.commit();
         return out;
     });
@@ -389,6 +771,7 @@ store_result<resource_record> postgres_store::create(std::string_view tenant,
         resource_record r;
         r.id = sql::new_uuid();
         r.attrs = initial.attrs;
+        r.attrs.erase(membership_extension_urn);  // read-only, filled on every read
         r.meta.created_ms = r.meta.modified_ms = impl_->now();
         r.meta.version = 1;
         c.run(
@@ -409,6 +792,7 @@ store_result<resource_record> postgres_store::create(std::string_view tenant,
         write_emails(c, tenant, r.id, cols.emails_f, false);
         apply_members(c, tenant, r.id, initial);
         load_relations(c, tenant, type, r, scim::fetch_options{true, true});
+        if (lists_members(type)) set_membership(r, "home", tenant);
         return r;
     });
 }
@@ -436,6 +820,7 @@ store_result<resource_record> postgres_store::update(std::string_view tenant,
         resource_record r;
         r.id = cur.id;
         r.attrs = std::move(ws->attrs);
+        r.attrs.erase(membership_extension_urn);
         r.meta.created_ms = cur.meta.created_ms;
         r.meta.modified_ms = impl_->now();
         r.meta.version = cur.meta.version + 1;
@@ -455,6 +840,7 @@ store_result<resource_record> postgres_store::update(std::string_view tenant,
         write_emails(c, tenant, r.id, cols.emails_f, true);
         apply_members(c, tenant, r.id, *ws);
         load_relations(c, tenant, type, r, fetch);
+        annotate(c, tenant, type, std::span(&r, 1));
         return r;
     });
 }

@@ -733,11 +733,9 @@ class member_listing : public directory_store_suite {
     std::string own_, dave_;
 };
 
-// SQLite only for now: the PostgreSQL store does not list members yet (docs/organizations.md,
-// "Left to do").
 INSTANTIATE_TEST_SUITE_P(backends,
                          member_listing,
-                         ::testing::Values(all_backends().front()),
+                         ::testing::ValuesIn(all_backends()),
                          backend_name());
 
 TEST_P(member_listing, child_lists_own_direct_and_inherited_members_with_kinds) {

@@ -479,6 +479,10 @@ class app_impl final : public app {
             if (auto ok = orgs::admit_scim_request(*orgs_svc_, sreq, who); !ok) {
                 return error_response(ok.error());
             }
+            // A non-home member's /Users entry: DELETE ends the membership, PUT/PATCH refused.
+            auto member = orgs::serve_member_write(*orgs_svc_, sreq, who);
+            if (!member) return error_response(member.error());
+            if (*member) return std::move(**member);
         }
         if (inv_) {
             if (auto r = inv_->http().handle_scim(sreq, who, nullptr)) return *r;

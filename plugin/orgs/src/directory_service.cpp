@@ -98,6 +98,77 @@ scim::result<std::size_t> count_managers(directory_reader& r, std::string_view o
     return scim::result<std::size_t>(boost::system::in_place_value, n);
 }
 
+// Whether roles pass on to the children an org manages: some role, and not Inactive (the rule
+// of the stores' member_flow).
+bool passes_roles_on(const std::vector<std::string>& roles) {
+    return !roles.empty() &&
+           std::find(roles.begin(), roles.end(), builtin::inactive) == roles.end();
+}
+
+// Identity `id` as an inherited member of `org`, as the User stores list them: no membership
+// in the org, and in its managing ancestors (up while each level is managed by its parent) the
+// nearest membership that replaces or passes roles (overrideInherited or some role) passes them
+// on. Group-mapped roles do not list anyone. nullopt when not.
+scim::result<std::optional<membership_record>> inherited_member(directory_reader& r,
+                                                                std::string_view org,
+                                                                std::string_view id) {
+    using none = std::optional<membership_record>;
+    auto ident = r.get_identity(id);
+    if (!ident) {
+        if (ident.error() == store_errc::not_found) return none{};
+        return from_store(ident.error(), "Identity");
+    }
+    auto own = r.get_membership(org, id);
+    if (own) return none{};
+    if (own.error() != store_errc::not_found) return from_store(own.error(), "Membership");
+    auto node = r.get_org(org);
+    if (!node) {
+        if (node.error() == store_errc::not_found) return none{};
+        return from_store(node.error(), "Organization");
+    }
+    std::vector<std::string> chain;  // nearest first
+    while (node->managed_by && node->parent_id && *node->managed_by == *node->parent_id) {
+        auto up = r.get_org(*node->parent_id);
+        if (!up) return from_store(up.error(), "Organization");
+        chain.push_back(up->id);
+        node = std::move(up);
+    }
+    if (chain.empty()) return none{};
+    auto ms = r.memberships_in(id, chain);
+    if (!ms) return from_store(ms.error(), "Membership");
+    for (const auto& level : chain) {
+        auto m = std::find_if(ms->begin(), ms->end(),
+                              [&](const membership_record& x) { return x.org_id == level; });
+        if (m == ms->end() || (!m->override_inherited && m->roles.empty())) continue;
+        if (!passes_roles_on(m->roles)) return none{};
+        membership_record out;
+        out.org_id = std::string(org);
+        out.identity_id = ident->id;
+        out.kind = membership_kind::inherited;
+        out.home_org = ident->home_org;
+        return std::optional<membership_record>(std::move(out));
+    }
+    return none{};
+}
+
+struct listed {
+    membership_record m;
+    bool stored = false;  ///< held by the org (invited, API-added); else inherited, computed
+};
+
+// Both kinds of listed non-home member.
+scim::result<std::optional<listed>> find_listed(directory_reader& r,
+                                                std::string_view org,
+                                                std::string_view user_id) {
+    auto stored = r.find_listed_membership(org, user_id);
+    if (stored) return std::optional<listed>(listed{std::move(*stored), true});
+    if (stored.error() != store_errc::not_found) return from_store(stored.error(), "Membership");
+    auto inherited = inherited_member(r, org, user_id);
+    if (!inherited) return inherited.error();
+    if (!*inherited) return std::optional<listed>();
+    return std::optional<listed>(listed{std::move(**inherited), false});
+}
+
 #define ORGS_TRY(var, expr) \
     auto var = (expr);      \
     if (!var) return var.error()
@@ -639,6 +710,56 @@ scim::result<void> directory_service::remove_member(const actor& who,
                        "Event");
         return {};
     });
+}
+
+scim::result<std::optional<membership_record>> directory_service::listed_member(
+    std::string_view org, std::string_view user_id) {
+    auto l = find_listed(store_, org, user_id);
+    if (!l) return l.error();
+    if (!*l) return std::optional<membership_record>();
+    return std::optional<membership_record>(std::move((*l)->m));
+}
+
+scim::result<bool> directory_service::remove_listed_member(const actor& who,
+                                                           std::string_view org,
+                                                           std::string_view user_id) {
+    bool found = false;
+    auto r = transact([&](directory_tx& tx) -> scim::result<void> {
+        ORGS_TRY(l, find_listed(tx, org, user_id));
+        if (!*l) return {};
+        found = true;
+        const membership_record& m = (*l)->m;
+        boost::json::object d{{"kind", std::string(to_string(m.kind))},
+                              {"homeOrg", m.home_org},
+                              {"userId", std::string(user_id)}};
+        if (!(*l)->stored) {
+            // Inherited: nothing to delete; an override without roles stops the flow here.
+            membership_record stop = m;
+            stop.override_inherited = true;
+            ORGS_TRY_STORE(w, tx.put_membership(stop), "Membership");
+            d["overrideInherited"] = true;
+        } else {
+            // The last access manager stays, whoever asks.
+            ORGS_TRY(held, held_roles(tx, m));
+            if (is_access_manager(*held)) {
+                ORGS_TRY(n, count_managers(tx, org));
+                if (auto c = check_last_access_manager(*n, true, false); !c) return c;
+            }
+            d["roles"] = to_array(m.roles);
+            ORGS_TRY_STORE(del, tx.delete_membership(org, m.identity_id), "Membership");
+            if (m.user_ref) {
+                auto u = tx.delete_user(org, *m.user_ref);
+                if (!u && u.error() != store_errc::not_found) return from_store(u.error(), "User");
+            }
+        }
+        ORGS_TRY_STORE(e,
+                       tx.append_event(event(who, std::string(org), "member.removed", "Membership",
+                                             m.identity_id, std::move(d))),
+                       "Event");
+        return {};
+    });
+    if (!r) return r.error();
+    return scim::result<bool>(boost::system::in_place_value, found);
 }
 
 scim::result<std::vector<role>> directory_service::roles(const actor& who, std::string_view org) {

@@ -146,6 +146,35 @@ scim::result<void> admit_scim_request(directory_service& svc,
     return {};
 }
 
+scim::result<std::optional<scim::response>> serve_member_write(directory_service& svc,
+                                                               const scim::request& req,
+                                                               const scim::caller& who) {
+    using none = std::optional<scim::response>;
+    if (who.tenant.empty() || !who.can_write) return none{};
+    if (req.method != "DELETE" && req.method != "PUT" && req.method != "PATCH") return none{};
+    const auto [type, id] = split(req.path);
+    if (!scim::iequals(type, "Users") || id.empty() || id == ".search") return none{};
+    // A read first: the writes of home Users (nearly all) take no write transaction here.
+    auto m = svc.listed_member(who.tenant, id);
+    if (!m) return m.error();
+    if (!*m) return none{};
+    if (req.method == "DELETE") {
+        auto removed = svc.remove_listed_member(actor::from_caller(who), who.tenant, id);
+        if (!removed) return removed.error();
+        if (!*removed) return none{};  // gone meanwhile: the SCIM service answers
+        scim::response done;
+        done.status = 204;
+        return std::optional<scim::response>(std::move(done));
+    }
+    const std::string kind(to_string((*m)->kind));
+    return scim::error::bad_request(
+        scim::scim_type::mutability,
+        "this User is " + std::string(kind == "home" ? "a " : "an ") + kind +
+            " member of the organization whose attributes belong to their home organization " +
+            (*m)->home_org +
+            ": PUT and PATCH are refused here; DELETE ends the membership in this organization");
+}
+
 scim::result<void> follow_user_write(directory_service& svc,
                                      const scim::request& req,
                                      const scim::response& res,

@@ -315,6 +315,20 @@ class pg_directory_conn final : public directory_tx {
         });
     }
 
+    store_result<membership_record> find_listed_membership(std::string_view org_id,
+                                                           std::string_view user_id) override {
+        return in_org(org_id, [&]() -> store_result<membership_record> {
+            auto ms = read_memberships(
+                c_.run("SELECT " + membership_cols +
+                           " FROM memberships WHERE org_id = $1 AND ((user_ref = $2 AND kind <> "
+                           "'home') OR (identity_id = $2 AND user_ref IS NULL AND kind <> "
+                           "'inherited')) LIMIT 1",
+                       params().text(org_id).text(user_id)));
+            if (ms.empty()) return store_errc::not_found;
+            return std::move(ms.front());
+        });
+    }
+
     store_result<std::vector<membership_record>> members(std::string_view org_id) override {
         return in_org(org_id, [&]() -> store_result<std::vector<membership_record>> {
             return read_memberships(c_.run("SELECT " + membership_cols +
@@ -579,6 +593,29 @@ class pg_directory_conn final : public directory_tx {
         });
     }
 
+    store_result<void> delete_user(std::string_view org_id, std::string_view user_id) override {
+        return in_org(org_id, [&]() -> store_result<void> {
+            auto q = c_.run(
+                "SELECT seq FROM resources WHERE tenant = $1 AND id = $2 AND type = 'User' FOR "
+                "UPDATE",
+                params().text(org_id).text(user_id));
+            if (q.rows() == 0) return store_errc::not_found;
+            const std::int64_t seq = q.int64(0, 0);
+            // Groups that lose this member have changed, so their ETags change too.
+            c_.run(
+                "UPDATE resources SET version = version + 1, modified_ms = $3 WHERE tenant = $1 "
+                "AND id IN (SELECT group_id FROM group_members WHERE tenant = $1 AND member_id = "
+                "$2)",
+                params().text(org_id).text(user_id).int64(now_()));
+            c_.run("DELETE FROM group_members WHERE tenant = $1 AND member_id = $2",
+                   params().text(org_id).text(user_id));
+            c_.run("DELETE FROM resource_emails WHERE tenant = $1 AND rid = $2",
+                   params().text(org_id).text(user_id));
+            c_.run("DELETE FROM resources WHERE seq = $1", params().int64(seq));
+            return {};
+        });
+    }
+
     store_result<custom_role_record> put_custom_role(custom_role_record r) override {
         return in_org(r.org_id, [&]() -> store_result<custom_role_record> {
             if (!path_of(r.org_id)) return store_errc::not_found;
@@ -802,6 +839,10 @@ class pg_directory final : public directory_store {
     }
     store_result<std::vector<membership_record>> members(std::string_view org_id) override {
         return read([&](directory_reader& r) { return r.members(org_id); });
+    }
+    store_result<membership_record> find_listed_membership(std::string_view org_id,
+                                                           std::string_view user_id) override {
+        return read([&](directory_reader& r) { return r.find_listed_membership(org_id, user_id); });
     }
     store_result<std::vector<custom_role_record>> custom_roles(std::string_view org_id) override {
         return read([&](directory_reader& r) { return r.custom_roles(org_id); });

@@ -159,6 +159,19 @@ class sqlite_directory_conn final : public directory_tx {
         return many_memberships("identity_id = ?1", identity_id);
     }
 
+    store_result<membership_record> find_listed_membership(std::string_view org_id,
+                                                           std::string_view user_id) override {
+        return guarded([&]() -> store_result<membership_record> {
+            stmt s(db_, "SELECT " + std::string(membership_cols) +
+                            " FROM memberships WHERE org_id = ?1 AND ((user_ref = ?2 AND kind <> "
+                            "'home') OR (identity_id = ?2 AND user_ref IS NULL AND kind <> "
+                            "'inherited')) LIMIT 1");
+            s.bind(1, org_id).bind(2, user_id);
+            if (!s.step()) return store_errc::not_found;
+            return read_membership(s);
+        });
+    }
+
     store_result<std::vector<membership_record>> members(std::string_view org_id) override {
         return many_memberships("org_id = ?1", org_id);
     }
@@ -386,6 +399,33 @@ class sqlite_directory_conn final : public directory_tx {
         });
     }
 
+    store_result<void> delete_user(std::string_view org_id, std::string_view user_id) override {
+        return guarded([&]() -> store_result<void> {
+            {
+                stmt s(db_,
+                       "SELECT 1 FROM resources WHERE tenant = ?1 AND id = ?2 AND type = 'User'");
+                s.bind(1, org_id).bind(2, user_id);
+                if (!s.step()) return store_errc::not_found;
+            }
+            // Groups that lose this member have changed, so their ETags change too.
+            stmt(db_,
+                 "UPDATE resources SET version = version + 1, modified_ms = ?3 WHERE tenant = ?1 "
+                 "AND id IN (SELECT group_id FROM group_members WHERE tenant = ?1 AND member_id = "
+                 "?2)")
+                .bind(1, org_id)
+                .bind(2, user_id)
+                .bind(3, now_())
+                .run();
+            static constexpr std::string_view by_user[] = {
+                "DELETE FROM group_members WHERE tenant = ?1 AND member_id = ?2",
+                "DELETE FROM resource_emails WHERE tenant = ?1 AND rid = ?2",
+                "DELETE FROM resources WHERE tenant = ?1 AND id = ?2 AND type = 'User'",
+            };
+            for (auto q : by_user) stmt(db_, q).bind(1, org_id).bind(2, user_id).run();
+            return {};
+        });
+    }
+
     store_result<custom_role_record> put_custom_role(custom_role_record r) override {
         return guarded([&]() -> store_result<custom_role_record> {
             if (!path_of_opt(r.org_id)) return store_errc::not_found;
@@ -555,6 +595,9 @@ class sqlite_directory final : public directory_store {
                  memberships_in(i, o))
     ORGSCIM_READ(store_result<std::vector<membership_record>> memberships_of(std::string_view i),
                  memberships_of(i))
+    ORGSCIM_READ(store_result<membership_record> find_listed_membership(std::string_view o,
+                                                                        std::string_view u),
+                 find_listed_membership(o, u))
     ORGSCIM_READ(store_result<std::vector<membership_record>> members(std::string_view o),
                  members(o))
     ORGSCIM_READ(store_result<std::vector<custom_role_record>> custom_roles(std::string_view o),

@@ -852,3 +852,56 @@ TEST_P(member_listing, inheritance_follows_management_override_and_other_orgs_se
     EXPECT_EQ(list(grand.id).total, 1);  // dave
     EXPECT_EQ(backend_->get(child_.id, *user_t_, staff_["bob"], {}).error(), store_errc::not_found);
 }
+
+// The directory finds the membership behind a listed id that is not a home User (the copy User
+// of an invited member, or the identity id of a member without a User there), and a write
+// removes that copy User with its group memberships in the same transaction.
+TEST_P(member_listing, the_directory_finds_listed_memberships_and_deletes_copy_users) {
+    const auto copy = user(child_.id, "frank");
+    const auto frank = member(child_.id, "frank", std::nullopt, membership_kind::invited, msp_.id,
+                              copy, {"read-only"}, msp_.id);
+    auto by_copy = dir_store_->find_listed_membership(child_.id, copy);
+    ASSERT_TRUE(by_copy);
+    EXPECT_EQ(by_copy->identity_id, frank);
+    EXPECT_EQ(by_copy->kind, membership_kind::invited);
+    auto by_identity = dir_store_->find_listed_membership(child_.id, dave_);
+    ASSERT_TRUE(by_identity);
+    EXPECT_EQ(by_identity->identity_id, dave_);
+    EXPECT_FALSE(by_identity->user_ref);
+    // A home User, an inherited member, the copy's id in another org: none.
+    EXPECT_EQ(dir_store_->find_listed_membership(child_.id, own_).error(), store_errc::not_found);
+    EXPECT_EQ(dir_store_->find_listed_membership(child_.id, staff_["bob"]).error(),
+              store_errc::not_found);
+    EXPECT_EQ(dir_store_->find_listed_membership(sibling_.id, copy).error(), store_errc::not_found);
+    EXPECT_EQ(dir_store_->find_listed_membership(sibling_.id, dave_).error(),
+              store_errc::not_found);
+
+    // The copy is in a group of the child: deleting it bumps the group's version.
+    const auto* group_t = reg_.find_by_id("Group");
+    ASSERT_NE(group_t, nullptr);
+    orgscim::scim::write_set g;
+    g.attrs["displayName"] = "Helpdesk";
+    g.add_members = {copy};
+    auto group = backend_->create(child_.id, *group_t, g);
+    ASSERT_TRUE(group);
+    ASSERT_TRUE(dir_store_->write([&](directory_tx& tx) -> store_result<void> {
+        auto d = tx.delete_membership(child_.id, frank);
+        if (!d) return d.error();
+        return tx.delete_user(child_.id, copy);
+    }));
+    EXPECT_EQ(backend_->get(child_.id, *user_t_, copy, {}).error(), store_errc::not_found);
+    auto after = backend_->get(child_.id, *group_t, group->id, {true, false});
+    ASSERT_TRUE(after);
+    EXPECT_TRUE(after->members.empty());
+    EXPECT_GT(after->meta.version, group->meta.version);
+    EXPECT_EQ(list(child_.id).total, 4);  // erin, dave, alice, bob
+    // Not a User of that org (the home User of someone else): not found, nothing changes.
+    auto other = dir_store_->write([&](directory_tx& tx) -> store_result<void> {
+        return tx.delete_user(child_.id, own_ + "x");
+    });
+    EXPECT_EQ(other.error(), store_errc::not_found);
+    auto home = dir_store_->write(
+        [&](directory_tx& tx) -> store_result<void> { return tx.delete_user(sibling_.id, own_); });
+    EXPECT_EQ(home.error(), store_errc::not_found);
+    EXPECT_TRUE(backend_->get(child_.id, *user_t_, own_, {}));
+}

@@ -334,3 +334,222 @@ TEST_F(orgs_api_test, bulk_user_operations_are_followed_like_single_requests) {
 }
 
 }  // namespace
+
+// Issue 5: SCIM writes in a child on members it lists but does not hold as home Users, served
+// as the app serves them (admit, serve_member_write, the SCIM service, follow_user_write) with
+// the membership extension registered. The child holds: bob, an MSP User invited with a copy
+// User in the child; dave, an MSP member added to the child through the API (no User there);
+// carol, an MSP User with a role in the MSP, so inherited in every child the MSP manages.
+class member_writes : public orgs_api_test {
+  protected:
+    void SetUp() override {
+        orgs_api_test::SetUp();
+        orgscim::scim::register_core_schemas(reg_);
+        register_membership_extension(reg_);
+        users_ = reg_.find_by_id("User");
+        service_ = std::make_unique<orgscim::scim::service>(scim_cfg_, reg_, *backend_);
+        child_ = create_child("Customer", msp_);
+        sibling_ = create_child("Sibling", msp_);
+        auto home_user = [&](const std::string& name) {
+            auto r = scim(msp_, "POST", "/Users",
+                          R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],)"
+                          R"("userName":")" +
+                              name + R"("})");
+            EXPECT_EQ(r.status, 201) << r.body;
+            const std::string id(obj(r).at("id").as_string());
+            auto ident = store_->find_identity_by_home_user(msp_, id);
+            EXPECT_TRUE(ident);
+            return std::pair{id, ident ? *ident : identity_record{}};
+        };
+        std::tie(bob_user_, bob_) = home_user("bob@contoso");
+        std::tie(carol_user_, carol_) = home_user("carol@contoso");
+        // carol gets a role in the MSP: it flows into the children the MSP manages.
+        ASSERT_TRUE(svc_->put_member(actor::cli(), msp_, carol_, membership_kind::home,
+                                     {{"read-only"}, false, {}}));
+        // bob accepted an invitation: a copy User in the child, an invited membership naming it.
+        orgscim::scim::write_set copy;
+        copy.attrs["userName"] = "bob@contoso";
+        auto c = backend_->create(child_, *users_, copy);
+        ASSERT_TRUE(c);
+        bob_copy_ = c->id;
+        ASSERT_TRUE(svc_->put_member(actor::cli(), child_, bob_, membership_kind::invited,
+                                     {{"read-only"}, false, bob_copy_}));
+        // dave: an MSP member without a User, added to the child through the membership API.
+        identity_record d;
+        d.issuer = "https://login.example";
+        d.subject = "dave";
+        auto dm = svc_->put_member(actor::cli(), msp_, d, membership_kind::home, {{}, false, {}});
+        ASSERT_TRUE(dm);
+        dave_ = dm->identity_id;
+        ASSERT_EQ(call(alice_, "PUT", "/Organizations/" + child_ + "/members/" + dave_,
+                       R"({"kind":"invited","roles":["associate"]})")
+                      .status,
+                  200);
+    }
+
+    orgscim::scim::response scim(const std::string& org,
+                                 std::string method,
+                                 std::string path,
+                                 std::string body = {},
+                                 bool can_write = true) {
+        const orgscim::scim::caller who{org, "token:" + org, org, true, can_write};
+        orgscim::scim::request r;
+        r.method = std::move(method);
+        r.path = std::move(path);
+        r.body = std::move(body);
+        r.base_url = "https://scim.example/scim/v2";
+        if (!r.body.empty()) r.headers.emplace_back("content-type", "application/scim+json");
+        if (auto ok = admit_scim_request(*svc_, r, who); !ok) return error(ok.error());
+        auto m = serve_member_write(*svc_, r, who);
+        if (!m) return error(m.error());
+        if (*m) return std::move(**m);
+        auto res = service_->handle(r, who);
+        EXPECT_TRUE(follow_user_write(*svc_, r, res, who));
+        return res;
+    }
+
+    static orgscim::scim::response error(const orgscim::scim::error& e) {
+        orgscim::scim::response r;
+        r.status = e.status;
+        r.body = orgscim::scim::to_body(e);
+        return r;
+    }
+
+    std::string kind_in(const std::string& org, const std::string& id) {
+        auto r = scim(org, "GET", "/Users/" + id);
+        if (r.status != 200) return "status " + std::to_string(r.status);
+        return std::string(obj(r).at(std::string(membership_extension_urn)).at("kind").as_string());
+    }
+
+    std::int64_t events(const std::string& org, const std::string& filter) {
+        auto ev = call(alice_, "GET", "/Events", {}, {{"filter", filter}}, org);
+        EXPECT_EQ(ev.status, 200) << ev.body;
+        return obj(ev).at("totalResults").as_int64();
+    }
+
+    static std::string patch_body() {
+        return R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],)"
+               R"("Operations":[{"op":"replace","path":"displayName","value":"X"}]})";
+    }
+
+    orgscim::scim::schema_registry reg_;
+    const orgscim::scim::resource_type* users_ = nullptr;
+    const orgscim::scim::config scim_cfg_;
+    std::unique_ptr<orgscim::scim::service> service_;
+    std::string child_, sibling_, bob_user_, carol_user_, bob_copy_, dave_;
+    identity_record bob_, carol_;
+};
+
+TEST_F(member_writes, the_child_lists_every_kind_and_refuses_put_and_patch_on_non_home_members) {
+    EXPECT_EQ(kind_in(child_, bob_copy_), "invited");
+    EXPECT_EQ(kind_in(child_, dave_), "invited");
+    EXPECT_EQ(kind_in(child_, carol_.id), "inherited");
+    for (const auto& id : {bob_copy_, dave_, carol_.id}) {
+        auto put = scim(child_, "PUT", "/Users/" + id,
+                        R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],)"
+                        R"("userName":"renamed"})");
+        EXPECT_EQ(put.status, 400) << put.body;
+        EXPECT_EQ(obj(put).at("scimType").as_string(), "mutability") << put.body;
+        EXPECT_NE(put.body.find(msp_), std::string::npos) << "names the home org: " << put.body;
+        auto patch = scim(child_, "PATCH", "/Users/" + id, patch_body());
+        EXPECT_EQ(patch.status, 400) << patch.body;
+        EXPECT_EQ(obj(patch).at("scimType").as_string(), "mutability");
+    }
+    // Nothing changed: the copy keeps its name, the home Users theirs.
+    EXPECT_EQ(obj(scim(child_, "GET", "/Users/" + bob_copy_)).at("userName").as_string(),
+              "bob@contoso");
+    EXPECT_EQ(obj(scim(msp_, "GET", "/Users/" + carol_user_)).at("userName").as_string(),
+              "carol@contoso");
+    // A read-only credential is refused by the SCIM service as for any User.
+    EXPECT_EQ(scim(child_, "DELETE", "/Users/" + dave_, {}, false).status, 403);
+    EXPECT_TRUE(store_->get_membership(child_, dave_));
+}
+
+TEST_F(member_writes, delete_ends_the_membership_in_the_child_and_never_the_home_user) {
+    // Invited with a copy User: the membership and the copy go, with an event.
+    auto del = scim(child_, "DELETE", "/Users/" + bob_copy_);
+    ASSERT_EQ(del.status, 204) << del.body;
+    EXPECT_EQ(store_->get_membership(child_, bob_.id).error(), store_errc::not_found);
+    EXPECT_EQ(backend_->get(child_, *users_, bob_copy_, {}).error(), store_errc::not_found);
+    EXPECT_EQ(scim(child_, "DELETE", "/Users/" + bob_copy_).status, 404);  // gone
+    EXPECT_EQ(kind_in(msp_, bob_user_), "home");
+    EXPECT_TRUE(store_->get_identity(bob_.id));
+    EXPECT_TRUE(store_->get_membership(msp_, bob_.id));
+    EXPECT_EQ(events(child_, "action eq \"member.removed\" and targetId eq \"" + bob_.id + "\""),
+              1);
+
+    // Added through the API, no User in the child: the membership goes.
+    ASSERT_EQ(scim(child_, "DELETE", "/Users/" + dave_).status, 204);
+    EXPECT_EQ(store_->get_membership(child_, dave_).error(), store_errc::not_found);
+    EXPECT_TRUE(store_->get_membership(msp_, dave_));
+    EXPECT_EQ(kind_in(child_, dave_), "status 404");
+    EXPECT_EQ(events(child_, "action eq \"member.removed\" and targetId eq \"" + dave_ + "\""), 1);
+
+    // Inherited: an override without roles ends carol's access in the child (and below); the
+    // MSP keeps her, with her role, and the sibling still lists her.
+    ASSERT_EQ(scim(child_, "DELETE", "/Users/" + carol_.id).status, 204);
+    auto stop = store_->get_membership(child_, carol_.id);
+    ASSERT_TRUE(stop);
+    EXPECT_TRUE(stop->override_inherited);
+    EXPECT_TRUE(stop->roles.empty());
+    EXPECT_EQ(stop->kind, membership_kind::inherited);
+    EXPECT_EQ(kind_in(child_, carol_.id), "status 404");
+    actor carol_as_person;
+    carol_as_person.subject = "carol";
+    carol_as_person.identity_id = carol_.id;
+    EXPECT_TRUE(svc_->permissions(carol_as_person, child_)->empty());
+    EXPECT_FALSE(svc_->permissions(carol_as_person, sibling_)->empty());
+    EXPECT_EQ(kind_in(sibling_, carol_.id), "inherited");
+    EXPECT_EQ(kind_in(msp_, carol_user_), "home");
+    EXPECT_EQ(store_->get_membership(msp_, carol_.id)->roles,
+              std::vector<std::string>{"read-only"});
+    auto ev = call(
+        alice_, "GET", "/Events", {},
+        {{"filter", "action eq \"member.removed\" and targetId eq \"" + carol_.id + "\""}}, child_);
+    ASSERT_EQ(obj(ev).at("totalResults").as_int64(), 1) << ev.body;
+    const auto detail =
+        json::parse(obj(ev).at("Resources").as_array().at(0).at("detail").as_string()).as_object();
+    EXPECT_EQ(detail.at("kind").as_string(), "inherited");
+    EXPECT_EQ(detail.at("overrideInherited").as_bool(), true);
+
+    // The child's list holds none of them any more, only alice (inherited from the MSP).
+    auto list = scim(child_, "GET", "/Users");
+    ASSERT_EQ(list.status, 200) << list.body;
+    EXPECT_EQ(obj(list).at("totalResults").as_int64(), 1) << list.body;
+}
+
+TEST_F(member_writes, other_orgs_get_404_for_the_childs_members) {
+    const auto unrelated = other_;
+    for (const auto& id : {bob_copy_, dave_}) {
+        EXPECT_EQ(scim(sibling_, "DELETE", "/Users/" + id).status, 404) << id;
+        EXPECT_EQ(scim(sibling_, "PATCH", "/Users/" + id, patch_body()).status, 404) << id;
+        EXPECT_EQ(scim(sibling_, "GET", "/Users/" + id).status, 404) << id;
+    }
+    for (const auto& id : {bob_copy_, dave_, carol_.id}) {
+        EXPECT_EQ(scim(unrelated, "DELETE", "/Users/" + id).status, 404) << id;
+        EXPECT_EQ(scim(unrelated, "PUT", "/Users/" + id,
+                       R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],)"
+                       R"("userName":"x"})")
+                      .status,
+                  404)
+            << id;
+    }
+    // Nothing moved in the child.
+    EXPECT_TRUE(store_->get_membership(child_, bob_.id));
+    EXPECT_TRUE(store_->get_membership(child_, dave_));
+    EXPECT_EQ(store_->get_membership(child_, carol_.id).error(), store_errc::not_found);
+    EXPECT_EQ(kind_in(child_, carol_.id), "inherited");
+    EXPECT_EQ(events(child_, "action eq \"member.removed\""), 0);
+}
+
+TEST_F(member_writes, the_last_access_manager_is_not_removed_through_scim_either) {
+    // dave becomes the child's only direct access manager.
+    ASSERT_EQ(call(alice_, "PUT", "/Organizations/" + child_ + "/members/" + dave_,
+                   R"({"kind":"invited","roles":["full-admin-access"]})")
+                  .status,
+              200);
+    auto del = scim(child_, "DELETE", "/Users/" + dave_);
+    EXPECT_EQ(del.status, 409) << del.body;
+    EXPECT_TRUE(store_->get_membership(child_, dave_));
+    EXPECT_EQ(events(child_, "action eq \"member.removed\""), 0);
+}

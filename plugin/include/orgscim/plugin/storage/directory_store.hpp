@@ -148,6 +148,13 @@ class directory_reader {
         std::string_view identity_id) = 0;
     /// The org's own members (home and invited rows). Errors: unavailable, internal.
     virtual store_result<std::vector<membership_record>> members(std::string_view org_id) = 0;
+    /// The membership behind an id of the org's /Users that is not one of its home Users, as
+    /// the User stores list them: the non-home membership whose User in the org is `user_id`
+    /// (the copy an invited member got on accept), or identity `user_id`'s membership when it
+    /// has no User there (added through the membership API; not an inherited-kind override).
+    /// Errors: not_found (a home User, an inherited member, nobody), unavailable, internal.
+    virtual store_result<membership_record> find_listed_membership(std::string_view org_id,
+                                                                   std::string_view user_id) = 0;
 
     /// Errors: unavailable, internal.
     virtual store_result<std::vector<custom_role_record>> custom_roles(std::string_view org_id) = 0;
@@ -189,6 +196,11 @@ class directory_tx : public directory_reader {
     /// Errors: not_found, unavailable, internal.
     virtual store_result<void> delete_membership(std::string_view org_id,
                                                  std::string_view identity_id) = 0;
+    /// Deletes the org's SCIM User `user_id` with its emails and group memberships (those
+    /// Groups get a new version), as the User store's remove() does: the copy User a non-home
+    /// member holds in the org goes in the transaction that ends the membership.
+    /// Errors: not_found, unavailable, internal.
+    virtual store_result<void> delete_user(std::string_view org_id, std::string_view user_id) = 0;
 
     /// Inserts or replaces (id assigned when empty). Errors: not_found (org), unavailable,
     /// internal.

@@ -100,6 +100,23 @@ class directory_service {
                                      std::string_view org,
                                      std::string_view identity_id);
 
+    /// The member behind an id of the org's /Users that is not one of its home Users (as the
+    /// User stores list them): an invited or API-added member (their membership in the org,
+    /// found by their copy User's id or their identity id) or an inherited one (identity id;
+    /// the record the org would hold for them: kind inherited, no roles, not stored). nullopt
+    /// for a home User of the org or an id that is no member there. Errors: 503/500.
+    scim::result<std::optional<membership_record>> listed_member(std::string_view org,
+                                                                 std::string_view user_id);
+    /// A SCIM DELETE in `org` of such a member ends their membership there, never their home
+    /// User: an invited or API-added member's membership goes with the copy User the org holds
+    /// for them; an inherited member gets an overrideInherited membership without roles (their
+    /// access ends in the org and below). One transaction with a member.removed event. Returns
+    /// false, changing nothing, when `user_id` is no such member (the SCIM service answers).
+    /// Errors: 409 (last access manager), 503/500.
+    scim::result<bool> remove_listed_member(const actor& who,
+                                            std::string_view org,
+                                            std::string_view user_id);
+
     /// Built-in roles plus the org's custom roles. Errors: 404, 503/500.
     scim::result<std::vector<role>> roles(const actor& who, std::string_view org);
     /// Errors: 400 (empty name), 403 (permissions above the creator's), 404, 503/500.

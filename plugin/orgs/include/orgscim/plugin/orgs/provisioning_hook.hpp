@@ -6,6 +6,7 @@
 // Called by app after service.handle() returned, so the fan-out commits right after the user
 // write, not in the same transaction (see docs/organizations.md, "Deprovision fan-out").
 
+#include <optional>
 #include <orgscim/plugin/orgs/directory_service.hpp>
 #include <orgscim/scim/caller.hpp>
 #include <orgscim/scim/message.hpp>
@@ -18,6 +19,17 @@ namespace orgscim::plugin::orgs {
 scim::result<void> admit_scim_request(directory_service& svc,
                                       const scim::request& req,
                                       const scim::caller& who);
+
+/// Called by app before service.handle(), after admit_scim_request(): a DELETE, PUT or PATCH of
+/// /Users/{id} by a writing credential, where {id} is a member the caller's org lists but does
+/// not hold as its own home User (invited, added through the membership API, inherited; see
+/// directory_service::listed_member). DELETE ends the membership in that org, never the home
+/// User (directory_service::remove_listed_member), and answers 204; PUT and PATCH answer 400
+/// mutability: such a member's attributes belong to their home organization. nullopt for every
+/// other request, which the SCIM service serves. Errors: 400, 409, 503/500.
+scim::result<std::optional<scim::response>> serve_member_write(directory_service& svc,
+                                                               const scim::request& req,
+                                                               const scim::caller& who);
 
 /// Inspects a finished SCIM request below the base (`req.path` like "/Users/42") and its
 /// response; does nothing unless it was a successful POST /Users, PUT/PATCH /Users/{id} that

@@ -319,10 +319,13 @@ class pg_directory_conn final : public directory_tx {
                                                            std::string_view user_id) override {
         return in_org(org_id, [&]() -> store_result<membership_record> {
             auto ms = read_memberships(
+                // Two lookups, each on its own index (one OR walked the org's memberships).
                 c_.run("SELECT " + membership_cols +
-                           " FROM memberships WHERE org_id = $1 AND ((user_ref = $2 AND kind <> "
-                           "'home') OR (identity_id = $2 AND user_ref IS NULL AND kind <> "
-                           "'inherited')) LIMIT 1",
+                           " FROM memberships WHERE org_id = $1 AND user_ref = $2 AND kind <> "
+                           "'home' UNION ALL SELECT " +
+                           membership_cols +
+                           " FROM memberships WHERE org_id = $1 AND identity_id = $2 AND "
+                           "user_ref IS NULL AND kind <> 'inherited' LIMIT 1",
                        params().text(org_id).text(user_id)));
             if (ms.empty()) return store_errc::not_found;
             return std::move(ms.front());

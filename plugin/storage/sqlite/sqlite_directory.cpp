@@ -162,10 +162,15 @@ class sqlite_directory_conn final : public directory_tx {
     store_result<membership_record> find_listed_membership(std::string_view org_id,
                                                            std::string_view user_id) override {
         return guarded([&]() -> store_result<membership_record> {
-            stmt s(db_, "SELECT " + std::string(membership_cols) +
-                            " FROM memberships WHERE org_id = ?1 AND ((user_ref = ?2 AND kind <> "
-                            "'home') OR (identity_id = ?2 AND user_ref IS NULL AND kind <> "
-                            "'inherited')) LIMIT 1");
+            // Two lookups, each on its own index: as one OR the planner walked every
+            // membership of the org, and this runs before every User write.
+            const std::string cols(membership_cols);
+            stmt s(db_, "SELECT " + cols +
+                            " FROM memberships WHERE org_id = ?1 AND user_ref = ?2 AND kind <> "
+                            "'home' UNION ALL SELECT " +
+                            cols +
+                            " FROM memberships WHERE org_id = ?1 AND identity_id = ?2 AND "
+                            "user_ref IS NULL AND kind <> 'inherited' LIMIT 1");
             s.bind(1, org_id).bind(2, user_id);
             if (!s.step()) return store_errc::not_found;
             return read_membership(s);

@@ -150,6 +150,11 @@ class app_impl final : public app {
             directory_ = open_directory(cfg_.storage);
             orgs_svc_ = std::make_unique<orgs::directory_service>(*directory_);
             orgs_api_ = std::make_unique<orgs::orgs_api>(cfg_.scim, *orgs_svc_);
+            // Bulk operations on a non-home member's /Users entry get what single requests get.
+            if (users_type_) {
+                service_->set_bulk_operation_hook(
+                    orgs::member_write_hook(*orgs_svc_, *backend_, *users_type_));
+            }
         } catch (const startup_error& e) {
             log_warn("organization endpoints disabled", {{"reason", e.what()}});
         }
@@ -480,9 +485,12 @@ class app_impl final : public app {
                 return error_response(ok.error());
             }
             // A non-home member's /Users entry: DELETE ends the membership, PUT/PATCH refused.
-            auto member = orgs::serve_member_write(*orgs_svc_, sreq, who);
-            if (!member) return error_response(member.error());
-            if (*member) return std::move(**member);
+            if (users_type_) {
+                auto member =
+                    orgs::serve_member_write(*orgs_svc_, *backend_, *users_type_, sreq, who);
+                if (!member) return error_response(member.error());
+                if (*member) return std::move(**member);
+            }
         }
         if (inv_) {
             if (auto r = inv_->http().handle_scim(sreq, who, nullptr)) return *r;

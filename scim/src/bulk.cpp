@@ -1,6 +1,8 @@
 // /Bulk (RFC 7644 §3.7): limits checked before parsing, bulkId references resolved across
 // operations in dependency order, cycles reported per operation, failOnErrors honoured. Each
-// operation runs through the same dispatch as a single request, so it gets the same checks.
+// operation runs through the same dispatch as a single request, so it gets the same checks,
+// after the host's operation hook (the rules a host applies to single requests before the
+// service).
 
 #include <boost/json.hpp>
 #include <map>
@@ -258,7 +260,9 @@ response service::impl::bulk(const request& req, const caller& who) const {
             sub.headers.emplace_back("content-type", std::string(scim_content_type));
             if (op.version) sub.headers.emplace_back("if-match", *op.version);
             sub.base_url = req.base_url;
-            response r = dispatch(sub, who);
+            std::optional<response> served;
+            if (bulk_hook) served = bulk_hook(sub, who);
+            response r = served ? std::move(*served) : dispatch(sub, who);
             if (op.method == "POST" && r.status == 201) {
                 for (const auto& [k, v] : r.headers) {
                     if (iequals(k, "Location")) resolved[op.bulk_id] = v.substr(v.rfind('/') + 1);

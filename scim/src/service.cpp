@@ -36,7 +36,7 @@ error to_scim_error(store_errc e, std::string_view what) {
 }
 
 service::service(const config& cfg, const schema_registry& registry, resource_store& store)
-    : impl_(std::make_unique<impl>(impl{cfg, registry, store})) {}
+    : impl_(std::make_unique<impl>(impl{cfg, registry, store, {}})) {}
 
 service::~service() = default;
 
@@ -46,6 +46,8 @@ bool service::is_discovery(std::string_view path) noexcept {
     return iequals(seg, "ServiceProviderConfig") || iequals(seg, "ResourceTypes") ||
            iequals(seg, "Schemas");
 }
+
+void service::set_bulk_operation_hook(operation_hook hook) { impl_->bulk_hook = std::move(hook); }
 
 response service::handle(const request& req, const caller& who) const {
     return impl_->dispatch(req, who);

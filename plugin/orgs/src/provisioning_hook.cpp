@@ -1,4 +1,5 @@
 #include <boost/json/parse.hpp>
+#include <charconv>
 #include <orgscim/plugin/orgs/provisioning_hook.hpp>
 #include <orgscim/scim/schema.hpp>
 #include <orgscim/scim/service.hpp>
@@ -25,6 +26,18 @@ std::string user_id_in(std::string_view ref) {
     auto id = ref.substr(at + 7);
     if (id.empty() || id.find('/') != std::string_view::npos) return {};
     return std::string(id);
+}
+
+// The version an If-Match value names (W/"7", "7"); nullopt for anything else.
+std::optional<std::uint64_t> version_in(std::string_view v) {
+    while (v.starts_with(' ')) v.remove_prefix(1);
+    while (v.ends_with(' ')) v.remove_suffix(1);
+    if (v.starts_with("W/") || v.starts_with("w/")) v.remove_prefix(2);
+    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+    std::uint64_t out = 0;
+    const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+    if (v.empty() || ec != std::errc() || p != v.data() + v.size()) return std::nullopt;
+    return out;
 }
 
 bool is_false(const boost::json::value& v) {
@@ -147,6 +160,8 @@ scim::result<void> admit_scim_request(directory_service& svc,
 }
 
 scim::result<std::optional<scim::response>> serve_member_write(directory_service& svc,
+                                                               scim::resource_store& users,
+                                                               const scim::resource_type& user_type,
                                                                const scim::request& req,
                                                                const scim::caller& who) {
     using none = std::optional<scim::response>;
@@ -159,6 +174,23 @@ scim::result<std::optional<scim::response>> serve_member_write(directory_service
     if (!m) return m.error();
     if (!*m) return none{};
     if (req.method == "DELETE") {
+        if (auto h = req.header("if-match"); h && *h != "*") {
+            // The version is the one GET /Users/{id} and the list show for the member (the
+            // copy User's, else the home User's), read through the same store.
+            const auto want = version_in(*h);
+            if (!want) {
+                return scim::error::precondition_failed(
+                    "If-Match does not name a version of this resource");
+            }
+            auto rec = users.get(who.tenant, user_type, id, scim::fetch_options{false, false});
+            if (!rec) {
+                if (rec.error() == store_errc::not_found) return none{};
+                return scim::to_scim_error(rec.error(), "User");
+            }
+            if (rec->meta.version != *want) {
+                return scim::to_scim_error(store_errc::version_mismatch, "User");
+            }
+        }
         auto removed = svc.remove_listed_member(actor::from_caller(who), who.tenant, id);
         if (!removed) return removed.error();
         if (!*removed) return none{};  // gone meanwhile: the SCIM service answers
@@ -173,6 +205,21 @@ scim::result<std::optional<scim::response>> serve_member_write(directory_service
             " member of the organization whose attributes belong to their home organization " +
             (*m)->home_org +
             ": PUT and PATCH are refused here; DELETE ends the membership in this organization");
+}
+
+scim::service::operation_hook member_write_hook(directory_service& svc,
+                                                scim::resource_store& users,
+                                                const scim::resource_type& user_type) {
+    return [&svc, &users, &user_type](const scim::request& req,
+                                      const scim::caller& who) -> std::optional<scim::response> {
+        auto served = serve_member_write(svc, users, user_type, req, who);
+        if (served) return std::move(*served);
+        scim::response r;
+        r.status = served.error().status;
+        r.body = scim::to_body(served.error());
+        r.set_header("Content-Type", "application/scim+json");
+        return r;
+    };
 }
 
 scim::result<void> follow_user_write(directory_service& svc,

@@ -348,6 +348,7 @@ class member_writes : public orgs_api_test {
         register_membership_extension(reg_);
         users_ = reg_.find_by_id("User");
         service_ = std::make_unique<orgscim::scim::service>(scim_cfg_, reg_, *backend_);
+        service_->set_bulk_operation_hook(member_write_hook(*svc_, *backend_, *users_));
         child_ = create_child("Customer", msp_);
         sibling_ = create_child("Sibling", msp_);
         auto home_user = [&](const std::string& name) {
@@ -391,7 +392,8 @@ class member_writes : public orgs_api_test {
                                  std::string method,
                                  std::string path,
                                  std::string body = {},
-                                 bool can_write = true) {
+                                 bool can_write = true,
+                                 std::string if_match = {}) {
         const orgscim::scim::caller who{org, "token:" + org, org, true, can_write};
         orgscim::scim::request r;
         r.method = std::move(method);
@@ -399,8 +401,9 @@ class member_writes : public orgs_api_test {
         r.body = std::move(body);
         r.base_url = "https://scim.example/scim/v2";
         if (!r.body.empty()) r.headers.emplace_back("content-type", "application/scim+json");
+        if (!if_match.empty()) r.headers.emplace_back("if-match", std::move(if_match));
         if (auto ok = admit_scim_request(*svc_, r, who); !ok) return error(ok.error());
-        auto m = serve_member_write(*svc_, r, who);
+        auto m = serve_member_write(*svc_, *backend_, *users_, r, who);
         if (!m) return error(m.error());
         if (*m) return std::move(**m);
         auto res = service_->handle(r, who);
@@ -552,4 +555,193 @@ TEST_F(member_writes, the_last_access_manager_is_not_removed_through_scim_either
     EXPECT_EQ(del.status, 409) << del.body;
     EXPECT_TRUE(store_->get_membership(child_, dave_));
     EXPECT_EQ(events(child_, "action eq \"member.removed\""), 0);
+}
+
+// The Bulk request body of `ops` (each a JSON operation object).
+static std::string bulk_of(const std::vector<std::string>& ops, int fail_on_errors = 0) {
+    std::string b = R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],)";
+    if (fail_on_errors > 0) b += R"("failOnErrors":)" + std::to_string(fail_on_errors) + ",";
+    b += R"("Operations":[)";
+    for (std::size_t i = 0; i < ops.size(); ++i) b += (i ? "," : "") + ops[i];
+    return b + "]}";
+}
+
+static std::string bulk_op(const std::string& method,
+                           const std::string& path,
+                           std::string data = {}) {
+    std::string o = R"({"method":")" + method + R"(","path":")" + path + '"';
+    if (!data.empty()) o += R"(,"data":)" + data;
+    return o + "}";
+}
+
+TEST_F(member_writes, bulk_delete_ends_memberships_like_the_single_request) {
+    auto res = scim(child_, "POST", "/Bulk",
+                    bulk_of({bulk_op("DELETE", "/Users/" + bob_copy_),
+                             bulk_op("DELETE", "/Users/" + carol_.id)}));
+    ASSERT_EQ(res.status, 200) << res.body;
+    const auto ops = obj(res).at("Operations").as_array();
+    ASSERT_EQ(ops.size(), 2u) << res.body;
+    EXPECT_EQ(ops[0].at("status").as_string(), "204") << res.body;
+    EXPECT_EQ(ops[1].at("status").as_string(), "204") << res.body;
+
+    // Invited with a copy: membership and copy gone, the home User and identity stay.
+    EXPECT_EQ(store_->get_membership(child_, bob_.id).error(), store_errc::not_found);
+    EXPECT_EQ(backend_->get(child_, *users_, bob_copy_, {}).error(), store_errc::not_found);
+    EXPECT_EQ(kind_in(msp_, bob_user_), "home");
+    EXPECT_TRUE(store_->get_identity(bob_.id));
+    EXPECT_TRUE(store_->get_membership(msp_, bob_.id));
+    EXPECT_EQ(events(child_, "action eq \"member.removed\" and targetId eq \"" + bob_.id + "\""),
+              1);
+    // Inherited: an override without roles; the MSP keeps her with her role.
+    auto stop = store_->get_membership(child_, carol_.id);
+    ASSERT_TRUE(stop);
+    EXPECT_TRUE(stop->override_inherited);
+    EXPECT_TRUE(stop->roles.empty());
+    EXPECT_EQ(kind_in(child_, carol_.id), "status 404");
+    EXPECT_EQ(kind_in(sibling_, carol_.id), "inherited");
+    EXPECT_EQ(kind_in(msp_, carol_user_), "home");
+    EXPECT_TRUE(store_->get_identity(carol_.id));
+    EXPECT_EQ(store_->get_membership(msp_, carol_.id)->roles,
+              std::vector<std::string>{"read-only"});
+    EXPECT_EQ(events(child_, "action eq \"member.removed\" and targetId eq \"" + carol_.id + "\""),
+              1);
+    // Nobody was deprovisioned: the follow-up of the Bulk saw no home User go.
+    EXPECT_EQ(events(msp_, "action eq \"identity.deprovisioned\""), 0);
+
+    // A second Bulk DELETE of the same ids finds nothing, as the single request does.
+    auto again = scim(child_, "POST", "/Bulk",
+                      bulk_of({bulk_op("DELETE", "/Users/" + bob_copy_),
+                               bulk_op("DELETE", "/Users/" + carol_.id)}));
+    ASSERT_EQ(again.status, 200) << again.body;
+    const auto again_ops = obj(again).at("Operations").as_array();
+    ASSERT_EQ(again_ops.size(), 2u) << again.body;
+    for (const auto& op : again_ops) {
+        EXPECT_EQ(op.at("status").as_string(), "404") << again.body;
+    }
+}
+
+TEST_F(member_writes, bulk_put_and_patch_on_non_home_members_fail_that_operation_only) {
+    const std::string user_data =
+        R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"renamed"})";
+    auto res = scim(child_, "POST", "/Bulk",
+                    bulk_of({bulk_op("PATCH", "/Users/" + bob_copy_, patch_body()),
+                             bulk_op("PUT", "/Users/" + dave_, user_data),
+                             bulk_op("PATCH", "/Users/" + carol_.id, patch_body()),
+                             bulk_op("POST", "/Users",
+                                     R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],)"
+                                     R"("userName":"erin@customer"})")}));
+    ASSERT_EQ(res.status, 200) << res.body;
+    // POST needs a bulkId: the fourth is refused by Bulk itself, the first three by the rule.
+    const auto ops = obj(res).at("Operations").as_array();
+    ASSERT_EQ(ops.size(), 4u) << res.body;
+    for (std::size_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(ops[i].at("status").as_string(), "400") << res.body;
+        const auto& r = ops[i].at("response").as_object();
+        EXPECT_EQ(r.at("scimType").as_string(), "mutability") << res.body;
+        EXPECT_NE(json::serialize(r).find(msp_), std::string::npos) << res.body;
+    }
+    EXPECT_EQ(obj(scim(child_, "GET", "/Users/" + bob_copy_)).at("userName").as_string(),
+              "bob@contoso");
+    EXPECT_EQ(obj(scim(child_, "GET", "/Users/" + dave_)).at("userName").as_string(), "dave");
+    EXPECT_EQ(obj(scim(msp_, "GET", "/Users/" + carol_user_)).at("userName").as_string(),
+              "carol@contoso");
+
+    // failOnErrors counts the refusal: the DELETE after it is not run.
+    auto stopped = scim(child_, "POST", "/Bulk",
+                        bulk_of({bulk_op("PATCH", "/Users/" + dave_, patch_body()),
+                                 bulk_op("DELETE", "/Users/" + carol_.id)},
+                                1));
+    ASSERT_EQ(stopped.status, 200) << stopped.body;
+    const auto stopped_ops = obj(stopped).at("Operations").as_array();
+    ASSERT_EQ(stopped_ops.size(), 1u) << stopped.body;
+    EXPECT_EQ(stopped_ops[0].at("status").as_string(), "400");
+    EXPECT_EQ(kind_in(child_, carol_.id), "inherited");
+    EXPECT_EQ(events(child_, "action eq \"member.removed\""), 0);
+}
+
+TEST_F(member_writes, bulk_on_the_childs_home_users_is_unchanged) {
+    auto made = scim(child_, "POST", "/Bulk",
+                     bulk_of({R"({"method":"POST","path":"/Users","bulkId":"e","data":{)"
+                              R"("schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],)"
+                              R"("userName":"erin@customer"}})",
+                              bulk_op("PATCH", "/Users/bulkId:e", patch_body())}));
+    ASSERT_EQ(made.status, 200) << made.body;
+    const auto ops = obj(made).at("Operations").as_array();
+    ASSERT_EQ(ops.size(), 2u) << made.body;
+    EXPECT_EQ(ops[0].at("status").as_string(), "201") << made.body;
+    EXPECT_EQ(ops[1].at("status").as_string(), "200") << made.body;
+    const std::string loc(ops[0].at("location").as_string());
+    const auto erin = loc.substr(loc.rfind('/') + 1);
+    EXPECT_EQ(kind_in(child_, erin), "home");
+    EXPECT_EQ(obj(scim(child_, "GET", "/Users/" + erin)).at("displayName").as_string(), "X");
+    auto ident = store_->find_identity_by_home_user(child_, erin);
+    ASSERT_TRUE(ident);
+
+    // PUT works on a home User, and DELETE deprovisions the identity as before.
+    auto gone =
+        scim(child_, "POST", "/Bulk",
+             bulk_of({bulk_op("PUT", "/Users/" + erin,
+                              R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],)"
+                              R"("userName":"erin2@customer"})"),
+                      bulk_op("DELETE", "/Users/" + erin)}));
+    ASSERT_EQ(gone.status, 200) << gone.body;
+    const auto gone_ops = obj(gone).at("Operations").as_array();
+    ASSERT_EQ(gone_ops.size(), 2u) << gone.body;
+    EXPECT_EQ(gone_ops[0].at("status").as_string(), "200") << gone.body;
+    EXPECT_EQ(gone_ops[1].at("status").as_string(), "204") << gone.body;
+    EXPECT_EQ(backend_->get(child_, *users_, erin, {}).error(), store_errc::not_found);
+    EXPECT_EQ(store_->get_identity(ident->id).error(), store_errc::not_found);
+    EXPECT_EQ(events(child_, "action eq \"member.removed\""), 0);
+}
+
+TEST_F(member_writes, if_match_on_a_non_home_delete_is_checked_against_the_listed_version) {
+    auto version_of = [&](const std::string& id) {
+        auto r = scim(child_, "GET", "/Users/" + id);
+        EXPECT_EQ(r.status, 200) << r.body;
+        return std::string(obj(r).at("meta").at("version").as_string());
+    };
+    // The copy's version is the copy User's; it moves when the copy is written.
+    const auto copy_v = version_of(bob_copy_);
+    ASSERT_TRUE(backend_->update(child_, *users_, bob_copy_, std::nullopt, {},
+                                 [](const orgscim::scim::resource_record& cur) {
+                                     orgscim::scim::write_set w;
+                                     w.attrs = cur.attrs;
+                                     w.attrs["displayName"] = "Bob";
+                                     return orgscim::scim::result<orgscim::scim::write_set>(w);
+                                 }));
+    const auto copy_now = version_of(bob_copy_);
+    ASSERT_NE(copy_v, copy_now);
+    auto stale = scim(child_, "DELETE", "/Users/" + bob_copy_, {}, true, copy_v);
+    EXPECT_EQ(stale.status, 412) << stale.body;
+    EXPECT_EQ(obj(stale).at("status").as_string(), "412");
+    EXPECT_EQ(scim(child_, "DELETE", "/Users/" + bob_copy_, {}, true, "not-a-version").status, 412);
+    EXPECT_TRUE(store_->get_membership(child_, bob_.id));
+    EXPECT_TRUE(backend_->get(child_, *users_, bob_copy_, {}));
+    EXPECT_EQ(events(child_, "action eq \"member.removed\""), 0);
+    EXPECT_EQ(scim(child_, "DELETE", "/Users/" + bob_copy_, {}, true, copy_now).status, 204);
+    EXPECT_EQ(store_->get_membership(child_, bob_.id).error(), store_errc::not_found);
+
+    // Inherited and API-added members show the home User's version (1 without a home User).
+    EXPECT_EQ(version_of(dave_), "W/\"1\"");
+    EXPECT_EQ(scim(child_, "DELETE", "/Users/" + dave_, {}, true, "W/\"2\"").status, 412);
+    EXPECT_TRUE(store_->get_membership(child_, dave_));
+    EXPECT_EQ(scim(child_, "DELETE", "/Users/" + dave_, {}, true, "W/\"1\"").status, 204);
+
+    const auto carol_v = version_of(carol_.id);
+    auto home = scim(msp_, "GET", "/Users/" + carol_user_);
+    EXPECT_EQ(obj(home).at("meta").at("version").as_string(), carol_v);
+    ASSERT_EQ(scim(msp_, "PATCH", "/Users/" + carol_user_, patch_body()).status, 200);
+    EXPECT_NE(version_of(carol_.id), carol_v);
+    // A stale version inside a Bulk operation: 412 for that operation, nothing changes.
+    auto bulk = scim(child_, "POST", "/Bulk",
+                     bulk_of({R"({"method":"DELETE","path":"/Users/)" + carol_.id +
+                              R"(","version":)" + json::serialize(json::value(carol_v)) + "}"}));
+    ASSERT_EQ(bulk.status, 200) << bulk.body;
+    EXPECT_EQ(obj(bulk).at("Operations").as_array().at(0).at("status").as_string(), "412")
+        << bulk.body;
+    EXPECT_EQ(kind_in(child_, carol_.id), "inherited");
+    EXPECT_EQ(store_->get_membership(child_, carol_.id).error(), store_errc::not_found);
+    EXPECT_EQ(scim(child_, "DELETE", "/Users/" + carol_.id, {}, true, version_of(carol_.id)).status,
+              204);
+    EXPECT_EQ(kind_in(child_, carol_.id), "status 404");
 }

@@ -10,6 +10,8 @@
 #include <orgscim/plugin/orgs/directory_service.hpp>
 #include <orgscim/scim/caller.hpp>
 #include <orgscim/scim/message.hpp>
+#include <orgscim/scim/service.hpp>
+#include <orgscim/scim/store.hpp>
 
 namespace orgscim::plugin::orgs {
 
@@ -24,12 +26,25 @@ scim::result<void> admit_scim_request(directory_service& svc,
 /// /Users/{id} by a writing credential, where {id} is a member the caller's org lists but does
 /// not hold as its own home User (invited, added through the membership API, inherited; see
 /// directory_service::listed_member). DELETE ends the membership in that org, never the home
-/// User (directory_service::remove_listed_member), and answers 204; PUT and PATCH answer 400
-/// mutability: such a member's attributes belong to their home organization. nullopt for every
-/// other request, which the SCIM service serves. Errors: 400, 409, 503/500.
+/// User (directory_service::remove_listed_member), and answers 204; an If-Match on it is
+/// checked first against the version `users` holds for {id} in the org (what GET and the list
+/// show as meta.version: the copy User's for an invited member with a copy, else the home
+/// User's, 1 without one): a stale one answers 412 and changes nothing. PUT and PATCH answer
+/// 400 mutability: such a member's attributes belong to their home organization. nullopt for
+/// every other request, which the SCIM service serves. Errors: 400, 409, 412, 503/500.
 scim::result<std::optional<scim::response>> serve_member_write(directory_service& svc,
+                                                               scim::resource_store& users,
+                                                               const scim::resource_type& user_type,
                                                                const scim::request& req,
                                                                const scim::caller& who);
+
+/// serve_member_write() as the SCIM service's Bulk operation hook (app installs it with
+/// scim::service::set_bulk_operation_hook), so a Bulk operation on /Users/{id} gets what the
+/// single request gets; errors become that operation's error response. The arguments must
+/// outlive the service.
+scim::service::operation_hook member_write_hook(directory_service& svc,
+                                                scim::resource_store& users,
+                                                const scim::resource_type& user_type);
 
 /// Inspects a finished SCIM request below the base (`req.path` like "/Users/42") and its
 /// response; does nothing unless it was a successful POST /Users, PUT/PATCH /Users/{id} that

@@ -145,9 +145,10 @@ class sqlite_directory_conn final : public directory_tx {
             // The ids go in as one JSON array: one statement whatever the depth.
             json::array ids;
             for (const auto& o : org_ids) ids.emplace_back(o);
+            // A join, not `IN (SELECT ...)`, which opens a temporary b-tree per execution.
             stmt s(db_, "SELECT " + std::string(membership_cols) +
-                            " FROM memberships WHERE identity_id = ?1 AND org_id IN "
-                            "(SELECT value FROM json_each(?2))");
+                            " FROM json_each(?2) j CROSS JOIN memberships WHERE identity_id = ?1 "
+                            "AND org_id = j.value");
             s.bind(1, identity_id).bind(2, json::serialize(ids));
             while (s.step()) out.push_back(read_membership(s));
             return out;

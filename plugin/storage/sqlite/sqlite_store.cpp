@@ -229,14 +229,26 @@ void annotate(connection& c,
               const scim::resource_type& type,
               std::vector<resource_record>& rows) {
     if (!lists_members(type) || rows.empty()) return;
-    json::array ids;
-    for (const auto& r : rows) ids.emplace_back(r.id);
     std::unordered_map<std::string, std::pair<std::string, std::string>> kinds;
-    stmt q(c,
-           "SELECT user_ref, kind, home_org FROM memberships WHERE org_id = ?1 AND user_ref IN "
-           "(SELECT value FROM json_each(?2)) AND kind <> 'home'");
-    q.bind(1, tenant).bind(2, json::serialize(ids));
-    while (q.step()) kinds[q.text(0)] = {q.text(1), q.text(2)};
+    // Not `user_ref IN (SELECT ... json_each)`: that list subquery opens a temporary b-tree per
+    // execution, which was 17 % of the CPU of a GET by id. One id (a GET) is one index probe; a
+    // page walks its ids (CROSS JOIN keeps json_each outside) with one probe each.
+    std::optional<stmt> q;
+    if (rows.size() == 1) {
+        q.emplace(c,
+                  "SELECT user_ref, kind, home_org FROM memberships WHERE org_id = ?1 AND "
+                  "user_ref = ?2 AND kind <> 'home'");
+        q->bind(1, tenant).bind(2, rows.front().id);
+    } else {
+        json::array ids;
+        for (const auto& r : rows) ids.emplace_back(r.id);
+        q.emplace(c,
+                  "SELECT m.user_ref, m.kind, m.home_org FROM json_each(?2) j CROSS JOIN "
+                  "memberships m WHERE m.org_id = ?1 AND m.user_ref = j.value AND m.kind <> "
+                  "'home'");
+        q->bind(1, tenant).bind(2, json::serialize(ids));
+    }
+    while (q->step()) kinds[q->text(0)] = {q->text(1), q->text(2)};
     for (auto& r : rows) {
         auto it = kinds.find(r.id);
         if (it == kinds.end()) {

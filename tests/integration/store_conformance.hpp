@@ -918,10 +918,10 @@ TYPED_TEST_P(store_conformance, deep_pages_follow_creation_order) {
         }
     }
     const auto total = static_cast<std::int64_t>(kept.size());
-    for (std::int64_t off : {std::int64_t{0}, std::int64_t{999}, std::int64_t{1001},
-                             std::int64_t{1023}, std::int64_t{1024}, std::int64_t{1100},
-                             std::int64_t{1500}, std::int64_t{1777}, std::int64_t{2047},
-                             std::int64_t{2048}, total - 3, total - 1, total}) {
+    for (std::int64_t off :
+         {std::int64_t{0}, std::int64_t{999}, std::int64_t{1001}, std::int64_t{1023},
+          std::int64_t{1024}, std::int64_t{1100}, std::int64_t{1500}, std::int64_t{1777},
+          std::int64_t{2047}, std::int64_t{2048}, total - 3, total - 1, total}) {
         scim::list_request req;
         req.offset = off;
         req.limit = 5;

@@ -849,40 +849,63 @@ scim::result<std::vector<group_role_record>> directory_service::group_roles(cons
     return std::move(*g);
 }
 
+namespace {
+
+// The identity and home membership of a User created in its home org; the existing identity
+// when there is one.
+scim::result<identity_record> provision(directory_tx& tx,
+                                        const actor& who,
+                                        std::string_view home_org,
+                                        std::string_view user_id,
+                                        std::string_view display) {
+    auto found = tx.find_identity_by_home_user(home_org, user_id);
+    if (found) return *found;
+    if (found.error() != store_errc::not_found) return from_store(found.error(), "Identity");
+    identity_record i;
+    i.home_org = std::string(home_org);
+    i.home_user_id = std::string(user_id);
+    i.display = std::string(display);
+    ORGS_TRY_STORE(w, tx.put_identity(i), "Identity");
+    membership_record m;
+    m.org_id = std::string(home_org);
+    m.identity_id = w->id;
+    m.kind = membership_kind::home;
+    m.home_org = std::string(home_org);
+    m.user_ref = std::string(user_id);
+    ORGS_TRY_STORE(pm, tx.put_membership(m), "Membership");
+    ORGS_TRY_STORE(e,
+                   tx.append_event(event(who, std::string(home_org), "identity.provisioned",
+                                         "Identity", w->id, {{"userId", std::string(user_id)}})),
+                   "Event");
+    return *w;
+}
+
+}  // namespace
+
 scim::result<identity_record> directory_service::user_provisioned(const actor& who,
                                                                   std::string_view home_org,
                                                                   std::string_view user_id,
                                                                   std::string_view display) {
     identity_record out;
     auto r = transact([&](directory_tx& tx) -> scim::result<void> {
-        auto found = tx.find_identity_by_home_user(home_org, user_id);
-        if (found) {
-            out = *found;
-            return {};
-        }
-        if (found.error() != store_errc::not_found) return from_store(found.error(), "Identity");
-        identity_record i;
-        i.home_org = std::string(home_org);
-        i.home_user_id = std::string(user_id);
-        i.display = std::string(display);
-        ORGS_TRY_STORE(w, tx.put_identity(i), "Identity");
-        out = *w;
-        membership_record m;
-        m.org_id = std::string(home_org);
-        m.identity_id = w->id;
-        m.kind = membership_kind::home;
-        m.home_org = std::string(home_org);
-        m.user_ref = std::string(user_id);
-        ORGS_TRY_STORE(pm, tx.put_membership(m), "Membership");
-        ORGS_TRY_STORE(
-            e,
-            tx.append_event(event(who, std::string(home_org), "identity.provisioned", "Identity",
-                                  w->id, {{"userId", std::string(user_id)}})),
-            "Event");
+        ORGS_TRY(p, provision(tx, who, home_org, user_id, display));
+        out = std::move(*p);
         return {};
     });
     if (!r) return r.error();
     return out;
+}
+
+scim::result<void> directory_service::users_provisioned(const actor& who,
+                                                        std::string_view home_org,
+                                                        std::span<const provisioned_user> users) {
+    if (users.empty()) return {};
+    return transact([&](directory_tx& tx) -> scim::result<void> {
+        for (const auto& u : users) {
+            ORGS_TRY(p, provision(tx, who, home_org, u.user_id, u.display));
+        }
+        return {};
+    });
 }
 
 scim::result<std::size_t> directory_service::user_deprovisioned(

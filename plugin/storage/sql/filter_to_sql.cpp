@@ -56,24 +56,6 @@ bool is_stringish(scim::attr_type t) {
            t == scim::attr_type::binary;
 }
 
-void append_utf8(char32_t cp, std::string& out) {
-    if (cp < 0x80) {
-        out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-        out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-        out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-        out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-}
-
 // PostgreSQL has no function for scim::fold_case() (simple case folding, one code point to one),
 // but translate() maps code points one to one: the pairs are taken from fold_case() itself, so
 // the two cannot drift apart.
@@ -91,7 +73,7 @@ const fold_pairs& pg_fold_pairs() {
         for (char32_t cp = 'A'; cp <= 0x10FFFF; ++cp) {
             if (cp >= 0xD800 && cp <= 0xDFFF) continue;
             one.clear();
-            append_utf8(cp, one);
+            scim::append_utf8(cp, one);
             folded.clear();
             scim::fold_case_append(one, folded);
             if (folded != one) {

@@ -31,6 +31,9 @@ void fold_case_append(std::string_view utf8, std::string& out);
 /// fold_case(a) == fold_case(b) without allocating.
 bool fold_equals(std::string_view a, std::string_view b) noexcept;
 
+/// Appends code point `cp` (at most U+10FFFF, not a surrogate) to `out` as UTF-8.
+void append_utf8(char32_t cp, std::string& out);
+
 /// True when `text` is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
 bool is_valid_utf8(std::string_view text) noexcept;
 

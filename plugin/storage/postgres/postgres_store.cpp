@@ -501,13 +501,7 @@ scim::list_result list_members(connection& c,
             }
         }
     }
-    if (req.sort_by) sql::sort_by_path(kept, type, *req.sort_by, req.descending);
-    out.total = static_cast<std::int64_t>(kept.size());
-    const std::int64_t begin = std::min(offset, out.total);
-    const std::int64_t end = std::min(out.total, begin + limit);
-    for (std::int64_t i = begin; i < end; ++i) {
-        out.items.push_back(std::move(kept[static_cast<std::size_t>(i)]));
-    }
+    out = sql::page_in_memory(std::move(kept), type, req);
     load_relations(c, tenant, type, std::span(out.items), req.fetch);
     return out;
 }
@@ -749,13 +743,7 @@ store_result<scim::list_result> postgres_store::list(std::string_view tenant,
                 kept.push_back(std::move(r));
             }
         }
-        if (req.sort_by) sql::sort_by_path(kept, type, *req.sort_by, req.descending);
-        out.total = static_cast<std::int64_t>(kept.size());
-        std::int64_t begin = std::min(offset, out.total);
-        std::int64_t end = std::min(out.total, begin + limit);
-        for (std::int64_t i = begin; i < end; ++i) {
-            out.items.push_back(std::move(kept[static_cast<std::size_t>(i)]));
-        }
+        out = sql::page_in_memory(std::move(kept), type, req);
         load_relations(c, tenant, type, std::span(out.items), req.fetch);
         annotate(c, tenant, type, std::span(out.items));
         t.commit();

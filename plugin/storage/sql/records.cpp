@@ -152,6 +152,19 @@ void sort_by_path(std::vector<scim::resource_record>& records,
     records = std::move(out);
 }
 
+scim::list_result page_in_memory(std::vector<scim::resource_record> kept,
+                                 const scim::resource_type& type,
+                                 const scim::list_request& req) {
+    if (req.sort_by) sort_by_path(kept, type, *req.sort_by, req.descending);
+    scim::list_result out;
+    out.total = static_cast<std::int64_t>(kept.size());
+    const std::int64_t begin = std::min(std::max<std::int64_t>(req.offset, 0), out.total);
+    const std::int64_t end = std::min(out.total, begin + std::max<std::int64_t>(req.limit, 0));
+    out.items.assign(std::make_move_iterator(kept.begin() + begin),
+                     std::make_move_iterator(kept.begin() + end));
+    return out;
+}
+
 void log_driver_error(std::string_view backend, std::string_view what, std::string_view message) {
     std::string line = "orgscim storage ";
     line.append(backend).append(": ").append(what).append(": ");

@@ -51,6 +51,12 @@ void sort_by_path(std::vector<scim::resource_record>& records,
                   const scim::attr_path& path,
                   bool descending);
 
+/// The end of a list evaluated in memory: `kept` (the matches, in creation order) sorted as
+/// `req` asks; total counts all of them, items hold the page req.offset/req.limit selects.
+scim::list_result page_in_memory(std::vector<scim::resource_record> kept,
+                                 const scim::resource_type& type,
+                                 const scim::list_request& req);
+
 /// One line on stderr: "orgscim storage <backend>: <what>: <driver message>".
 void log_driver_error(std::string_view backend, std::string_view what, std::string_view message);
 

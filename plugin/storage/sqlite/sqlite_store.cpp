@@ -417,15 +417,8 @@ std::optional<scim::list_result> list_members(connection& c,
             }
         }
     }
-    if (req.sort_by) sql::sort_by_path(kept, type, *req.sort_by, req.descending);
-    out.total = static_cast<std::int64_t>(kept.size());
-    std::int64_t begin = std::min(offset, out.total);
-    std::int64_t end = std::min(out.total, begin + limit);
-    for (std::int64_t i = begin; i < end; ++i) {
-        auto& r = kept[static_cast<std::size_t>(i)];
-        load_relations(c, tenant, type, r, req.fetch);
-        out.items.push_back(std::move(r));
-    }
+    out = sql::page_in_memory(std::move(kept), type, req);
+    for (auto& r : out.items) load_relations(c, tenant, type, r, req.fetch);
     return out;
 }
 
@@ -733,15 +726,8 @@ store_result<scim::list_result> sqlite_store::list(std::string_view tenant,
                 kept.push_back(std::move(r));
             }
         }
-        if (req.sort_by) sql::sort_by_path(kept, type, *req.sort_by, req.descending);
-        out.total = static_cast<std::int64_t>(kept.size());
-        std::int64_t begin = std::min(offset, out.total);
-        std::int64_t end = std::min(out.total, begin + limit);
-        for (std::int64_t i = begin; i < end; ++i) {
-            auto& r = kept[static_cast<std::size_t>(i)];
-            load_relations(c, tenant, type, r, req.fetch);
-            out.items.push_back(std::move(r));
-        }
+        out = sql::page_in_memory(std::move(kept), type, req);
+        for (auto& r : out.items) load_relations(c, tenant, type, r, req.fetch);
         annotate(c, tenant, type, out.items);
         t.commit();
         return out;

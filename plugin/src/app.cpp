@@ -150,9 +150,9 @@ class app_impl final : public app {
             directory_ = open_directory(cfg_.storage);
             orgs_svc_ = std::make_unique<orgs::directory_service>(*directory_);
             orgs_api_ = std::make_unique<orgs::orgs_api>(cfg_.scim, *orgs_svc_);
-            // Bulk operations on a non-home member's /Users entry get what single requests get.
+            // Writes on a non-home member's /Users entry, alone or inside Bulk.
             if (users_type_) {
-                service_->set_bulk_operation_hook(
+                service_->set_write_hook(
                     orgs::member_write_hook(*orgs_svc_, *backend_, *users_type_));
             }
         } catch (const startup_error& e) {
@@ -483,13 +483,6 @@ class app_impl final : public app {
         if (orgs_svc_) {
             if (auto ok = orgs::admit_scim_request(*orgs_svc_, sreq, who); !ok) {
                 return error_response(ok.error());
-            }
-            // A non-home member's /Users entry: DELETE ends the membership, PUT/PATCH refused.
-            if (users_type_) {
-                auto member =
-                    orgs::serve_member_write(*orgs_svc_, *backend_, *users_type_, sreq, who);
-                if (!member) return error_response(member.error());
-                if (*member) return std::move(**member);
             }
         }
         if (inv_) {

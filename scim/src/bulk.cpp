@@ -260,9 +260,7 @@ response service::impl::bulk(const request& req, const caller& who) const {
             sub.headers.emplace_back("content-type", std::string(scim_content_type));
             if (op.version) sub.headers.emplace_back("if-match", *op.version);
             sub.base_url = req.base_url;
-            std::optional<response> served;
-            if (bulk_hook) served = bulk_hook(sub, who);
-            response r = served ? std::move(*served) : dispatch(sub, who);
+            response r = dispatch(sub, who);
             if (op.method == "POST" && r.status == 201) {
                 for (const auto& [k, v] : r.headers) {
                     if (iequals(k, "Location")) resolved[op.bulk_id] = v.substr(v.rfind('/') + 1);

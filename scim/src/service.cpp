@@ -47,7 +47,7 @@ bool service::is_discovery(std::string_view path) noexcept {
            iequals(seg, "Schemas");
 }
 
-void service::set_bulk_operation_hook(operation_hook hook) { impl_->bulk_hook = std::move(hook); }
+void service::set_write_hook(operation_hook hook) { impl_->write_hook = std::move(hook); }
 
 response service::handle(const request& req, const caller& who) const {
     return impl_->dispatch(req, who);
@@ -223,6 +223,8 @@ response service::impl::dispatch(const request& req, const caller& who) const {
     }
     if (!is_write(req.method) || search) {
         if (!who.can_read) return error_response(error::forbidden("this credential may not read"));
+    } else if (write_hook) {
+        if (auto served = write_hook(req, who)) return std::move(*served);
     }
     if (first == ".search") {
         if (req.method != "POST") return error_response(error::not_implemented("use POST"));

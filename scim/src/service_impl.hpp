@@ -74,7 +74,7 @@ struct service::impl {
     const config& cfg;
     const schema_registry& reg;
     resource_store& store;
-    operation_hook bulk_hook;
+    operation_hook write_hook;
 
     response dispatch(const request& req, const caller& who) const;
 

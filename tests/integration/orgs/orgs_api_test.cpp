@@ -336,7 +336,7 @@ TEST_F(orgs_api_test, bulk_user_operations_are_followed_like_single_requests) {
 }  // namespace
 
 // Issue 5: SCIM writes in a child on members it lists but does not hold as home Users, served
-// as the app serves them (admit, serve_member_write, the SCIM service, follow_user_write) with
+// as the app serves them (admit, the SCIM service with member_write_hook, follow_user_write) with
 // the membership extension registered. The child holds: bob, an MSP User invited with a copy
 // User in the child; dave, an MSP member added to the child through the API (no User there);
 // carol, an MSP User with a role in the MSP, so inherited in every child the MSP manages.
@@ -348,7 +348,7 @@ class member_writes : public orgs_api_test {
         register_membership_extension(reg_);
         users_ = reg_.find_by_id("User");
         service_ = std::make_unique<orgscim::scim::service>(scim_cfg_, reg_, *backend_);
-        service_->set_bulk_operation_hook(member_write_hook(*svc_, *backend_, *users_));
+        service_->set_write_hook(member_write_hook(*svc_, *backend_, *users_));
         child_ = create_child("Customer", msp_);
         sibling_ = create_child("Sibling", msp_);
         auto home_user = [&](const std::string& name) {
@@ -403,9 +403,6 @@ class member_writes : public orgs_api_test {
         if (!r.body.empty()) r.headers.emplace_back("content-type", "application/scim+json");
         if (!if_match.empty()) r.headers.emplace_back("if-match", std::move(if_match));
         if (auto ok = admit_scim_request(*svc_, r, who); !ok) return error(ok.error());
-        auto m = serve_member_write(*svc_, *backend_, *users_, r, who);
-        if (!m) return error(m.error());
-        if (*m) return std::move(**m);
         auto res = service_->handle(r, who);
         EXPECT_TRUE(follow_user_write(*svc_, r, res, who));
         return res;

@@ -30,14 +30,14 @@ class service {
     /// (GET, POST /.search) or can_write. Never throws for client input.
     response handle(const request& req, const caller& who) const;
 
-    /// Serves one Bulk operation in place of the service when it returns a response: its status
-    /// and body become that operation's result (a status >= 400 counts for failOnErrors);
-    /// nullopt lets the service serve it. The request is the operation as a single request
-    /// (bulkIds resolved, `version` as If-Match). Hosts that serve some single requests
-    /// themselves before the service install the same rule here, so Bulk cannot bypass it.
+    /// Serves one write (POST, PUT, PATCH, DELETE) in place of the service when it returns a
+    /// response; nullopt lets the service serve it. Called after the caller's permissions are
+    /// checked, for a single request and for each operation of a Bulk request alike (the
+    /// operation as a single request: bulkIds resolved, `version` as If-Match; its status
+    /// >= 400 counts for failOnErrors), so a host rule cannot be bypassed through Bulk.
     using operation_hook = std::function<std::optional<response>(const request&, const caller&)>;
     /// Set before the service handles requests (not synchronized with handle()).
-    void set_bulk_operation_hook(operation_hook hook);
+    void set_write_hook(operation_hook hook);
 
     /// True for the discovery endpoints that may be served without authentication.
     static bool is_discovery(std::string_view path) noexcept;

@@ -22,7 +22,8 @@ scim::result<void> admit_scim_request(directory_service& svc,
                                       const scim::request& req,
                                       const scim::caller& who);
 
-/// Called by app before service.handle(), after admit_scim_request(): a DELETE, PUT or PATCH of
+/// The rule behind member_write_hook(), for a write the SCIM service is about to serve (after
+/// admit_scim_request() and the caller's permissions): a DELETE, PUT or PATCH of
 /// /Users/{id} by a writing credential, where {id} is a member the caller's org lists but does
 /// not hold as its own home User (invited, added through the membership API, inherited; see
 /// directory_service::listed_member). DELETE ends the membership in that org, never the home
@@ -38,10 +39,9 @@ scim::result<std::optional<scim::response>> serve_member_write(directory_service
                                                                const scim::request& req,
                                                                const scim::caller& who);
 
-/// serve_member_write() as the SCIM service's Bulk operation hook (app installs it with
-/// scim::service::set_bulk_operation_hook), so a Bulk operation on /Users/{id} gets what the
-/// single request gets; errors become that operation's error response. The arguments must
-/// outlive the service.
+/// serve_member_write() as the SCIM service's write hook (app installs it with
+/// scim::service::set_write_hook), so a single request and a Bulk operation on /Users/{id} get
+/// the same answer; errors become the error response. The arguments must outlive the service.
 scim::service::operation_hook member_write_hook(directory_service& svc,
                                                 scim::resource_store& users,
                                                 const scim::resource_type& user_type);

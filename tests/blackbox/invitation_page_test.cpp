@@ -12,8 +12,11 @@
 #include <orgscim/testing/process.hpp>
 #include <server_launcher.hpp>
 
+#include "blackbox_helpers.hpp"
+
 namespace {
 
+using orgscim::testing::bearer;
 using orgscim::testing::http_client;
 using orgscim::testing::orgscim_server;
 using ::testing::HasSubstr;
@@ -37,10 +40,6 @@ std::string browser_dom(const std::string& url) {
         &err);
     EXPECT_EQ(rc, 0) << err;
     return dom;
-}
-
-std::vector<std::pair<std::string, std::string>> bearer(const std::string& token) {
-    return {{"Authorization", "Bearer " + token}, {"Content-Type", "application/scim+json"}};
 }
 
 TEST(invitation_page, chromium_shows_the_invitation_and_opening_it_consumes_nothing) {

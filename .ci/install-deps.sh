@@ -40,6 +40,13 @@ if (( ${#need[@]} )); then
 fi
 
 if [[ "$mode" == test && -f tests/tools/package.json ]]; then
-  # Test tools from npm (pinned in tests/tools/package-lock.json).
+  # Test tools from npm (pinned in tests/tools/package-lock.json). oidc-provider 9 needs
+  # Node.js 20 (package.json "engines"); Debian 12's own nodejs is 18: say so here rather than
+  # fail later inside a test.
+  node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+  if (( node_major < 20 )); then
+    echo "the tests need Node.js >= 20 (found: $(node --version 2>/dev/null || echo none))" >&2
+    exit 1
+  fi
   (cd tests/tools && npm ci --no-audit --no-fund --loglevel=error)
 fi

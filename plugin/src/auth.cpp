@@ -2,8 +2,6 @@
 
 #include <orgscim/scim/error.hpp>
 
-#include "secrets.hpp"
-
 namespace orgscim::plugin {
 
 namespace {
@@ -89,8 +87,12 @@ scim::response to_response(const auth_failure& f) {
 
 authenticator::authenticator(token_store& tokens,
                              clock_fn now_ms,
-                             std::shared_ptr<const jwt_verifier> jwt)
-    : tokens_(tokens), now_ms_(std::move(now_ms)), jwt_(std::move(jwt)) {}
+                             std::shared_ptr<const jwt_verifier> jwt,
+                             std::uint32_t credential_cache_ms)
+    : tokens_(tokens),
+      now_ms_(std::move(now_ms)),
+      jwt_(std::move(jwt)),
+      secrets_(credential_cache_ms) {}
 
 boost::system::result<std::string_view, auth_failure> bearer_token(
     const scim::header_list& headers) {
@@ -133,7 +135,7 @@ auth_result authenticator::authenticate(const scim::header_list& headers) const 
 
     if (token.starts_with(secret_prefix)) {
         if (!looks_like_secret(token)) return invalid_token("malformed provisioning secret");
-        const auto check = verify_secret(tokens_, token, now_ms_());
+        const auto check = verify_secret(tokens_, secrets_, token, now_ms_());
         switch (check.status) {
             case secret_status::valid:
                 break;

@@ -7,11 +7,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <orgscim/plugin/config.hpp>
 #include <orgscim/plugin/storage/admin_store.hpp>
 #include <orgscim/scim/caller.hpp>
 #include <orgscim/scim/message.hpp>
 #include <string>
 #include <string_view>
+
+#include "secrets.hpp"
 
 namespace orgscim::plugin {
 
@@ -60,8 +63,13 @@ class authenticator {
   public:
     using clock_fn = std::function<std::int64_t()>;
 
-    /// `tokens` must outlive the authenticator. `jwt` may be null.
-    authenticator(token_store& tokens, clock_fn now_ms, std::shared_ptr<const jwt_verifier> jwt);
+    /// `tokens` must outlive the authenticator. `jwt` may be null. A valid provisioning secret is
+    /// remembered for `credential_cache_ms` (server.credential_cache_ms; 0: every request asks
+    /// the store), so a revocation by another process takes effect at the latest that much later.
+    authenticator(token_store& tokens,
+                  clock_fn now_ms,
+                  std::shared_ptr<const jwt_verifier> jwt,
+                  std::uint32_t credential_cache_ms = server_config{}.credential_cache_ms);
 
     /// Reads the Authorization header(s) of `headers` (lower-case names). Thread-safe if the
     /// token store is.
@@ -71,6 +79,7 @@ class authenticator {
     token_store& tokens_;
     clock_fn now_ms_;
     std::shared_ptr<const jwt_verifier> jwt_;
+    mutable secret_cache secrets_;
 };
 
 /// Max bearer token length accepted (Entra access tokens are 1.5-4 KiB).

@@ -111,6 +111,9 @@ class object_reader {
 
 constexpr std::uint64_t max_u32 = std::numeric_limits<unsigned>::max();
 constexpr std::uint64_t max_ms = 24ull * 3600 * 1000;  // a day: anything longer is a typo
+// A revoked secret keeps working for this long: a minute is already far past the point where a
+// longer reuse saves any lookups.
+constexpr std::uint64_t max_credential_cache_ms = 60000;
 
 bool valid_listen(std::string_view s) {
     const auto colon = s.rfind(':');
@@ -140,6 +143,7 @@ void read_server(const json::value& v, server_config& out, std::vector<std::stri
     r.unsigned_int("read_timeout_ms", out.read_timeout_ms, 1, max_ms);
     r.unsigned_int("idle_timeout_ms", out.idle_timeout_ms, 1, max_ms);
     r.unsigned_int("shutdown_grace_ms", out.shutdown_grace_ms, 0, max_ms);
+    r.unsigned_int("credential_cache_ms", out.credential_cache_ms, 0, max_credential_cache_ms);
     r.boolean("access_log", out.access_log);
     r.finish();
 }

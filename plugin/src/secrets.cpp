@@ -4,6 +4,8 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
+#include <mutex>
 #include <stdexcept>
 
 namespace orgscim::plugin {
@@ -76,8 +78,9 @@ store_result<issued_secret> issue_secret(token_store& store,
     return issued_secret{std::move(*info), std::move(secret)};
 }
 
-secret_check verify_secret(token_store& store, std::string_view secret, std::int64_t now_ms) {
-    const std::string hash = hash_secret(secret);
+namespace {
+
+secret_check check_hash(token_store& store, const std::string& hash, std::int64_t now_ms) {
     auto found = store.find_token(hash);
     if (!found) {
         return {found.error() == store_errc::not_found ? secret_status::unknown
@@ -96,6 +99,68 @@ secret_check verify_secret(token_store& store, std::string_view secret, std::int
         return {secret_status::expired, std::move(info)};
     }
     return {secret_status::valid, std::move(info)};
+}
+
+}  // namespace
+
+secret_check verify_secret(token_store& store, std::string_view secret, std::int64_t now_ms) {
+    return check_hash(store, hash_secret(secret), now_ms);
+}
+
+secret_cache::secret_cache(std::uint32_t ttl_ms, std::size_t max_entries)
+    : ttl_ms_(ttl_ms), max_entries_(std::max<std::size_t>(max_entries, 1)) {}
+
+std::size_t secret_cache::size() const {
+    std::shared_lock lock(mu_);
+    return entries_.size();
+}
+
+std::optional<token_info> secret_cache::find(const std::string& secret_hash,
+                                             std::int64_t now_ms) const {
+    if (!enabled()) return std::nullopt;
+    std::shared_lock lock(mu_);
+    const auto it = entries_.find(secret_hash);
+    if (it == entries_.end()) return std::nullopt;
+    const entry& e = it->second;
+    if (now_ms < e.stored_ms || now_ms >= e.until_ms) return std::nullopt;
+    return e.info;
+}
+
+void secret_cache::remember(const std::string& secret_hash,
+                            const token_info& info,
+                            std::int64_t now_ms) {
+    if (!enabled()) return;
+    std::int64_t until = now_ms + static_cast<std::int64_t>(ttl_ms_);
+    if (info.expires_ms) until = std::min(until, *info.expires_ms);
+    if (until <= now_ms) return;
+    std::unique_lock lock(mu_);
+    if (entries_.size() >= max_entries_ && !entries_.contains(secret_hash)) entries_.clear();
+    entries_.insert_or_assign(secret_hash, entry{info, now_ms, until});
+}
+
+void secret_cache::forget(const std::string& secret_hash) {
+    {
+        // Unknown secrets (a scanner guessing) must not serialize the threads on the write lock.
+        std::shared_lock lock(mu_);
+        if (!entries_.contains(secret_hash)) return;
+    }
+    std::unique_lock lock(mu_);
+    entries_.erase(secret_hash);
+}
+
+secret_check verify_secret(token_store& store,
+                           secret_cache& cache,
+                           std::string_view secret,
+                           std::int64_t now_ms) {
+    const std::string hash = hash_secret(secret);
+    if (auto info = cache.find(hash, now_ms)) return {secret_status::valid, std::move(*info)};
+    auto check = check_hash(store, hash, now_ms);
+    if (check.status == secret_status::valid) {
+        cache.remember(hash, check.info, now_ms);
+    } else {
+        cache.forget(hash);
+    }
+    return check;
 }
 
 }  // namespace orgscim::plugin

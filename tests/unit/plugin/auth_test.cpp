@@ -15,7 +15,7 @@ using ::testing::HasSubstr;
 struct auth : ::testing::Test {
     fake_backend store;
     std::int64_t now = 1000;
-    authenticator a{store, [this] { return now; }, nullptr};
+    authenticator a{store, [this] { return now; }, nullptr, 0};
     std::string org = store.create_org("acme", std::nullopt).value().id;
     issued_secret rw = issue_secret(store, org, "rw", std::nullopt, true).value();
     issued_secret ro = issue_secret(store, org, "ro", std::nullopt, false).value();
@@ -77,7 +77,7 @@ TEST_F(auth, bad_tokens_are_401_invalid_token) {
     }
 }
 
-TEST_F(auth, revocation_is_immediate_and_expiry_checked) {
+TEST_F(auth, without_cache_revocation_is_immediate_and_expiry_checked) {
     ASSERT_TRUE(run({"Bearer " + rw.secret}));
     ASSERT_TRUE(store.revoke_token(rw.info.id, now));
     const auto r = run({"Bearer " + rw.secret});
@@ -92,6 +92,57 @@ TEST_F(auth, revocation_is_immediate_and_expiry_checked) {
     const auto e = run({"Bearer " + exp.secret});
     ASSERT_FALSE(e);
     EXPECT_THAT(e.error().reason, HasSubstr("expired"));
+}
+
+TEST_F(auth, cached_secret_is_trusted_for_the_ttl_then_asked_again) {
+    authenticator cached{store, [this] { return now; }, nullptr, 500};
+    const auto call = [&](const std::string& secret) {
+        return cached.authenticate({{"authorization", "Bearer " + secret}});
+    };
+    ASSERT_TRUE(call(rw.secret));
+    const int lookups = store.find_calls;
+    ASSERT_TRUE(store.revoke_token(rw.info.id, now));
+    now = 1499;
+    const auto r = call(rw.secret);
+    ASSERT_TRUE(r);  // revoked elsewhere: seen within the TTL at the latest, not sooner
+    EXPECT_EQ(r->tenant, org);
+    EXPECT_EQ(r->credential_id, rw.info.id);
+    EXPECT_TRUE(r->can_write);
+    EXPECT_EQ(store.find_calls, lookups);
+    now = 1500;
+    const auto gone = call(rw.secret);
+    ASSERT_FALSE(gone);
+    EXPECT_EQ(gone.error().status, 401);
+    EXPECT_THAT(gone.error().reason, HasSubstr("revoked"));
+
+    // The read-only secret stays read-only when it comes from the cache.
+    ASSERT_TRUE(call(ro.secret));
+    const auto again = call(ro.secret);
+    ASSERT_TRUE(again);
+    EXPECT_FALSE(again->can_write);
+
+    // The token's own expiry wins over the TTL.
+    const auto exp = issue_secret(store, org, "exp", now + 100, true).value();
+    ASSERT_TRUE(call(exp.secret));
+    now += 100;
+    const auto e = call(exp.secret);
+    ASSERT_FALSE(e);
+    EXPECT_THAT(e.error().reason, HasSubstr("expired"));
+}
+
+TEST_F(auth, outage_is_not_cached) {
+    authenticator cached{store, [this] { return now; }, nullptr, 60'000};
+    const orgscim::scim::header_list h{{"authorization", "Bearer " + rw.secret}};
+    store.unavailable = true;
+    EXPECT_EQ(cached.authenticate(h).error().status, 503);
+    store.unavailable = false;
+    EXPECT_TRUE(cached.authenticate(h));
+    const auto unknown = generate_secret();
+    const orgscim::scim::header_list u{{"authorization", "Bearer " + unknown}};
+    EXPECT_EQ(cached.authenticate(u).error().status, 401);
+    const int lookups = store.find_calls;
+    EXPECT_EQ(cached.authenticate(u).error().status, 401);
+    EXPECT_EQ(store.find_calls, lookups + 1);
 }
 
 TEST_F(auth, store_outage_is_503_not_401) {
@@ -137,7 +188,7 @@ struct fixed_jwt final : jwt_verifier {
 };
 
 TEST_F(auth, jwt_shaped_tokens_go_to_the_verifier) {
-    authenticator with_jwt{store, [] { return 0; }, std::make_shared<fixed_jwt>()};
+    authenticator with_jwt{store, [] { return 0; }, std::make_shared<fixed_jwt>(), 0};
     const auto ok = with_jwt.authenticate({{"authorization", "Bearer a.b.c"}});
     ASSERT_TRUE(ok);
     EXPECT_EQ(ok->tenant, "org-jwt");

@@ -27,6 +27,7 @@ TEST(config, empty_document_gives_defaults) {
     const auto c = load("{}");
     EXPECT_EQ(c.server.listen, "127.0.0.1:8080");
     EXPECT_EQ(c.server.max_body_bytes, 1048576u);
+    EXPECT_EQ(c.server.credential_cache_ms, 5000u);
     EXPECT_EQ(c.storage.backend, "sqlite");
     EXPECT_EQ(c.storage.sqlite.path, "orgscim.db");
     EXPECT_EQ(c.public_base_url, "http://127.0.0.1:8080");
@@ -40,7 +41,7 @@ TEST(config, every_key_is_read) {
       "base_path": "/api/scim",
       "server": {"listen": "[::1]:0", "threads": 3, "max_body_bytes": 2097152,
                  "max_header_bytes": 16384, "read_timeout_ms": 100, "idle_timeout_ms": 200,
-                 "shutdown_grace_ms": 300, "access_log": false},
+                 "shutdown_grace_ms": 300, "credential_cache_ms": 0, "access_log": false},
       "storage": {"backend": "postgresql",
                   "sqlite": {"path": "x.db", "busy_timeout_ms": 7, "synchronous": "full"},
                   "postgresql": {"uri_env": "PGURI", "pool_size": 3, "connect_timeout_ms": 4,
@@ -60,6 +61,7 @@ TEST(config, every_key_is_read) {
     EXPECT_EQ(c.server.read_timeout_ms, 100u);
     EXPECT_EQ(c.server.idle_timeout_ms, 200u);
     EXPECT_EQ(c.server.shutdown_grace_ms, 300u);
+    EXPECT_EQ(c.server.credential_cache_ms, 0u);
     EXPECT_FALSE(c.server.access_log);
     EXPECT_EQ(c.storage.backend, "postgresql");
     EXPECT_EQ(c.storage.sqlite.path, "x.db");
@@ -117,6 +119,16 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{R"({"server": {"read_timeout_ms": 0}})",
                  "server.read_timeout_ms: must be between 1 and 86400000"},
         bad_case{R"({"server": {"access_log": "yes"}})", "server.access_log: expected boolean"},
+        bad_case{R"({"server": {"credential_cache_ms": -1}})",
+                 "server.credential_cache_ms: expected unsigned integer"},
+        bad_case{R"({"server": {"credential_cache_ms": 1.5}})",
+                 "server.credential_cache_ms: expected unsigned integer"},
+        bad_case{R"({"server": {"credential_cache_ms": "5000"}})",
+                 "server.credential_cache_ms: expected unsigned integer"},
+        bad_case{R"({"server": {"credential_cache_ms": 60001}})",
+                 "server.credential_cache_ms: must be between 0 and 60000"},
+        bad_case{R"({"server": {"credential_cache_ms": 18446744073709551615}})",
+                 "server.credential_cache_ms: must be between 0 and 60000"},
         bad_case{R"({"server": {"timeout": 1}})", "server.timeout: unknown key"},
         bad_case{
             R"({"storage": {"backend": "mysql"}})",

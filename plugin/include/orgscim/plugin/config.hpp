@@ -41,6 +41,9 @@ struct server_config {
     unsigned read_timeout_ms = 30000;  ///< a whole request must arrive within this
     unsigned idle_timeout_ms = 60000;  ///< keep-alive connections idle longer are closed
     unsigned shutdown_grace_ms = 10000;
+    /// How long a valid provisioning-secret check is reused without asking the database; also
+    /// how long a secret revoked elsewhere keeps working here. 0: no reuse.
+    unsigned credential_cache_ms = 5000;
     bool access_log = true;
 };
 

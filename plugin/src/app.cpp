@@ -488,27 +488,55 @@ class app_impl final : public app {
         if (inv_) {
             if (auto r = inv_->http().handle_scim(sreq, who, nullptr)) return *r;
         }
-        auto res = service_->handle(sreq, who);
-        if (orgs_svc_) {
-            // The leaver leaves everywhere: fan-out right after the user write (issue 5).
-            std::vector<membership_record> gone;
-            if (auto f = orgs::follow_user_write(*orgs_svc_, sreq, res, who, &gone); !f) {
-                log_error(
-                    "organization follow-up failed",
-                    {{"org", who.tenant}, {"path", facts.path}, {"detail", f.error().detail}});
+        const bool search = sreq.method == "POST" && sreq.path.ends_with("/.search");
+        if (is_get(sreq.method) || search) return service_->handle(sreq, who);
+        // A write and its follow-up in the organization model (the leaver's fan-out, a new
+        // identity) are one unit of work: both commit, or neither does and the client gets the
+        // error. PostgreSQL may ask for the whole unit again (serialization failure, deadlock).
+        for (int attempt = 1;; ++attempt) {
+            auto unit = backend_->begin_unit();
+            auto res = service_->handle(sreq, who);
+            auto done = follow_up(sreq, res, who, facts);
+            if (done && !unit->retry()) {
+                if (auto c = unit->commit(); !c) done = scim::to_scim_error(c.error(), "write");
             }
-            // The Users other orgs hold for the leaver (made when they accepted an invitation)
-            // go with them, and so do their group memberships there.
-            for (const auto& m : gone) {
-                if (!m.user_ref || !users_type_) continue;
-                if (auto d = backend_->remove(m.org_id, *users_type_, *m.user_ref, std::nullopt);
-                    !d && d.error() != store_errc::not_found) {
-                    log_error("deprovision of a mapped user failed",
-                              {{"org", m.org_id}, {"user", *m.user_ref}});
-                }
+            if (unit->retry()) {
+                if (attempt < 3) continue;
+                return error_response(
+                    scim::error::unavailable("the database kept refusing "
+                                             "the write as conflicting; retry"));
+            }
+            if (!done) return error_response(done.error());
+            return res;
+        }
+    }
+
+    // What a SCIM write leads to in the organization model, inside the write's unit of work:
+    // a created User becomes an identity; a deprovisioned one leaves every other organization,
+    // and the Users those organizations hold for the person (made when they accepted an
+    // invitation) go too, with their group memberships there. Errors: 503/500, which roll the
+    // whole unit back.
+    scim::result<void> follow_up(const scim::request& sreq,
+                                 const scim::response& res,
+                                 const scim::caller& who,
+                                 const request_facts& facts) {
+        if (!orgs_svc_) return {};
+        std::vector<membership_record> gone;
+        if (auto f = orgs::follow_user_write(*orgs_svc_, sreq, res, who, &gone); !f) {
+            log_error("organization follow-up failed",
+                      {{"org", who.tenant}, {"path", facts.path}, {"detail", f.error().detail}});
+            return f;
+        }
+        for (const auto& m : gone) {
+            if (!m.user_ref || !users_type_) continue;
+            if (auto d = backend_->remove(m.org_id, *users_type_, *m.user_ref, std::nullopt);
+                !d && d.error() != store_errc::not_found) {
+                log_error("deprovision of a mapped user failed",
+                          {{"org", m.org_id}, {"user", *m.user_ref}});
+                return scim::to_scim_error(d.error(), "User");
             }
         }
-        return res;
+        return {};
     }
 
     // A person's token (an external issuer's iss|sub that the directory knows) acts with that

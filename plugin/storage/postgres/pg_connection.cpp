@@ -179,6 +179,15 @@ connection::connection(const std::string& uri, const postgres_config& cfg) {
 
 connection::~connection() { PQfinish(c_); }
 
+bool connection::in_transaction() const {
+    const auto st = PQtransactionStatus(c_);
+    return st == PQTRANS_INTRANS || st == PQTRANS_INERROR;
+}
+
+void connection::exec_quietly(const char* sql) {
+    if (PQstatus(c_) == CONNECTION_OK) PQclear(PQexec(c_, sql));
+}
+
 bool connection::reusable() const {
     return PQstatus(c_) == CONNECTION_OK && PQtransactionStatus(c_) == PQTRANS_IDLE;
 }
@@ -218,15 +227,84 @@ void connection::rollback_quietly() {
 
 // --- transaction -------------------------------------------------------------------------------
 
-transaction::transaction(connection& c, const char* begin) : c_(c) { c_.exec(begin); }
+transaction::transaction(connection& c, const char* begin) : c_(c), nested_(c.in_transaction()) {
+    c_.exec(nested_ ? "SAVEPOINT nested" : begin);
+}
 
 transaction::~transaction() {
-    if (!done_) c_.rollback_quietly();
+    if (done_) return;
+    // A savepoint is rolled back and released: the enclosing transaction goes on without it.
+    if (nested_) {
+        c_.exec_quietly("ROLLBACK TO SAVEPOINT nested; RELEASE SAVEPOINT nested");
+    } else {
+        c_.rollback_quietly();
+    }
 }
 
 void transaction::commit() {
-    c_.exec("COMMIT");
+    c_.exec(nested_ ? "RELEASE SAVEPOINT nested" : "COMMIT");
     done_ = true;
+}
+
+// --- unit --------------------------------------------------------------------------------------
+
+namespace {
+thread_local unit* open_unit = nullptr;
+}
+
+unit::unit(pool& p) : p_(p) {
+    if (open_unit != nullptr) {
+        joined_ = true;
+        return;
+    }
+    open_unit = this;
+}
+
+unit::~unit() {
+    if (joined_) return;
+    open_unit = nullptr;
+    lease_.reset();  // back to the pool, which rolls back what was not committed
+}
+
+void unit::commit() {
+    if (joined_ || done_) return;
+    done_ = true;
+    if (!lease_) return;
+    try {
+        (*lease_)->exec("COMMIT");
+    } catch (const retry_failure&) {
+        retry_ = true;
+        throw;
+    }
+    lease_.reset();
+}
+
+bool pool::joins_unit() const noexcept {
+    const unit* u = open_unit;
+    return u != nullptr && !u->done_ && u->p_.uri_ == uri_;
+}
+
+connection* pool::unit_connection() const noexcept {
+    unit* u = open_unit;
+    return joins_unit() && u->lease_ ? &**u->lease_ : nullptr;
+}
+
+connection& pool::unit_begin() {
+    unit* u = open_unit;
+    if (!u->lease_) {
+        u->lease_.emplace(u->p_);
+        try {
+            (*u->lease_)->exec("BEGIN");
+        } catch (...) {
+            u->lease_.reset();
+            throw;
+        }
+    }
+    return **u->lease_;
+}
+
+void pool::doom_unit() noexcept {
+    if (open_unit != nullptr) open_unit->retry_ = true;
 }
 
 // --- pool --------------------------------------------------------------------------------------

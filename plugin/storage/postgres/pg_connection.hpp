@@ -110,6 +110,8 @@ class connection {
 
     /// Connected and outside any transaction: fit to go back to the pool.
     bool reusable() const;
+    /// Inside a transaction (also one that a failed statement has aborted).
+    bool in_transaction() const;
     /// Runs a statement. One whose best plan depends on its parameter values (see
     /// plan_per_call in the .cpp) is planned for each call; any other is prepared on this
     /// connection the first time, so PostgreSQL can reuse a generic plan for it.
@@ -117,13 +119,17 @@ class connection {
     /// Utility statements (BEGIN, COMMIT, DDL) that cannot be prepared.
     void exec(const std::string& sql);
     void rollback_quietly();
+    /// Runs utility statements, ignoring failure (a rollback on the way out).
+    void exec_quietly(const char* sql);
 
   private:
     pg_conn* c_ = nullptr;
     std::unordered_map<std::string, std::string> prepared_;  // SQL -> name, "" = per call
 };
 
-/// Opened with `begin` ("BEGIN", "BEGIN ISOLATION LEVEL ..."); rolled back unless committed.
+/// Opened with `begin` ("BEGIN", "BEGIN ISOLATION LEVEL ..."), or as a SAVEPOINT when the
+/// connection is already inside a transaction (a store call inside a unit of work, which keeps
+/// the unit's isolation); rolled back unless committed.
 class transaction {
   public:
     transaction(connection& c, const char* begin);
@@ -134,6 +140,7 @@ class transaction {
 
   private:
     connection& c_;
+    bool nested_ = false;
     bool done_ = false;
 };
 
@@ -187,7 +194,20 @@ class pool {
     /// guarded() maps them.
     template <class F>
     auto read(F&& body) -> decltype(body(std::declval<connection&>())) {
-        return guarded([&]() -> decltype(body(std::declval<connection&>())) {
+        using R = decltype(body(std::declval<connection&>()));
+        if (connection* u = unit_connection()) {
+            // Inside a unit of work that has written: on its connection, so the read sees its
+            // writes; in a savepoint, so a failed read does not abort the unit.
+            return guarded([&]() -> R {
+                return in_unit([&]() -> R {
+                    transaction t(*u, "BEGIN");
+                    auto r = body(*u);
+                    t.commit();
+                    return r;
+                });
+            });
+        }
+        return guarded([&]() -> R {
             lease l(*this);
             return body(*l);
         });
@@ -205,7 +225,21 @@ class pool {
     template <class F>
     auto in_transaction(const char* begin, F&& body)
         -> decltype(body(std::declval<connection&>())) {
-        return guarded([&]() -> decltype(body(std::declval<connection&>())) {
+        using R = decltype(body(std::declval<connection&>()));
+        if (joins_unit()) {
+            // A savepoint in this thread's unit of work (its first write begins it); a
+            // serialization failure or deadlock dooms the whole unit, which its owner runs again.
+            return guarded([&]() -> R {
+                return in_unit([&]() -> R {
+                    connection& u = unit_begin();
+                    transaction t(u, begin);
+                    auto r = body(u);
+                    if (r.has_value()) t.commit();
+                    return r;
+                });
+            });
+        }
+        return guarded([&]() -> R {
             for (int attempt = 0; attempt < 3; ++attempt) {
                 try {
                     lease l(*this);
@@ -232,8 +266,24 @@ class pool {
     std::vector<int> migrate(std::span<const sql::migration> migrations, std::int64_t now_ms);
 
   private:
+    friend class unit;
     std::unique_ptr<connection> acquire();
     void release(std::unique_ptr<connection> c);
+
+    // This thread's unit of work on this database (same URI, whichever store's pool opened it).
+    bool joins_unit() const noexcept;
+    connection* unit_connection() const noexcept;  // once the unit has written, else null
+    connection& unit_begin();                      // throws db_failure
+    static void doom_unit() noexcept;
+    template <class G>
+    static auto in_unit(G&& g) -> decltype(g()) {
+        try {
+            return g();
+        } catch (const retry_failure&) {
+            doom_unit();
+            return store_errc::unavailable;
+        }
+    }
 
     postgres_config cfg_;
     std::string uri_;
@@ -241,6 +291,31 @@ class pool {
     std::condition_variable cv_;
     std::vector<std::unique_ptr<connection>> idle_;
     unsigned open_ = 0;
+};
+
+/// PostgreSQL's side of backend.hpp's unit_of_work: the writes, and reads, that this thread makes
+/// through any store on the same database while it is open run in one READ COMMITTED transaction
+/// on a connection leased from `p` at the first write; each store call inside is a savepoint. At
+/// most one per thread: a unit opened inside another joins it (commit() does nothing there).
+class unit {
+  public:
+    explicit unit(pool& p);
+    ~unit();
+    unit(const unit&) = delete;
+    unit& operator=(const unit&) = delete;
+    /// Commits what was written. Throws db_failure, or retry_failure (then retry() is true).
+    void commit();
+    /// A statement inside failed with a serialization failure or a deadlock: roll back and run
+    /// the whole unit again.
+    bool retry() const noexcept { return retry_; }
+
+  private:
+    friend class pool;
+    pool& p_;
+    std::optional<pool::lease> lease_;
+    bool joined_ = false;
+    bool done_ = false;
+    bool retry_ = false;
 };
 
 /// The URI of cfg (from the environment variable it names). Throws startup_error when unset.

@@ -959,6 +959,29 @@ store_result<std::pair<token_info, std::string>> postgres_store::find_token(
     });
 }
 
+namespace {
+
+class postgres_unit final : public unit_of_work {
+  public:
+    explicit postgres_unit(pool& p) : u_(p) {}
+    store_result<void> commit() override {
+        return guarded([&]() -> store_result<void> {
+            u_.commit();
+            return {};
+        });
+    }
+    bool retry() const override { return u_.retry(); }
+
+  private:
+    unit u_;
+};
+
+}  // namespace
+
+std::unique_ptr<unit_of_work> postgres_store::begin_unit() {
+    return std::make_unique<postgres_unit>(impl_->pool);
+}
+
 bool postgres_store::healthy() {
     auto r = impl_->pool.read([&](connection& c) -> store_result<void> {
         c.run("SELECT 1");

@@ -229,18 +229,73 @@ std::optional<std::int64_t> stmt::opt_int64(int col) const {
 
 // --- transaction -----------------------------------------------------------------------------
 
-transaction::transaction(connection& c, bool write) : c_(c) {
-    stmt(c_, write ? "BEGIN IMMEDIATE" : "BEGIN").run();
+transaction::transaction(connection& c, bool write)
+    : c_(c), nested_(sqlite3_get_autocommit(c.db_) == 0) {
+    stmt(c_, nested_ ? "SAVEPOINT nested" : (write ? "BEGIN IMMEDIATE" : "BEGIN")).run();
 }
 
 transaction::~transaction() {
-    // Also after a failed COMMIT (SQLITE_BUSY leaves the transaction open).
-    if (!done_) sqlite3_exec(c_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    if (done_) return;
+    // Also after a failed COMMIT (SQLITE_BUSY leaves the transaction open). A savepoint is
+    // rolled back and then released, so the enclosing transaction goes on without it.
+    sqlite3_exec(c_.db_, nested_ ? "ROLLBACK TO nested; RELEASE nested" : "ROLLBACK", nullptr,
+                 nullptr, nullptr);
 }
 
 void transaction::commit() {
-    stmt(c_, "COMMIT").run();
+    stmt(c_, nested_ ? "RELEASE nested" : "COMMIT").run();
     done_ = true;
+}
+
+// --- unit ------------------------------------------------------------------------------------
+
+namespace {
+thread_local unit* open_unit = nullptr;
+}
+
+unit::unit(std::recursive_mutex& gate, connection& c) : gate_(gate), c_(c) {
+    if (open_unit != nullptr) {
+        joined_ = true;
+        return;
+    }
+    open_unit = this;
+}
+
+unit::~unit() {
+    if (joined_) return;
+    open_unit = nullptr;
+    if (begun_ && !done_) sqlite3_exec(c_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+void unit::begin() {
+    std::unique_lock lk(gate_);
+    stmt(c_, "BEGIN IMMEDIATE").run();
+    lock_ = std::move(lk);
+    begun_ = true;
+}
+
+void unit::commit() {
+    if (joined_ || done_) return;
+    if (begun_) stmt(c_, "COMMIT").run();
+    done_ = true;
+    if (lock_.owns_lock()) lock_.unlock();
+}
+
+connection* unit_connection(const std::recursive_mutex& gate) noexcept {
+    const unit* u = open_unit;
+    return u != nullptr && u->begun_ && !u->done_ && &u->gate_ == &gate ? &u->c_ : nullptr;
+}
+
+write_scope::write_scope(std::recursive_mutex& gate, connection& own, std::mutex* own_mu) {
+    if (unit* u = open_unit; u != nullptr && &u->gate_ == &gate && !u->done_) {
+        if (!u->begun_) u->begin();
+        c_ = &u->c_;
+    } else {
+        gate_lock_ = std::unique_lock(gate);
+        if (own_mu != nullptr) own_lock_ = std::unique_lock(*own_mu);
+        c_ = &own;
+    }
+    t_.emplace(*c_, true);
 }
 
 // --- migrations ------------------------------------------------------------------------------

@@ -95,6 +95,7 @@ class connection {
   private:
     friend class stmt;
     friend class transaction;
+    friend class unit;
     sqlite3_stmt* prepare(std::string_view sql);
     [[noreturn]] void fail(int rc, std::string_view where) const;
 
@@ -145,7 +146,8 @@ class stmt {
 };
 
 /// BEGIN IMMEDIATE (write: takes the file's write lock now, so a read-then-write cannot fail
-/// with SQLITE_BUSY halfway) or a deferred BEGIN (one snapshot for several reads). Rolled back
+/// with SQLITE_BUSY halfway) or a deferred BEGIN (one snapshot for several reads); a SAVEPOINT
+/// when the connection is already inside a transaction (a store call inside a unit). Rolled back
 /// on scope exit unless committed. Throws db_failure.
 class transaction {
   public:
@@ -157,7 +159,60 @@ class transaction {
 
   private:
     connection& c_;
+    bool nested_ = false;
     bool done_ = false;
+};
+
+/// One unit of work on a database file: the writes, and the reads, that this thread makes through
+/// any orgscim store of the file while the unit is open run in one transaction on `c`, so that a
+/// SCIM write and its follow-up in the organization directory commit or roll back together. The
+/// transaction begins at the first write (the file's gate, then BEGIN IMMEDIATE, both held until
+/// the unit ends), so a request that writes nothing never takes the write lock; each store call
+/// inside is a savepoint, so a failed one leaves the rest. Rolled back unless committed. At most
+/// one per thread: another unit opened inside it joins it (commit() does nothing there).
+class unit {
+  public:
+    unit(std::recursive_mutex& gate, connection& c);
+    ~unit();
+    unit(const unit&) = delete;
+    unit& operator=(const unit&) = delete;
+    /// Commits what the unit wrote (nothing when it wrote nothing). Throws db_failure.
+    void commit();
+
+  private:
+    friend class write_scope;
+    friend connection* unit_connection(const std::recursive_mutex& gate) noexcept;
+    void begin();
+
+    std::recursive_mutex& gate_;
+    connection& c_;
+    std::unique_lock<std::recursive_mutex> lock_;
+    bool joined_ = false;  // opened inside another unit of this thread
+    bool begun_ = false;
+    bool done_ = false;
+};
+
+/// The connection of this thread's unit on the file of `gate` once the unit has written, so that
+/// reads inside it see its writes; null otherwise.
+connection* unit_connection(const std::recursive_mutex& gate) noexcept;
+
+/// What a store's write runs in: a savepoint in this thread's unit on the file of `gate` (which
+/// begins the unit's transaction if this is its first write), else `own` in BEGIN IMMEDIATE under
+/// the gate, with `own_mu` (the store's lock of `own`, if any) taken after the gate. Rolled back
+/// on scope exit unless committed. Throws db_failure.
+class write_scope {
+  public:
+    write_scope(std::recursive_mutex& gate, connection& own, std::mutex* own_mu = nullptr);
+    write_scope(const write_scope&) = delete;
+    write_scope& operator=(const write_scope&) = delete;
+    connection& conn() noexcept { return *c_; }
+    void commit() { t_->commit(); }
+
+  private:
+    std::unique_lock<std::recursive_mutex> gate_lock_;
+    std::unique_lock<std::mutex> own_lock_;
+    connection* c_ = nullptr;
+    std::optional<transaction> t_;
 };
 
 /// A store's connection to a file that open_backend() has migrated to at least `min_version`

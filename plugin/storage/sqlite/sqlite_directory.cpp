@@ -6,6 +6,7 @@
 
 #include <boost/json/serialize.hpp>
 #include <mutex>
+#include <optional>
 #include <orgscim/plugin/storage/directory_store.hpp>
 
 #include "sql/directory_rows.hpp"
@@ -71,6 +72,8 @@ class sqlite_directory_conn final : public directory_tx {
   public:
     sqlite_directory_conn(sqlite::connection& db, std::function<std::int64_t()> now)
         : db_(db), now_(std::move(now)) {}
+
+    const std::function<std::int64_t()>& clock() const noexcept { return now_; }
 
     store_result<org_node> get_org(std::string_view id) override {
         return guarded([&]() -> store_result<org_node> {
@@ -566,20 +569,27 @@ class sqlite_directory final : public directory_store {
               *db_, now ? std::move(now) : std::function<std::int64_t()>(&sql::system_now_ms))) {}
 
     store_result<void> write(const write_fn& fn) override {
-        std::lock_guard gate(*gate_);  // before mu_: reads take mu_ alone, never the gate
-        std::lock_guard lock(mu_);
         return guarded([&]() -> store_result<void> {
-            sqlite::transaction t(*db_, true);
-            store_result<void> r = fn(*conn_);
+            // The gate before mu_ (reads take mu_ alone, never the gate); inside a unit of work
+            // the write is a savepoint on the unit's connection and db_ is not touched.
+            sqlite::write_scope t(*gate_, *db_, &mu_);
+            std::optional<sqlite_directory_conn> joined;
+            if (&t.conn() != db_.get()) joined.emplace(t.conn(), conn_->clock());
+            store_result<void> r = fn(joined ? *joined : *conn_);
             if (r) t.commit();
             return r;
         });
     }
 
-#define ORGSCIM_READ(sig, call)    \
-    sig override {                 \
-        std::lock_guard lock(mu_); \
-        return conn_->call;        \
+    // Reads inside a unit of work that has written see its writes.
+#define ORGSCIM_READ(sig, call)                                         \
+    sig override {                                                      \
+        if (sqlite::connection* uc = sqlite::unit_connection(*gate_)) { \
+            sqlite_directory_conn joined(*uc, conn_->clock());          \
+            return joined.call;                                         \
+        }                                                               \
+        std::lock_guard lock(mu_);                                      \
+        return conn_->call;                                             \
     }
     ORGSCIM_READ(store_result<org_node> get_org(std::string_view id), get_org(id))
     ORGSCIM_READ(store_result<std::vector<org_node>> list_orgs(), list_orgs())

@@ -536,7 +536,8 @@ struct sqlite_store::impl {
     // A read connection for the duration of one call; returned to the pool afterwards.
     class lease {
       public:
-        explicit lease(impl& i) : i_(i) {
+        explicit lease(impl& i) : i_(i), joined_(sqlite::unit_connection(*i.write_gate)) {
+            if (joined_ != nullptr) return;  // inside a unit that has written: see its writes
             {
                 std::lock_guard lk(i_.pool_mu);
                 if (!i_.idle.empty()) {
@@ -547,15 +548,17 @@ struct sqlite_store::impl {
             if (!c_) c_ = std::make_unique<connection>(i_.cfg.path, i_.options(false));
         }
         ~lease() {
+            if (joined_ != nullptr) return;
             std::lock_guard lk(i_.pool_mu);
             i_.idle.push_back(std::move(c_));
         }
         lease(const lease&) = delete;
         lease& operator=(const lease&) = delete;
-        connection& operator*() { return *c_; }
+        connection& operator*() { return joined_ != nullptr ? *joined_ : *c_; }
 
       private:
         impl& i_;
+        connection* joined_;
         std::unique_ptr<connection> c_;
     };
 
@@ -738,9 +741,8 @@ store_result<resource_record> sqlite_store::create(std::string_view tenant,
                                                    const scim::resource_type& type,
                                                    const scim::write_set& initial) {
     return guarded([&]() -> store_result<resource_record> {
-        std::lock_guard lk(*impl_->write_gate);
-        connection& c = *impl_->writer;
-        transaction t(c, true);
+        sqlite::write_scope t(*impl_->write_gate, *impl_->writer);
+        connection& c = t.conn();
         auto cols = sql::compute_columns(type, initial.attrs);
         resource_record r;
         r.id = sql::new_uuid();
@@ -779,9 +781,8 @@ store_result<resource_record> sqlite_store::update(std::string_view tenant,
                                                    const scim::fetch_options& fetch,
                                                    const mutate_fn& mutate) {
     return guarded([&]() -> store_result<resource_record> {
-        std::lock_guard lk(*impl_->write_gate);
-        connection& c = *impl_->writer;
-        transaction t(c, true);
+        sqlite::write_scope t(*impl_->write_gate, *impl_->writer);
+        connection& c = t.conn();
         resource_record cur;
         std::int64_t seq = 0;
         {
@@ -835,9 +836,8 @@ store_result<void> sqlite_store::remove(std::string_view tenant,
                                         std::string_view id,
                                         std::optional<std::uint64_t> if_match) {
     return guarded([&]() -> store_result<void> {
-        std::lock_guard lk(*impl_->write_gate);
-        connection& c = *impl_->writer;
-        transaction t(c, true);
+        sqlite::write_scope t(*impl_->write_gate, *impl_->writer);
+        connection& c = t.conn();
         std::int64_t seq = 0;
         {
             stmt q(
@@ -878,9 +878,8 @@ store_result<void> sqlite_store::remove(std::string_view tenant,
 store_result<organization> sqlite_store::create_org(std::string_view name,
                                                     std::optional<std::string_view> parent_id) {
     return guarded([&]() -> store_result<organization> {
-        std::lock_guard lk(*impl_->write_gate);
-        connection& c = *impl_->writer;
-        transaction t(c, true);
+        sqlite::write_scope t(*impl_->write_gate, *impl_->writer);
+        connection& c = t.conn();
         if (parent_id) {
             stmt q(c, "SELECT 1 FROM orgs WHERE id = ?1");
             q.bind(1, *parent_id);
@@ -931,9 +930,8 @@ store_result<token_info> sqlite_store::create_token(std::string_view org_id,
                                                     std::optional<std::int64_t> expires_ms,
                                                     bool can_write) {
     return guarded([&]() -> store_result<token_info> {
-        std::lock_guard lk(*impl_->write_gate);
-        connection& c = *impl_->writer;
-        transaction t(c, true);
+        sqlite::write_scope t(*impl_->write_gate, *impl_->writer);
+        connection& c = t.conn();
         {
             stmt q(c, "SELECT 1 FROM orgs WHERE id = ?1");
             q.bind(1, org_id);
@@ -976,13 +974,14 @@ store_result<std::vector<token_info>> sqlite_store::list_tokens(std::string_view
 
 store_result<void> sqlite_store::revoke_token(std::string_view token_id, std::int64_t now_ms) {
     return guarded([&]() -> store_result<void> {
-        std::lock_guard lk(*impl_->write_gate);
-        connection& c = *impl_->writer;
+        sqlite::write_scope t(*impl_->write_gate, *impl_->writer);
+        connection& c = t.conn();
         stmt(c, "UPDATE tokens SET revoked_ms = coalesce(revoked_ms, ?2) WHERE id = ?1")
             .bind(1, token_id)
             .bind(2, now_ms)
             .run();
         if (c.changes() == 0) return store_errc::not_found;
+        t.commit();
         return {};
     });
 }
@@ -996,6 +995,29 @@ store_result<std::pair<token_info, std::string>> sqlite_store::find_token(
         if (!q.step()) return store_errc::not_found;
         return std::pair{read_token(q), std::string(q.blob(7))};
     });
+}
+
+namespace {
+
+class sqlite_unit final : public unit_of_work {
+  public:
+    sqlite_unit(std::recursive_mutex& gate, connection& writer) : u_(gate, writer) {}
+    store_result<void> commit() override {
+        return guarded([&]() -> store_result<void> {
+            u_.commit();
+            return {};
+        });
+    }
+    bool retry() const override { return false; }  // SQLite has one writer: nothing to retry
+
+  private:
+    sqlite::unit u_;
+};
+
+}  // namespace
+
+std::unique_ptr<unit_of_work> sqlite_store::begin_unit() {
+    return std::make_unique<sqlite_unit>(*impl_->write_gate, *impl_->writer);
 }
 
 bool sqlite_store::healthy() {

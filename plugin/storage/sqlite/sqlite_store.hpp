@@ -62,6 +62,7 @@ class sqlite_store final : public backend {
         std::string_view secret_hash) override;
 
     bool healthy() override;
+    std::unique_ptr<unit_of_work> begin_unit() override;
 
   private:
     struct impl;

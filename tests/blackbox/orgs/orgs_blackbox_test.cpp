@@ -1,8 +1,10 @@
 // The organization model through the real `orgscim` program: the CLI (tree, manage, grant,
-// events) and the HTTP server (/Organizations, /Events, the /Users follow-up, cross-org 404s).
+// events) and the HTTP server (/Organizations, /Events, the /Users follow-up, cross-org 404s,
+// a follow-up that fails taking its user write back with it).
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <boost/json.hpp>
 #include <csignal>
@@ -124,6 +126,64 @@ TEST_F(orgs_blackbox, server_serves_organizations_and_events_per_org) {
     EXPECT_EQ(http.request("POST", "/scim/v2/Users", auth, bob).status, 201);
     EXPECT_EQ(server.stop(SIGTERM, 10s), 0);
     EXPECT_THAT(line({"orgs", "events", "--org", msp}), HasSubstr("identity.provisioned"));
+}
+
+// Runs SQL on the server's database file from outside, as an operator with sqlite3 would.
+void exec_sql(const std::string& db, const std::string& sql) {
+    sqlite3* h = nullptr;
+    ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
+    sqlite3_busy_timeout(h, 5000);
+    char* err = nullptr;
+    const int rc = sqlite3_exec(h, sql.c_str(), nullptr, nullptr, &err);
+    EXPECT_EQ(rc, SQLITE_OK) << (err != nullptr ? err : "");
+    sqlite3_free(err);
+    sqlite3_close(h);
+}
+
+TEST_F(orgs_blackbox, a_user_write_and_its_fan_out_commit_together_or_not_at_all) {
+    const auto msp = line({"orgs", "create", "--name", "Contoso MSP"});
+    auto [trc, tok] = run({"tokens", "create", "--org", msp, "--json"});
+    ASSERT_EQ(trc, 0);
+    const std::string secret(json::parse(tok).at("secret").as_string());
+    child_process server({bin, "serve", "--listen", "127.0.0.1:0", "--db", db});
+    const auto ready = server.wait_for_line(
+        [](const std::string& l) { return l.find("\"msg\":\"listening\"") != std::string::npos; },
+        10s);
+    const std::string address(json::parse(ready).at("address").as_string());
+    orgscim::testing::http_client http(
+        "127.0.0.1",
+        static_cast<unsigned short>(std::stoi(address.substr(address.rfind(':') + 1))));
+    const std::vector<std::pair<std::string, std::string>> auth{
+        {"Authorization", "Bearer " + secret}, {"Content-Type", "application/scim+json"}};
+    auto user = http.request("POST", "/scim/v2/Users", auth,
+                             R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],)"
+                             R"("userName":"leo","active":true})");
+    ASSERT_EQ(user.status, 201) << user.body;
+    const std::string path =
+        "/scim/v2/Users/" + std::string(json::parse(user.body).at("id").as_string());
+
+    // The database refuses the follow-up's event: the deprovision fails as a whole.
+    exec_sql(db,
+             "CREATE TRIGGER refuse_deprovision BEFORE INSERT ON events WHEN NEW.action = "
+             "'identity.deprovisioned' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+    const std::string off = R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],)"
+                            R"("Operations":[{"op":"Replace","path":"active","value":"False"}]})";
+    auto patched = http.request("PATCH", path, auth, off);
+    EXPECT_EQ(patched.status, 500) << patched.body;
+    EXPECT_THAT(patched.body, HasSubstr("urn:ietf:params:scim:api:messages:2.0:Error"));
+    auto still = http.request("GET", path, auth);
+    ASSERT_EQ(still.status, 200);
+    EXPECT_TRUE(json::parse(still.body).at("active").as_bool()) << still.body;
+    EXPECT_EQ(http.request("DELETE", path, auth).status, 500);
+    EXPECT_EQ(http.request("GET", path, auth).status, 200);
+
+    // Once the database takes it, the same PATCH lands with its fan-out.
+    exec_sql(db, "DROP TRIGGER refuse_deprovision");
+    patched = http.request("PATCH", path, auth, off);
+    ASSERT_EQ(patched.status, 200) << patched.body;
+    EXPECT_FALSE(json::parse(http.request("GET", path, auth).body).at("active").as_bool());
+    EXPECT_EQ(server.stop(SIGTERM, 10s), 0);
+    EXPECT_THAT(line({"orgs", "events", "--org", msp}), HasSubstr("identity.deprovisioned"));
 }
 
 }  // namespace

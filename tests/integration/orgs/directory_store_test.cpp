@@ -292,6 +292,131 @@ TEST_P(directory_store_suite, a_refused_statement_leaves_the_transaction_usable)
     EXPECT_EQ(dir_store_->get_org(msp.id)->name, "MSP");
 }
 
+// backend::begin_unit(): a SCIM write and its directory follow-up as one transaction, on every
+// backend. What other threads see is read on another thread: this thread's reads join the unit.
+class unit_of_work_suite : public directory_store_suite {
+  protected:
+    void SetUp() override {
+        directory_store_suite::SetUp();
+        if (IsSkipped()) return;
+        org_ = make("Org");
+        user_t_ = reg_.find_by_id("User");
+    }
+
+    store_result<orgscim::scim::resource_record> create_user(const std::string& name) {
+        orgscim::scim::write_set u;
+        u.attrs["userName"] = name;
+        return backend_->create(org_.id, *user_t_, u);
+    }
+
+    store_result<void> put_identity_of(const std::string& user_id) {
+        return dir_store_->write([&](directory_tx& tx) -> store_result<void> {
+            auto i = tx.put_identity({{}, std::nullopt, std::nullopt, org_.id, user_id, "P", 0});
+            if (!i) return i.error();
+            return {};
+        });
+    }
+
+    // {user readable, identity readable} as another thread (another connection) sees them.
+    std::pair<bool, bool> seen_elsewhere(const std::string& user_id) {
+        std::pair<bool, bool> seen;
+        std::thread([&] {
+            seen.first = backend_->get(org_.id, *user_t_, user_id, {}).has_value();
+            seen.second = dir_store_->find_identity_by_home_user(org_.id, user_id).has_value();
+        }).join();
+        return seen;
+    }
+
+    org_node org_;
+    const orgscim::scim::resource_type* user_t_ = nullptr;
+};
+
+INSTANTIATE_TEST_SUITE_P(backends,
+                         unit_of_work_suite,
+                         ::testing::ValuesIn(all_backends()),
+                         [](const auto& info) { return info.param.name; });
+
+TEST_P(unit_of_work_suite, a_resource_write_and_a_directory_write_commit_together) {
+    auto unit = backend_->begin_unit();
+    auto user = create_user("alice");
+    ASSERT_TRUE(user);
+    ASSERT_TRUE(put_identity_of(user->id));
+    // Inside the unit its writes are visible, in both stores; elsewhere neither is yet.
+    EXPECT_TRUE(backend_->get(org_.id, *user_t_, user->id, {}));
+    EXPECT_TRUE(dir_store_->find_identity_by_home_user(org_.id, user->id));
+    EXPECT_EQ(seen_elsewhere(user->id), std::make_pair(false, false));
+    ASSERT_TRUE(unit->commit());
+    EXPECT_FALSE(unit->retry());
+    unit.reset();
+    EXPECT_EQ(seen_elsewhere(user->id), std::make_pair(true, true));
+}
+
+TEST_P(unit_of_work_suite, a_unit_left_uncommitted_leaves_neither_write) {
+    std::string id;
+    {
+        auto unit = backend_->begin_unit();
+        auto user = create_user("bob");
+        ASSERT_TRUE(user);
+        id = user->id;
+        ASSERT_TRUE(put_identity_of(id));
+    }
+    EXPECT_EQ(seen_elsewhere(id), std::make_pair(false, false));
+    EXPECT_EQ(backend_->get(org_.id, *user_t_, id, {}).error(), store_errc::not_found);
+    // The stores go on writing outside any unit.
+    auto later = create_user("bob");
+    ASSERT_TRUE(later);
+    ASSERT_TRUE(put_identity_of(later->id));
+    EXPECT_EQ(seen_elsewhere(later->id), std::make_pair(true, true));
+}
+
+TEST_P(unit_of_work_suite, a_failed_call_inside_a_unit_takes_only_its_own_writes) {
+    auto unit = backend_->begin_unit();
+    auto carol = create_user("carol");
+    ASSERT_TRUE(carol);
+    // A Bulk operation answered 409, a directory write that refuses halfway: each undone alone.
+    EXPECT_EQ(create_user("CAROL").error(), store_errc::conflict);
+    EXPECT_EQ(
+        dir_store_
+            ->write([&](directory_tx& tx) -> store_result<void> {
+                auto i = tx.put_identity({{}, std::nullopt, std::nullopt, org_.id, "x-1", "X", 0});
+                if (!i) return i.error();
+                return store_errc::aborted;
+            })
+            .error(),
+        store_errc::aborted);
+    auto dave = create_user("dave");
+    ASSERT_TRUE(dave);
+    ASSERT_TRUE(unit->commit());
+    unit.reset();
+    EXPECT_EQ(seen_elsewhere(carol->id).first, true);
+    EXPECT_EQ(seen_elsewhere(dave->id).first, true);
+    EXPECT_EQ(dir_store_->find_identity_by_home_user(org_.id, "x-1").error(),
+              store_errc::not_found);
+    orgscim::scim::list_request all;
+    all.limit = 10;
+    EXPECT_EQ(backend_->list(org_.id, *user_t_, all)->total, 2);
+}
+
+TEST_P(unit_of_work_suite, a_unit_that_writes_nothing_commits_and_an_inner_unit_joins) {
+    {
+        auto idle = backend_->begin_unit();
+        EXPECT_TRUE(backend_->list(org_.id, *user_t_, {}));
+        EXPECT_TRUE(idle->commit());
+    }
+    auto outer = backend_->begin_unit();
+    std::string id;
+    {
+        auto inner = backend_->begin_unit();
+        auto user = create_user("erin");
+        ASSERT_TRUE(user);
+        id = user->id;
+        ASSERT_TRUE(inner->commit());  // joined: the outer unit decides
+    }
+    EXPECT_FALSE(seen_elsewhere(id).first);
+    outer.reset();
+    EXPECT_FALSE(seen_elsewhere(id).first);
+}
+
 TEST_P(directory_store_suite, membership_update_keeps_created_and_reads_its_own_writes) {
     const auto msp = make("MSP");
     membership_record first;

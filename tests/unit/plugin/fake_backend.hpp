@@ -17,6 +17,14 @@ class fake_backend final : public backend {
     std::atomic<int> find_calls{0};
 
     bool healthy() override { return is_healthy.load(); }
+    // No transactions in memory: a unit commits nothing and never asks to be run again.
+    std::unique_ptr<unit_of_work> begin_unit() override {
+        struct no_unit final : unit_of_work {
+            scim::store_result<void> commit() override { return {}; }
+            bool retry() const override { return false; }
+        };
+        return std::make_unique<no_unit>();
+    }
 
     // resource_store
     scim::store_result<scim::resource_record> get(std::string_view t,

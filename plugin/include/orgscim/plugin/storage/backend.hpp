@@ -9,10 +9,30 @@
 
 namespace orgscim::plugin {
 
+/// One request's writes across every store of the database (resources, organization directory):
+/// while it is open, what this thread writes, and reads, through them runs in one transaction, so
+/// that a SCIM write and its follow-up in the organization model (the leaver's fan-out) commit or
+/// roll back together. The transaction begins at the first write; each store call inside it is a
+/// savepoint, so a failed one (a Bulk operation answered 409) leaves the others. Rolled back when
+/// destroyed uncommitted. Must end on the thread that opened it.
+class unit_of_work {
+  public:
+    virtual ~unit_of_work() = default;
+    /// Commits what was written (nothing to do when nothing was). Errors: unavailable (then
+    /// retry() says whether running the whole unit again can succeed), internal.
+    virtual store_result<void> commit() = 0;
+    /// True once a statement inside failed in a way that running the whole unit again can cure
+    /// (PostgreSQL: serialization failure or deadlock); the unit is then only fit to roll back.
+    virtual bool retry() const = 0;
+};
+
 class backend : public scim::resource_store, public org_store, public token_store {
   public:
     /// True when the database answers (for /readyz).
     virtual bool healthy() = 0;
+    /// Opens a unit of work on this thread. Inside another one, the new one joins it and its
+    /// commit() does nothing. Never fails: the database is first touched at the first write.
+    virtual std::unique_ptr<unit_of_work> begin_unit() = 0;
 };
 
 /// Opens the configured backend and applies pending migrations. Throws startup_error with a

@@ -3,8 +3,9 @@
 // with a home membership; a deleted or deactivated (active=false) user leaves every other org
 // (deprovision fan-out, one transaction, events in every org concerned).
 //
-// Called by app after service.handle() returned, so the fan-out commits right after the user
-// write, not in the same transaction (see docs/organizations.md, "Deprovision fan-out").
+// Called by app after service.handle() returned, inside the unit of work that holds the user
+// write (backend::begin_unit()), so both commit together (docs/organizations.md, "Deprovision
+// fan-out").
 
 #include <optional>
 #include <orgscim/plugin/orgs/directory_service.hpp>

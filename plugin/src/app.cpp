@@ -407,6 +407,14 @@ class app_impl final : public app {
         const bool anonymous = is_get(req.method) && scim::service::is_discovery(sreq.path);
         if (!anonymous) {
             auto authed = auth_.authenticate(req.headers);
+            const bool search = n >= 1 && rest[n - 1] == ".search" && req.method == "POST";
+            if (auto person =
+                    as_person(req, authed, path_org, facts, !is_get(req.method) && !search)) {
+                if (!*person) return std::move(person->error());
+                complete(sreq, req, path_org);
+                facts.org = (*person)->tenant;
+                return serve(sreq, **person, path_org, facts);
+            }
             if (!authed) {
                 const auto& f = authed.error();
                 facts.credential_id = f.credential_id;
@@ -426,7 +434,6 @@ class app_impl final : public app {
                 return not_found();
             }
             facts.org = who.tenant;
-            const bool search = n >= 1 && rest[n - 1] == ".search" && req.method == "POST";
             const bool write = !is_get(req.method) && !search;
             if ((write && !who.can_write) || !who.can_read) {
                 auto f = insufficient_scope(
@@ -441,6 +448,97 @@ class app_impl final : public app {
 
         complete(sreq, req, path_org);
         return serve(sreq, who, path_org, facts);
+    }
+
+    // A person the directory knows (their token's iss|sub, or tid|oid) acts on an organization's
+    // Users and Groups with the permissions their roles give them there: their own membership,
+    // roles inherited from a managing parent, group-to-role mappings (issue 5). The SCIM
+    // permissions of the token itself play no part for them. nullopt for everyone else (app
+    // tokens, provisioning secrets, people the directory does not know, other routes), whom the
+    // token's own permissions decide. The target is the organization in the path, else the one
+    // the issuer is bound to, else the person's home organization. No permission there at all:
+    // 404 when the path names it (nothing leaks about organizations they cannot see), else 403;
+    // some, but not the one the request needs: 403.
+    std::optional<boost::system::result<scim::caller, scim::response>> as_person(
+        const http_request& req,
+        const auth_result& authed,
+        string_view path_org,
+        request_facts& facts,
+        bool write) {
+        using P = orgs::permission;
+        orgs::permission_set need;
+        switch (facts.rt) {
+            case route::users:
+            case route::user_by_id:
+            case route::users_search:
+            case route::search_root:
+                need = write ? orgs::permission_set{P::write_users}
+                             : orgs::permission_set{P::read_users};
+                break;
+            case route::groups:
+            case route::group_by_id:
+            case route::groups_search:
+                need = write ? orgs::permission_set{P::manage_groups}
+                             : orgs::permission_set{P::read_users};
+                break;
+            case route::bulk:
+                need = {P::write_users, P::manage_groups};
+                break;
+            default:
+                return std::nullopt;
+        }
+        if (!orgs_svc_) return std::nullopt;
+        std::string key;
+        std::string credential;
+        std::string bound_org;
+        if (authed) {
+            if (!authed->credential_id.starts_with("jwt:")) return std::nullopt;
+            key = authed->subject;
+            credential = authed->credential_id;
+            bound_org = authed->tenant;
+        } else {
+            // A signed-in person's token often carries no SCIM scope (403 above): their roles
+            // may still allow the request.
+            if (authed.error().status != 403) return std::nullopt;
+            auto token = bearer_token(req.headers);
+            if (!token || !is_jwt_shaped(*token)) return std::nullopt;
+            auto p = identity_->verify_person(*token);
+            if (!p) return std::nullopt;
+            key = p->issuer + "|" + p->subject;
+            credential = p->credential_id;
+        }
+        const auto bar = key.find('|');
+        if (bar == std::string::npos) return std::nullopt;
+        auto a = orgs_svc_->person(string_view(key).substr(0, bar),
+                                   string_view(key).substr(bar + 1), credential);
+        if (!a) return error_response(a.error());
+        if (!a->identity_id) return std::nullopt;
+        facts.credential_id = credential;
+        std::string target(path_org);
+        if (target.empty()) target = bound_org;
+        if (target.empty()) {
+            auto i = orgs_svc_->store().get_identity(*a->identity_id);
+            if (!i) return error_response(scim::to_scim_error(i.error(), "identity"));
+            target = i->home_org;
+        }
+        auto perms = orgs_svc_->permissions(*a, target);
+        if (!perms) return error_response(perms.error());
+        if (!perms->covers(need)) {
+            log_warn("authorization failed", {{"reason", "the person's roles do not allow it"},
+                                              {"credential", credential},
+                                              {"org", target},
+                                              {"path", facts.path}});
+            if (perms->empty() && !path_org.empty() && path_org != bound_org) return not_found();
+            return to_response(insufficient_scope(
+                "the person's roles in the organization do not allow this request", credential));
+        }
+        scim::caller who;
+        who.tenant = std::move(target);
+        who.subject = std::move(key);
+        who.credential_id = std::move(credential);
+        who.can_read = true;
+        who.can_write = write;
+        return who;
     }
 
     // Headers, body and the base URL (for locations and $ref) of an authorized request.

@@ -330,6 +330,77 @@ TEST(IdentityBlackbox, PersonTokenActsWithTheirDirectoryRolesAcrossTheTree) {
     EXPECT_EQ(c.request("GET", "/scim/v2/Organizations/" + child_id, bearer(mallory)).status, 404);
 }
 
+// A person's roles decide what they may do with an organization's Users and Groups, in the
+// organization their issuer is bound to and in the customers it manages; their token needs no
+// SCIM scope. An app token of the same issuer stays a credential of the MSP alone.
+TEST(IdentityBlackbox, PersonTokensReachChildUsersAndGroupsThroughTheirRoles) {
+    ORGSCIM_REQUIRE_NODE_TOOLS();
+    oidc_provider op(ORGSCIM_SOURCE_DIR);
+    orgscim_server srv({}, "{}");
+    const auto msp = srv.new_tenant("msp");
+    const auto other = srv.new_tenant("other");
+    const std::string child(json::parse(srv.cli({"orgs", "create", "--name", "Customer", "--parent",
+                                                 msp.org, "--json"}))
+                                .at("id")
+                                .as_string());
+    srv.cli({"orgs", "manage", "--org", child});
+    write_config(srv, config_trusting(op.url(), msp.org));
+    srv.restart();
+    srv.cli({"orgs", "grant", "--org", msp.org, "--issuer", op.url(), "--subject", "alice@msp.test",
+             "--role", "full-admin"});
+    srv.cli({"orgs", "grant", "--org", msp.org, "--issuer", op.url(), "--subject", "bob@msp.test",
+             "--role", "read-only"});
+    http_client c("127.0.0.1", srv.port());
+    const auto alice = op.sign_in("alice@msp.test");  // openid email profile: no SCIM scope
+    const auto bob = op.sign_in("bob@msp.test");
+    const std::string base = "/o/" + child + "/scim/v2";
+
+    // Alice (Full Admin in the MSP) provisions in the managed customer.
+    auto user = c.request("POST", base + "/Users", bearer(alice, true),
+                          R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],)"
+                          R"("userName":"eve@customer.test"})");
+    ASSERT_EQ(user.status, 201) << user.body;
+    const std::string uid(json::parse(user.body).at("id").as_string());
+    const std::string eve = "?filter=userName%20eq%20%22eve%40customer.test%22";
+    EXPECT_NE(std::string(json::parse(user.body).at("meta").at("location").as_string())
+                  .find("/o/" + child + "/scim/v2/Users/"),
+              std::string::npos);
+    auto group = c.request("POST", base + "/Groups", bearer(alice, true),
+                           R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],)"
+                           R"("displayName":"Ops","members":[{"value":")" +
+                               uid + R"("}]})");
+    ASSERT_EQ(group.status, 201) << group.body;
+    const std::string gid(json::parse(group.body).at("id").as_string());
+    auto listed = c.request("GET", base + "/Users" + eve, bearer(alice));
+    ASSERT_EQ(listed.status, 200) << listed.body;
+    EXPECT_EQ(json::parse(listed.body).at("totalResults").as_int64(), 1);
+    // Nothing of it is in the MSP.
+    auto own = c.request("GET", "/scim/v2/Users" + eve, bearer(msp.token));
+    EXPECT_EQ(json::parse(own.body).at("totalResults").as_int64(), 0) << own.body;
+
+    // Bob (Read Only) reads there and writes nothing.
+    EXPECT_EQ(c.request("GET", base + "/Users/" + uid, bearer(bob)).status, 200);
+    EXPECT_EQ(c.request("GET", base + "/Groups/" + gid, bearer(bob)).status, 200);
+    EXPECT_EQ(c.request("POST", base + "/Users", bearer(bob, true),
+                        R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],)"
+                        R"("userName":"bob-was-here"})")
+                  .status,
+              403);
+    EXPECT_EQ(c.request("DELETE", base + "/Groups/" + gid, bearer(bob)).status, 403);
+    EXPECT_EQ(c.request("GET", base + "/Groups/" + gid, bearer(alice)).status, 200);
+
+    // No role in an organization outside the tree: as if it did not exist.
+    EXPECT_EQ(c.request("GET", "/o/" + other.org + "/scim/v2/Users", bearer(alice)).status, 404);
+    // Alice deletes what she made; the bound org is the target without an org in the path.
+    EXPECT_EQ(c.request("DELETE", base + "/Users/" + uid, bearer(alice)).status, 204);
+    EXPECT_EQ(c.request("GET", "/scim/v2/Users", bearer(alice)).status, 200);
+    // The app and an unknown person keep their token's answer: no credential of the customer.
+    const auto app = op.client_token("grant_type=client_credentials&scope=scim%20scim%3Aadmin");
+    EXPECT_EQ(c.request("GET", base + "/Users", bearer(app)).status, 404);
+    EXPECT_EQ(c.request("GET", base + "/Users", bearer(op.sign_in("mallory@msp.test"))).status,
+              403);
+}
+
 // Issuers added with the CLI reach the running server (within issuer_reload_interval), and a
 // removed one stops working; a bad entry is refused with its path, exit code 3.
 TEST(IdentityBlackbox, IssuersAddedAndRemovedWithTheCliWhileServing) {

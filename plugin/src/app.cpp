@@ -141,7 +141,8 @@ class app_impl final : public app {
           identity_(make_identity(cfg_)),
           auth_(*backend_,
                 now ? std::move(now) : std::function<std::int64_t()>(&system_now_ms),
-                identity_) {
+                identity_,
+                cfg_.server.credential_cache_ms) {
         scim::register_core_schemas(registry_);
         orgs::register_org_types(registry_);  // /Organizations, /Events: served by orgs_api_
         service_ = std::make_unique<scim::service>(cfg_.scim, registry_, *backend_);

@@ -720,13 +720,18 @@ scim::result<std::optional<membership_record>> directory_service::listed_member(
     return std::optional<membership_record>(std::move((*l)->m));
 }
 
-scim::result<bool> directory_service::remove_listed_member(const actor& who,
-                                                           std::string_view org,
-                                                           std::string_view user_id) {
+scim::result<bool> directory_service::remove_listed_member(
+    const actor& who,
+    std::string_view org,
+    std::string_view user_id,
+    const std::function<scim::result<void>()>& check) {
     bool found = false;
     auto r = transact([&](directory_tx& tx) -> scim::result<void> {
         ORGS_TRY(l, find_listed(tx, org, user_id));
         if (!*l) return {};
+        if (check) {
+            if (auto c = check(); !c) return c;
+        }
         found = true;
         const membership_record& m = (*l)->m;
         boost::json::object d{{"kind", std::string(to_string(m.kind))},

@@ -187,24 +187,27 @@ scim::result<std::optional<scim::response>> serve_member_write(directory_service
     if (!m) return m.error();
     if (!*m) return none{};
     if (req.method == "DELETE") {
+        // The If-Match test runs inside the transaction that ends the membership (on the unit of
+        // work's connection, app opens one around every write), so no write slips in between.
+        // The version is the one GET /Users/{id} and the list show for the member (the copy
+        // User's, else the home User's), read through the same store.
+        std::function<scim::result<void>()> check;
         if (auto h = req.header("if-match"); h && *h != "*") {
-            // The version is the one GET /Users/{id} and the list show for the member (the
-            // copy User's, else the home User's), read through the same store.
             const auto want = version_in(*h);
             if (!want) {
                 return scim::error::precondition_failed(
                     "If-Match does not name a version of this resource");
             }
-            auto rec = users.get(who.tenant, user_type, id, scim::fetch_options{false, false});
-            if (!rec) {
-                if (rec.error() == store_errc::not_found) return none{};
-                return scim::to_scim_error(rec.error(), "User");
-            }
-            if (rec->meta.version != *want) {
-                return scim::to_scim_error(store_errc::version_mismatch, "User");
-            }
+            check = [&, want]() -> scim::result<void> {
+                auto rec = users.get(who.tenant, user_type, id, scim::fetch_options{false, false});
+                if (!rec) return scim::to_scim_error(rec.error(), "User");
+                if (rec->meta.version != *want) {
+                    return scim::to_scim_error(store_errc::version_mismatch, "User");
+                }
+                return {};
+            };
         }
-        auto removed = svc.remove_listed_member(actor::from_caller(who), who.tenant, id);
+        auto removed = svc.remove_listed_member(actor::from_caller(who), who.tenant, id, check);
         if (!removed) return removed.error();
         if (!*removed) return none{};  // gone meanwhile: the SCIM service answers
         scim::response done;

@@ -4,6 +4,7 @@
 // its event in one transaction. Authorization reads the target's ancestors only (materialized
 // path), never its children.
 
+#include <functional>
 #include <optional>
 #include <orgscim/plugin/orgs/rules.hpp>
 #include <orgscim/plugin/storage/directory_store.hpp>
@@ -113,10 +114,13 @@ class directory_service {
     /// for them; an inherited member gets an overrideInherited membership without roles (their
     /// access ends in the org and below). One transaction with a member.removed event. Returns
     /// false, changing nothing, when `user_id` is no such member (the SCIM service answers).
-    /// Errors: 409 (last access manager), 503/500.
+    /// `check`, when given, runs inside that transaction once the member is found (an If-Match
+    /// test, which then holds until the commit); its error changes nothing and comes back.
+    /// Errors: 409 (last access manager), 503/500, those of `check`.
     scim::result<bool> remove_listed_member(const actor& who,
                                             std::string_view org,
-                                            std::string_view user_id);
+                                            std::string_view user_id,
+                                            const std::function<scim::result<void>()>& check = {});
 
     /// Built-in roles plus the org's custom roles. Errors: 404, 503/500.
     scim::result<std::vector<role>> roles(const actor& who, std::string_view org);

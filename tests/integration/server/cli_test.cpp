@@ -175,6 +175,28 @@ TEST_F(cli, serve_as_the_benchmark_harness_runs_it) {
     for (const auto& l : server.lines()) EXPECT_EQ(l.find(secret), std::string::npos) << l;
 }
 
+// server.credential_cache_ms 0: the server asks the database on every request, so a revocation
+// through the CLI takes effect at once.
+TEST_F(cli, revocation_is_immediate_with_the_credential_cache_off) {
+    auto [rc, out] = run({"orgs", "create", "--name", "acme", "--db", db, "--json"});
+    ASSERT_EQ(rc, 0);
+    auto [trc, tok] =
+        run({"tokens", "create", "--org", json_field(out, "id"), "--db", db, "--json"});
+    ASSERT_EQ(trc, 0);
+    const std::string cfg = dir.path() + "/config.json";
+    std::ofstream(cfg) << R"({"storage": {"sqlite": {"path": ")" << db
+                       << R"("}}, "server": {"credential_cache_ms": 0, "access_log": false}})";
+    child_process server({bin, "serve", "--config", cfg, "--listen", "127.0.0.1:0"});
+    orgscim::testing::http_client http("127.0.0.1", port_of(listening_address(server)));
+    const std::vector<std::pair<std::string, std::string>> auth{
+        {"Authorization", "Bearer " + json_field(tok, "secret")}};
+    EXPECT_EQ(http.request("GET", "/scim/v2/Users", auth).status, 200);
+    EXPECT_EQ(http.request("GET", "/scim/v2/Users", auth).status, 200);
+    EXPECT_EQ(run({"tokens", "revoke", json_field(tok, "id"), "--db", db}).first, 0);
+    EXPECT_EQ(http.request("GET", "/scim/v2/Users", auth).status, 401);
+    EXPECT_EQ(server.stop(SIGTERM, 10s), 0);
+}
+
 TEST_F(cli, demo_is_idempotent) {
     std::string org1, org2;
     std::string secret1;

@@ -192,11 +192,11 @@ bool connection::reusable() const {
     return PQstatus(c_) == CONNECTION_OK && PQtransactionStatus(c_) == PQTRANS_IDLE;
 }
 
-result connection::run(const std::string& sql, const params& p) {
+result connection::run(const std::string& sql, const params& p, plan how) {
     auto it = prepared_.find(sql);
     if (it == prepared_.end()) {
         std::string name;
-        if (!plan_per_call(sql)) {
+        if (how == plan::reusable || !plan_per_call(sql)) {
             name = "s" + std::to_string(prepared_.size() + 1);
             result prep(PQprepare(c_, name.c_str(), sql.c_str(), 0, nullptr));
             check(c_, prep, PGRES_COMMAND_OK, "prepare");

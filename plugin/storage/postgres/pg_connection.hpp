@@ -112,10 +112,14 @@ class connection {
     bool reusable() const;
     /// Inside a transaction (also one that a failed statement has aborted).
     bool in_transaction() const;
-    /// Runs a statement. One whose best plan depends on its parameter values (see
-    /// plan_per_call in the .cpp) is planned for each call; any other is prepared on this
-    /// connection the first time, so PostgreSQL can reuse a generic plan for it.
-    result run(const std::string& sql, const params& p = {});
+    /// How a statement is planned: `by_text` guesses from the SQL whether the best plan depends
+    /// on the parameter values (see plan_per_call in the .cpp); `reusable` is the caller's word
+    /// that it does not (lookups by key, however the SQL reads).
+    enum class plan { by_text, reusable };
+    /// Runs a statement. One whose best plan depends on its parameter values is planned for each
+    /// call; any other is prepared on this connection the first time, so PostgreSQL can reuse a
+    /// generic plan for it.
+    result run(const std::string& sql, const params& p = {}, plan how = plan::by_text);
     /// Utility statements (BEGIN, COMMIT, DDL) that cannot be prepared.
     void exec(const std::string& sql);
     void rollback_quietly();

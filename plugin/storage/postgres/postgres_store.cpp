@@ -240,7 +240,7 @@ member_scope scope_of(connection& c, std::string_view tenant) {
         "coalesce((SELECT json_agg(id ORDER BY depth) FROM up WHERE depth > 0)::text, '[]'), "
         "EXISTS (SELECT 1 FROM memberships WHERE org_id = $1 AND user_ref IS NULL AND kind <> "
         "'inherited')",
-        params().text(tenant));
+        params().text(tenant), connection::plan::reusable);  // every step is a key lookup
     member_scope s;
     boost::system::error_code ec;
     json::value chain = json::parse(q.text(0, 0), ec);

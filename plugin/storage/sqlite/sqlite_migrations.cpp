@@ -376,7 +376,25 @@ CREATE TRIGGER resources_block_delete AFTER DELETE ON resources BEGIN
 END;
 )sql";
 
-constexpr std::array<sql::migration, 9> all{{
+// How many members flow from each org (issue 5): a managed child's /Users counts its inherited
+// members from this row instead of walking the parent's member_flow entries on every page. Kept by
+// triggers like resource_counts and not exported.
+constexpr std::string_view v10 = R"sql(
+CREATE TABLE member_flow_counts (
+    org_id TEXT PRIMARY KEY,
+    n      INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO member_flow_counts (org_id, n) SELECT org_id, count(*) FROM member_flow GROUP BY org_id;
+CREATE TRIGGER member_flow_count_insert AFTER INSERT ON member_flow BEGIN
+    INSERT INTO member_flow_counts (org_id, n) VALUES (NEW.org_id, 1)
+        ON CONFLICT (org_id) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER member_flow_count_delete AFTER DELETE ON member_flow BEGIN
+    UPDATE member_flow_counts SET n = n - 1 WHERE org_id = OLD.org_id;
+END;
+)sql";
+
+constexpr std::array<sql::migration, 10> all{{
     {1, "orgs, tokens, resources, emails, group members", v1},
     {2, "invitations, access requests, history, mail outbox", v2},
     {3, "org tree, identities, memberships, roles, group roles, events", v3},
@@ -386,6 +404,7 @@ constexpr std::array<sql::migration, 9> all{{
     {7, "trusted issuers added through the CLI", v7},
     {8, "inherited members: member_flow, membership indexes", v8},
     {9, "resource blocks for deep pages", v9},
+    {10, "member flow counts", v10},
 }};
 
 }  // namespace

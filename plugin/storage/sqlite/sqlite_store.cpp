@@ -311,6 +311,16 @@ std::optional<scim::list_result> list_members(connection& c,
                 stmt q(c, "SELECT n FROM resource_counts WHERE tenant = ?1 AND type = 'User'");
                 q.bind(1, tenant);
                 if (q.step()) n = q.int64(0);
+            } else if (part == 2 && s.depth == 1) {
+                // Everyone the managing parent passes roles to (a kept count), less those who
+                // are members here in their own right (a few rows), as inherited_ids() lists.
+                stmt q(c,
+                       "SELECT coalesce((SELECT n FROM member_flow_counts WHERE org_id = "
+                       "json_extract(?2, '$[0]')), 0) - (SELECT count(*) FROM memberships m JOIN "
+                       "member_flow f ON f.org_id = json_extract(?2, '$[0]') AND f.identity_id = "
+                       "m.identity_id WHERE m.org_id = ?1)");
+                q.bind(1, tenant).bind(2, s.chain);
+                if (q.step()) n = q.int64(0);
             } else {
                 stmt q(c, "SELECT count(*) FROM (" +
                               (part == 1 ? direct_ids("") : inherited_ids(s, "")) + ")");

@@ -45,12 +45,13 @@ int schema_version_of(connection& db) {
 schema_description describe_database(connection& db) {
     return in_step("reading the schema", [&] {
         schema_description out;
-        // resource_counts, resource_blocks and member_flow are kept by triggers, so they are not
-        // carried over.
+        // resource_counts, resource_blocks, member_flow and its counts are kept by triggers, so
+        // they are not carried over.
         stmt s(db,
                "SELECT m.name, p.name FROM sqlite_schema m JOIN pragma_table_info(m.name) p "
                "WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT IN "
-               "('schema_migrations', 'resource_counts', 'resource_blocks', 'member_flow')");
+               "('schema_migrations', 'resource_counts', 'resource_blocks', 'member_flow', "
+               "'member_flow_counts')");
         while (s.step()) out[s.text(0)].emplace(s.text(1));
         for (const auto& t : tables()) {
             auto it = out.find(t.name);

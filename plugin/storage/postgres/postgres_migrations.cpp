@@ -141,7 +141,34 @@ CREATE INDEX memberships_unlisted ON memberships (org_id, identity_id)
     WHERE user_ref IS NULL AND kind <> 'inherited';
 )sql";
 
-const std::array<sql::migration, 7> all{{
+// How many members flow from each org (issue 5; migration 10 on SQLite): a managed child's /Users
+// counts its inherited members from this row instead of walking the parent's member_flow on
+// every page. Derived and not exported. CREATE TRIGGER locks member_flow against writers until
+// the migration commits, so the backfill sees every row once.
+constexpr std::string_view v8 = R"sql(
+CREATE TABLE member_flow_counts (
+    org_id TEXT COLLATE "C" PRIMARY KEY,
+    n      BIGINT NOT NULL
+);
+CREATE FUNCTION member_flow_count_keep() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO member_flow_counts (org_id, n) VALUES (NEW.org_id, 1)
+            ON CONFLICT (org_id) DO UPDATE SET n = member_flow_counts.n + 1;
+    ELSE
+        UPDATE member_flow_counts SET n = n - 1 WHERE org_id = OLD.org_id;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER member_flow_count AFTER INSERT OR DELETE ON member_flow
+    FOR EACH ROW EXECUTE FUNCTION member_flow_count_keep();
+INSERT INTO member_flow_counts (org_id, n)
+    SELECT org_id, count(*) FROM member_flow GROUP BY org_id
+    ON CONFLICT (org_id) DO UPDATE SET n = excluded.n;
+)sql";
+
+const std::array<sql::migration, 8> all{{
     {1, "orgs, tokens, resources, emails, group members", v1},
     {2, "organization directory", directory_schema},
     {3, "invitations, access requests, outbox", invitation_schema},
@@ -149,6 +176,7 @@ const std::array<sql::migration, 7> all{{
     {5, "trusted issuers added through the CLI", trusted_issuer_schema},
     {6, "resource counts per tenant and type", v6},
     {7, "inherited members: member_flow, membership indexes", v7},
+    {8, "member flow counts", v8},
 }};
 
 }  // namespace

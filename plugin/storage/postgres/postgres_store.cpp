@@ -399,6 +399,16 @@ scim::list_result list_members(connection& c,
                     "= 'User'",
                     params().text(tenant));
                 n = q.int64(0, 0);
+            } else if (part == 2 && s.chain.size() == 1) {
+                // Everyone the managing parent passes roles to (a kept count), less those who
+                // are members here in their own right (a few rows), as inherited_ids() lists.
+                auto q = c.run(
+                    "SELECT coalesce((SELECT n FROM member_flow_counts WHERE org_id = "
+                    "($2::text[])[1]), 0) - (SELECT count(*) FROM memberships m JOIN member_flow "
+                    "f ON f.org_id = ($2::text[])[1] AND f.identity_id = m.identity_id WHERE "
+                    "m.org_id = $1)",
+                    scoped());
+                n = q.int64(0, 0);
             } else {
                 auto q = c.run("SELECT count(*) FROM (" +
                                    (part == 1 ? direct_ids("") : inherited_ids(s, "")) + ") v",

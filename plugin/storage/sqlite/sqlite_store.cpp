@@ -540,7 +540,8 @@ struct sqlite_store::impl {
                 .wal = true,
                 .synchronous = cfg.synchronous,
                 .checkpoint_backstop = true,
-                .map_pages = true};
+                .map_pages = true,
+                .large_cache = true};
     }
 
     // A read connection for the duration of one call; returned to the pool afterwards.

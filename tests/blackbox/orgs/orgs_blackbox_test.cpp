@@ -32,6 +32,28 @@ struct orgs_blackbox : ::testing::Test {
         args.push_back(db);
         return run_command(args, err);
     }
+    // A read-write provisioning secret of `org`, from the CLI.
+    std::string new_secret(const std::string& org) {
+        auto [rc, out] = run({"tokens", "create", "--org", org, "--json"});
+        EXPECT_EQ(rc, 0) << out;
+        return std::string(json::parse(out).at("secret").as_string());
+    }
+    // A client of `server` once it listens (on the port it picked).
+    static orgscim::testing::http_client client_of(child_process& server) {
+        const auto ready = server.wait_for_line(
+            [](const std::string& l) {
+                return l.find("\"msg\":\"listening\"") != std::string::npos;
+            },
+            10s);
+        const std::string address(json::parse(ready).at("address").as_string());
+        return orgscim::testing::http_client(
+            "127.0.0.1",
+            static_cast<unsigned short>(std::stoi(address.substr(address.rfind(':') + 1))));
+    }
+    static std::vector<std::pair<std::string, std::string>> scim_headers(
+        const std::string& secret) {
+        return {{"Authorization", "Bearer " + secret}, {"Content-Type", "application/scim+json"}};
+    }
     std::string line(std::vector<std::string> args) {
         auto [rc, out] = run(std::move(args));
         EXPECT_EQ(rc, 0) << out;
@@ -68,20 +90,11 @@ TEST_F(orgs_blackbox, cli_tree_manage_grant_events) {
 TEST_F(orgs_blackbox, server_serves_organizations_and_events_per_org) {
     const auto msp = line({"orgs", "create", "--name", "Contoso MSP"});
     const auto other = line({"orgs", "create", "--name", "Unrelated"});
-    auto [trc, tok] = run({"tokens", "create", "--org", msp, "--json"});
-    ASSERT_EQ(trc, 0);
-    const std::string secret(json::parse(tok).at("secret").as_string());
+    const std::string secret = new_secret(msp);
 
     child_process server({bin, "serve", "--listen", "127.0.0.1:0", "--db", db});
-    const auto ready = server.wait_for_line(
-        [](const std::string& l) { return l.find("\"msg\":\"listening\"") != std::string::npos; },
-        10s);
-    const std::string address(json::parse(ready).at("address").as_string());
-    orgscim::testing::http_client http(
-        "127.0.0.1",
-        static_cast<unsigned short>(std::stoi(address.substr(address.rfind(':') + 1))));
-    const std::vector<std::pair<std::string, std::string>> auth{
-        {"Authorization", "Bearer " + secret}, {"Content-Type", "application/scim+json"}};
+    auto http = client_of(server);
+    const auto auth = scim_headers(secret);
 
     auto list = http.request("GET", "/scim/v2/Organizations", auth);
     ASSERT_EQ(list.status, 200) << list.body;
@@ -142,19 +155,10 @@ void exec_sql(const std::string& db, const std::string& sql) {
 
 TEST_F(orgs_blackbox, a_user_write_and_its_fan_out_commit_together_or_not_at_all) {
     const auto msp = line({"orgs", "create", "--name", "Contoso MSP"});
-    auto [trc, tok] = run({"tokens", "create", "--org", msp, "--json"});
-    ASSERT_EQ(trc, 0);
-    const std::string secret(json::parse(tok).at("secret").as_string());
+    const std::string secret = new_secret(msp);
     child_process server({bin, "serve", "--listen", "127.0.0.1:0", "--db", db});
-    const auto ready = server.wait_for_line(
-        [](const std::string& l) { return l.find("\"msg\":\"listening\"") != std::string::npos; },
-        10s);
-    const std::string address(json::parse(ready).at("address").as_string());
-    orgscim::testing::http_client http(
-        "127.0.0.1",
-        static_cast<unsigned short>(std::stoi(address.substr(address.rfind(':') + 1))));
-    const std::vector<std::pair<std::string, std::string>> auth{
-        {"Authorization", "Bearer " + secret}, {"Content-Type", "application/scim+json"}};
+    auto http = client_of(server);
+    const auto auth = scim_headers(secret);
     auto user = http.request("POST", "/scim/v2/Users", auth,
                              R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],)"
                              R"("userName":"leo","active":true})");

@@ -40,12 +40,12 @@ if (( ${#need[@]} )); then
 fi
 
 if [[ "$mode" == test && -f tests/tools/package.json ]]; then
-  # Test tools from npm (pinned in tests/tools/package-lock.json). oidc-provider 9 needs
-  # Node.js 20 (package.json "engines"); Debian 12's own nodejs is 18: say so here rather than
-  # fail later inside a test.
-  node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
-  if (( node_major < 20 )); then
-    echo "the tests need Node.js >= 20 (found: $(node --version 2>/dev/null || echo none))" >&2
+  # Test tools from npm (pinned in tests/tools/package-lock.json), chosen to run on Debian 12's
+  # own nodejs (18.19): oidc-provider 8, smtp-server 3.19.7 (package.json "engines"). Say so
+  # here rather than fail later inside a test when an older Node.js comes first in PATH.
+  if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number);
+                process.exit(a > 18 || (a === 18 && b >= 18) ? 0 : 1)' 2>/dev/null; then
+    echo "the tests need Node.js >= 18.18 (found: $(node --version 2>/dev/null || echo none))" >&2
     exit 1
   fi
   (cd tests/tools && npm ci --no-audit --no-fund --loglevel=error)

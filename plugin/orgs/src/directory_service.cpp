@@ -901,18 +901,6 @@ scim::result<identity_record> directory_service::user_provisioned(const actor& w
     return out;
 }
 
-scim::result<void> directory_service::users_provisioned(const actor& who,
-                                                        std::string_view home_org,
-                                                        std::span<const provisioned_user> users) {
-    if (users.empty()) return {};
-    return transact([&](directory_tx& tx) -> scim::result<void> {
-        for (const auto& u : users) {
-            ORGS_TRY(p, provision(tx, who, home_org, u.user_id, u.display));
-        }
-        return {};
-    });
-}
-
 scim::result<std::size_t> directory_service::user_deprovisioned(
     const actor& who,
     std::string_view home_org,

@@ -115,14 +115,6 @@ scim::result<void> follow_bulk(directory_service& svc,
     if (!req_ops || !res_ops || !req_ops->is_array() || !res_ops->is_array()) return {};
     const auto& rq = req_ops->get_array();
     const auto& rs = res_ops->get_array();
-    // Creates go in one directory transaction per run of them (1,000 commits were half of a
-    // 1,000-operation Bulk's time); a delete or deactivation after them waits for that run.
-    std::vector<directory_service::provisioned_user> created;
-    auto flush = [&]() -> scim::result<void> {
-        auto r = svc.users_provisioned(a, org, created);
-        created.clear();
-        return r;
-    };
     // The response lists the operations in request order, up to the point processing stopped.
     for (std::size_t i = 0; i < rs.size() && i < rq.size(); ++i) {
         const auto* r = rs[i].if_object();
@@ -144,14 +136,10 @@ scim::result<void> follow_bulk(directory_service& svc,
             w.user_id = user_id_in(text(*q, "path"));
             w.inactive = (method == "PUT" || method == "PATCH") && d && sets_inactive(method, *d);
         }
-        if (method == "POST") {
-            if (!w.user_id.empty()) created.push_back({std::move(w.user_id), std::move(w.display)});
-            continue;
-        }
-        if (auto f = flush(); !f) return f.error();
+        // Inside the request's unit of work (app): no commit per operation to save by batching.
         if (auto f = follow_one(svc, a, org, w, removed); !f) return f.error();
     }
-    return flush();
+    return {};
 }
 
 }  // namespace

@@ -10,7 +10,6 @@
 #include <orgscim/plugin/storage/directory_store.hpp>
 #include <orgscim/scim/caller.hpp>
 #include <orgscim/scim/error.hpp>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -146,16 +145,6 @@ class directory_service {
                                                    std::string_view home_org,
                                                    std::string_view user_id,
                                                    std::string_view display);
-    /// A new User of a home org: its id and userName.
-    struct provisioned_user {
-        std::string user_id;
-        std::string display;
-    };
-    /// user_provisioned() for many Users (a Bulk request's creates) in one transaction: all or
-    /// none. Errors: 503/500.
-    scim::result<void> users_provisioned(const actor& who,
-                                         std::string_view home_org,
-                                         std::span<const provisioned_user> users);
     /// The home org deprovisioned its user (DELETE: `deleted`, or active=false): every
     /// membership of that identity in every other org goes, in one transaction, with an event
     /// in each org concerned; on DELETE the home membership and the identity go too.

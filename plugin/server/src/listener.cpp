@@ -1,6 +1,5 @@
 #include "listener.hpp"
 
-#include <boost/asio/strand.hpp>
 #include <chrono>
 
 #include "http_session.hpp"
@@ -12,7 +11,7 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 listener::listener(server_impl& srv, const tcp::endpoint& ep)
-    : srv_(srv), acceptor_(srv.ioc), backoff_(srv.ioc) {
+    : srv_(srv), acceptor_(srv.ioc()), backoff_(srv.ioc()) {
     boost::system::error_code ec;
     acceptor_.open(ep.protocol(), ec);
     if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
@@ -36,7 +35,7 @@ void listener::close() {
 
 void listener::accept() {
     acceptor_.async_accept(
-        asio::make_strand(srv_.ioc),
+        srv_.next_context(),
         [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
             if (ec == asio::error::operation_aborted || !self->acceptor_.is_open() ||
                 self->srv_.stopping.load()) {

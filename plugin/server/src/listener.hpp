@@ -1,5 +1,5 @@
 #pragma once
-// Accepts connections and hands each to an http_session on its own strand.
+// Accepts connections and hands each to an http_session on the next thread's io_context.
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>

@@ -16,6 +16,25 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using server_detail::server_impl;
 
+server_detail::server_impl::server_impl(const server_config& c) : cfg(c) {
+    const unsigned n =
+        cfg.threads != 0 ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
+    contexts.reserve(n);
+    keep.reserve(n);
+    for (unsigned i = 0; i < n; ++i) {
+        contexts.push_back(std::make_unique<asio::io_context>(1));
+        keep.push_back(asio::make_work_guard(*contexts.back()));
+    }
+}
+
+asio::io_context& server_detail::server_impl::next_context() {
+    return *contexts[next.fetch_add(1, std::memory_order_relaxed) % contexts.size()];
+}
+
+void server_detail::server_impl::stop_contexts() {
+    for (auto& c : contexts) c->stop();
+}
+
 void server_detail::server_impl::add_session(http_session* s, std::weak_ptr<http_session> w) {
     std::lock_guard lock(sessions_mutex);
     sessions.emplace(s, std::move(w));
@@ -44,7 +63,7 @@ struct http_server::impl : server_impl {
                     log_warn("shutdown grace period over, closing connections",
                              {{"connections", std::to_string(session_count())}});
                 }
-                ioc.stop();
+                stop_contexts();
                 return;
             }
             watch_drain();
@@ -89,9 +108,9 @@ std::string format_endpoint(const tcp::endpoint& ep) {
 }  // namespace
 
 http_server::http_server(const server_config& cfg) : impl_(std::make_shared<impl>(cfg)) {
-    const auto ep = resolve_listen(impl_->ioc, cfg.listen);
+    const auto ep = resolve_listen(impl_->ioc(), cfg.listen);
     impl_->acceptor = std::make_shared<server_detail::listener>(*impl_, ep);
-    impl_->drain_timer = std::make_unique<asio::steady_timer>(impl_->ioc);
+    impl_->drain_timer = std::make_unique<asio::steady_timer>(impl_->ioc());
 }
 
 http_server::~http_server() {
@@ -106,7 +125,7 @@ std::string http_server::local_address() const {
 void http_server::run(std::shared_ptr<app> a, bool handle_signals) {
     impl_->application = std::move(a);
     if (handle_signals) {
-        impl_->signals = std::make_unique<asio::signal_set>(impl_->ioc, SIGINT, SIGTERM);
+        impl_->signals = std::make_unique<asio::signal_set>(impl_->ioc(), SIGINT, SIGTERM);
         impl_->signals->async_wait([this](boost::system::error_code ec, int sig) {
             if (ec) return;
             log_info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
@@ -116,19 +135,19 @@ void http_server::run(std::shared_ptr<app> a, bool handle_signals) {
     impl_->acceptor->start();
     log_info("listening", {{"address", local_address()}});
 
-    unsigned n = impl_->cfg.threads;
-    if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
     std::vector<std::thread> pool;
-    pool.reserve(n - 1);
-    for (unsigned i = 1; i < n; ++i) pool.emplace_back([this] { impl_->ioc.run(); });
-    impl_->ioc.run();
+    pool.reserve(impl_->contexts.size() - 1);
+    for (std::size_t i = 1; i < impl_->contexts.size(); ++i) {
+        pool.emplace_back([c = impl_->contexts[i].get()] { c->run(); });
+    }
+    impl_->ioc().run();
     for (auto& t : pool) t.join();
     log_info("stopped");
 }
 
 void http_server::stop() {
     if (impl_->stopping.exchange(true)) return;
-    asio::post(impl_->ioc, [impl = impl_] {
+    asio::post(impl_->ioc(), [impl = impl_] {
         impl->acceptor->close();
         if (impl->signals) {
             boost::system::error_code ignored;

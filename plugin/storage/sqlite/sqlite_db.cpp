@@ -286,9 +286,11 @@ void unit::commit() {
     if (lock_.owns_lock()) lock_.unlock();
 }
 
-connection* unit_connection(const std::recursive_mutex& gate) noexcept {
-    const unit* u = open_unit;
-    return u != nullptr && u->begun_ && !u->done_ && &u->gate_ == &gate ? &u->c_ : nullptr;
+connection* unit_connection(const std::recursive_mutex& gate) {
+    unit* u = open_unit;
+    if (u == nullptr || u->done_ || &u->gate_ != &gate) return nullptr;
+    if (!u->begun_) u->begin();
+    return &u->c_;
 }
 
 write_scope::write_scope(std::recursive_mutex& gate, connection& own, std::mutex* own_mu) {

@@ -169,10 +169,11 @@ class transaction {
 /// One unit of work on a database file: the writes, and the reads, that this thread makes through
 /// any orgscim store of the file while the unit is open run in one transaction on `c`, so that a
 /// SCIM write and its follow-up in the organization directory commit or roll back together. The
-/// transaction begins at the first write (the file's gate, then BEGIN IMMEDIATE, both held until
-/// the unit ends), so a request that writes nothing never takes the write lock; each store call
-/// inside is a savepoint, so a failed one leaves the rest. Rolled back unless committed. At most
-/// one per thread: another unit opened inside it joins it (commit() does nothing there).
+/// transaction begins at the unit's first store call, read or write (the file's gate, then BEGIN
+/// IMMEDIATE, both held until the unit ends), so a unit that calls no store never takes the
+/// write lock; each store call inside is a savepoint, so a failed one leaves the rest. Rolled
+/// back unless committed. At most one per thread: another unit opened inside it joins it
+/// (commit() does nothing there).
 class unit {
   public:
     unit(std::recursive_mutex& gate, connection& c);
@@ -184,7 +185,7 @@ class unit {
 
   private:
     friend class write_scope;
-    friend connection* unit_connection(const std::recursive_mutex& gate) noexcept;
+    friend connection* unit_connection(const std::recursive_mutex& gate);
     void begin();
 
     std::recursive_mutex& gate_;
@@ -195,9 +196,13 @@ class unit {
     bool done_ = false;
 };
 
-/// The connection of this thread's unit on the file of `gate` once the unit has written, so that
-/// reads inside it see its writes; null otherwise.
-connection* unit_connection(const std::recursive_mutex& gate) noexcept;
+/// The connection of this thread's open unit on the file of `gate`, beginning the unit's
+/// transaction if this is its first store call; null outside a unit. Reads inside a unit go
+/// there, not to a read connection: they see the unit's writes, and they use the writer's page
+/// cache, which stays valid, where a read connection drops its cache and its mapping every time
+/// another connection has committed (a write request paid that, in munmap and page faults, on
+/// each read before its first write). Throws db_failure (BEGIN IMMEDIATE failed).
+connection* unit_connection(const std::recursive_mutex& gate);
 
 /// What a store's write runs in: a savepoint in this thread's unit on the file of `gate` (which
 /// begins the unit's transaction if this is its first write), else `own` in BEGIN IMMEDIATE under

@@ -581,15 +581,19 @@ class sqlite_directory final : public directory_store {
         });
     }
 
-    // Reads inside a unit of work that has written see its writes.
-#define ORGSCIM_READ(sig, call)                                         \
-    sig override {                                                      \
-        if (sqlite::connection* uc = sqlite::unit_connection(*gate_)) { \
-            sqlite_directory_conn joined(*uc, conn_->clock());          \
-            return joined.call;                                         \
-        }                                                               \
-        std::lock_guard lock(mu_);                                      \
-        return conn_->call;                                             \
+    // Reads inside a unit of work run on its connection (sqlite::unit_connection).
+#define ORGSCIM_READ(sig, call)                                        \
+    sig override {                                                     \
+        auto uc = guarded([&]() -> store_result<sqlite::connection*> { \
+            return sqlite::unit_connection(*gate_);                    \
+        });                                                            \
+        if (!uc) return uc.error();                                    \
+        if (*uc != nullptr) {                                          \
+            sqlite_directory_conn joined(**uc, conn_->clock());        \
+            return joined.call;                                        \
+        }                                                              \
+        std::lock_guard lock(mu_);                                     \
+        return conn_->call;                                            \
     }
     ORGSCIM_READ(store_result<org_node> get_org(std::string_view id), get_org(id))
     ORGSCIM_READ(store_result<std::vector<org_node>> list_orgs(), list_orgs())

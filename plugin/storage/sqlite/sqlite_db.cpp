@@ -93,7 +93,7 @@ connection::connection(const std::string& path, const connection_options& opts) 
         // sqlite::checkpointer copies frames off the request path; this backstop, in a writer's
         // own commit, finds them copied and lets the next write restart the WAL, which a
         // checkpoint racing continuous writers never does.
-        if (opts.checkpoint_backstop) exec("PRAGMA wal_autocheckpoint=4000");
+        if (opts.checkpoint_backstop) exec("PRAGMA wal_autocheckpoint=16000");
         // Savepoints (every store call inside a unit of work, docs/storage.md) keep the pages
         // they change in a sub-journal: in memory instead of a temporary file, where a Bulk of
         // 1,000 operations spent a third of its time in pwrite.

@@ -71,7 +71,7 @@ struct connection_options {
     bool create = false;               ///< create the file if missing (only whoever migrates)
     bool wal = false;                  ///< journal_mode=WAL, which the file then keeps
     std::string synchronous = {};      ///< per connection; empty leaves SQLite's FULL
-    bool checkpoint_backstop = false;  ///< wal_autocheckpoint=4000, see checkpointer.hpp
+    bool checkpoint_backstop = false;  ///< wal_autocheckpoint=16000, see checkpointer.hpp
     bool map_pages = false;            ///< mmap_size of 16 MiB
     /// A 16 MiB page cache instead of 2: for the file's main writer, whose cache stays valid
     /// between its transactions (every unit of work runs on it), not for every connection.

@@ -592,7 +592,7 @@ sqlite_store::sqlite_store(const sqlite_config& cfg, std::function<std::int64_t(
         impl_->writer = std::make_unique<connection>(cfg.path, impl_->options(true));
         impl_->migrate();
         impl_->checkpoints =
-            std::make_unique<sqlite::checkpointer>(cfg.path, std::chrono::milliseconds(200));
+            std::make_unique<sqlite::checkpointer>(cfg.path, std::chrono::milliseconds(50));
         impl::lease probe(*impl_);  // fail at start-up, not on the first request
     } catch (const sqlite::db_failure& e) {
         sqlite::report(e);

@@ -192,6 +192,50 @@ TEST_F(service_test, bulk_limits_are_enforced_before_anything_runs) {
     EXPECT_EQ(call("POST", "/Bulk", body).status, 413);
 }
 
+TEST_F(service_test, bulk_path_references_resolve_to_the_named_bulk_id_only) {
+    // "u1" is a prefix of "u10": each path must get its own operation's id.
+    auto user = [](const std::string& bulk_id) {
+        return R"({"method":"POST","path":"/Users","bulkId":")" + bulk_id +
+               R"(","data":{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":")" +
+               bulk_id + R"("}})";
+    };
+    auto retitle = [](const std::string& bulk_id) {
+        return R"({"method":"PATCH","path":"/Users/bulkId:)" + bulk_id +
+               R"(","data":{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"title","value":"t-)" +
+               bulk_id + R"("}]}})";
+    };
+    auto body =
+        R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[)" +
+        retitle("u10") + "," + retitle("u1") + "," + user("u1") + "," + user("u10") +
+        R"(,{"method":"DELETE","path":"/Users/bulkId:u100"}]})";
+    auto r = call("POST", "/Bulk", body);
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto ops = parse(r).at("Operations").as_array();
+    ASSERT_EQ(ops.size(), 5u);
+    int patched = 0;
+    for (const auto& op : ops) {
+        const auto& o = op.as_object();
+        if (o.at("method") != "PATCH") continue;
+        EXPECT_EQ(o.at("status"), "200") << json::serialize(o);
+        ++patched;
+    }
+    EXPECT_EQ(patched, 2);
+    for (const std::string name : {"u1", "u10"}) {
+        auto list =
+            parse(call("GET", "/Users", "", {}, {{"filter", "userName eq \"" + name + "\""}}));
+        ASSERT_EQ(list.at("totalResults"), 1) << name;
+        EXPECT_EQ(list.at("Resources").as_array()[0].at("title"), json::value("t-" + name));
+    }
+    // An unknown bulkId in a path is not a resource of any operation: 409, nothing else changes.
+    bool refused = false;
+    for (const auto& op : ops) {
+        if (op.as_object().at("method") == "DELETE") {
+            refused = op.as_object().at("status") == "409";
+        }
+    }
+    EXPECT_TRUE(refused);
+}
+
 TEST_F(service_test, unsupported_method_and_unknown_endpoint) {
     EXPECT_EQ(call("GET", "/Nope").status, 404);
     EXPECT_EQ(call("PUT", "/Users").status, 501);

@@ -378,13 +378,12 @@ class sqlite_directory_conn final : public directory_tx {
                 e.bind(1, m.identity_id);
                 if (!e.step()) return store_errc::not_found;
             }
-            auto existing = get_membership(m.org_id, m.identity_id);
-            m.created_ms = existing ? existing->created_ms : now_();
+            // An existing membership keeps its created_ms: RETURNING gives it back.
             stmt s(db_,
                    "INSERT INTO memberships (identity_id, org_id, kind, home_org, user_ref, "
                    "override_inherited, roles, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
                    "?8) ON CONFLICT (identity_id, org_id) DO UPDATE SET kind = ?3, home_org = "
-                   "?4, user_ref = ?5, override_inherited = ?6, roles = ?7");
+                   "?4, user_ref = ?5, override_inherited = ?6, roles = ?7 RETURNING created_ms");
             s.bind(1, m.identity_id)
                 .bind(2, m.org_id)
                 .bind(3, to_string(m.kind))
@@ -392,8 +391,10 @@ class sqlite_directory_conn final : public directory_tx {
                 .bind(5, m.user_ref)
                 .bind(6, std::int64_t{m.override_inherited ? 1 : 0})
                 .bind(7, sql::strings_to_json(m.roles))
-                .bind(8, m.created_ms)
-                .run();
+                .bind(8, now_());
+            if (!s.step()) return store_errc::internal;
+            m.created_ms = s.int64(0);
+            s.run();  // to SQLITE_DONE: the statement ends here, not when it is reset
             return m;
         });
     }

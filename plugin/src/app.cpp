@@ -579,6 +579,16 @@ class app_impl final : public app {
                 return error_response(scim::error::unavailable("organizations unavailable"));
             return orgs_api_->handle(sreq, actor_for(who), path_org);
         }
+        const bool search = sreq.method == "POST" && sreq.path.ends_with("/.search");
+        const bool reads = is_get(sreq.method) || search;
+        // A SCIM write's unit opens before the admission check, so that the check's read of the
+        // organization runs in it (on SQLite: on the writer, whose page cache stays warm, not on
+        // a read connection emptied by every commit). Not around the invitation paths: their
+        // store has its own transactions, which an open unit would keep waiting.
+        std::unique_ptr<unit_of_work> first_unit;
+        if (!reads && !(inv_ && invitations::handlers::is_management_path(sreq.path))) {
+            first_unit = backend_->begin_unit();
+        }
         if (orgs_svc_) {
             if (auto ok = orgs::admit_scim_request(*orgs_svc_, sreq, who); !ok) {
                 return error_response(ok.error());
@@ -587,13 +597,12 @@ class app_impl final : public app {
         if (inv_) {
             if (auto r = inv_->http().handle_scim(sreq, who, nullptr)) return *r;
         }
-        const bool search = sreq.method == "POST" && sreq.path.ends_with("/.search");
-        if (is_get(sreq.method) || search) return service_->handle(sreq, who);
+        if (reads) return service_->handle(sreq, who);
         // A write and its follow-up in the organization model (the leaver's fan-out, a new
         // identity) are one unit of work: both commit, or neither does and the client gets the
         // error. PostgreSQL may ask for the whole unit again (serialization failure, deadlock).
         for (int attempt = 1;; ++attempt) {
-            auto unit = backend_->begin_unit();
+            auto unit = first_unit ? std::move(first_unit) : backend_->begin_unit();
             auto res = service_->handle(sreq, who);
             auto done = follow_up(sreq, res, who, facts);
             if (done && !unit->retry()) {

@@ -267,13 +267,13 @@ auth_result identity::verify(std::string_view token) const {
 
     scim::caller who;
     who.credential_id = own ? "client:" + p->client_id : "jwt:" + p->key;
-    if (p->org.empty()) {
-        return insufficient_scope("jwt: issuer " + p->issuer + " is bound to no organization",
-                                  who.credential_id);
-    }
-    if (p->permissions == 0) {
-        return insufficient_scope("jwt: token carries no SCIM permission", who.credential_id);
-    }
+    auto refused = [&](std::string reason) {
+        auto f = insufficient_scope(std::move(reason), who.credential_id);
+        if (!own) f.subject = p->key;  // a person, whose roles may still decide (app.cpp)
+        return f;
+    };
+    if (p->org.empty()) return refused("jwt: issuer " + p->issuer + " is bound to no organization");
+    if (p->permissions == 0) return refused("jwt: token carries no SCIM permission");
     who.tenant = p->org;
     who.subject = own ? "client:" + p->client_id : p->key;
     who.can_read = p->has(oidc::perm_read) || p->has(oidc::perm_write);

@@ -25,6 +25,9 @@ struct auth_failure {
     std::string detail;     ///< SCIM error detail for the client
     std::string reason;     ///< for the log: specific cause, token id; never the token
     std::string credential_id;
+    /// A 403 for a verified person's token (an external issuer's): their key, iss|sub or
+    /// tid|oid, so that their roles can still be asked without verifying the token again.
+    std::string subject = {};
     int retry_after_s = 5;  ///< Retry-After of a 503
 };
 

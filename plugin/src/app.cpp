@@ -409,8 +409,7 @@ class app_impl final : public app {
         if (!anonymous) {
             auto authed = auth_.authenticate(req.headers);
             const bool search = n >= 1 && rest[n - 1] == ".search" && req.method == "POST";
-            if (auto person =
-                    as_person(req, authed, path_org, facts, !is_get(req.method) && !search)) {
+            if (auto person = as_person(authed, path_org, facts, !is_get(req.method) && !search)) {
                 if (!*person) return std::move(person->error());
                 complete(sreq, req, path_org);
                 facts.org = (*person)->tenant;
@@ -461,11 +460,7 @@ class app_impl final : public app {
     // 404 when the path names it (nothing leaks about organizations they cannot see), else 403;
     // some, but not the one the request needs: 403.
     std::optional<boost::system::result<scim::caller, scim::response>> as_person(
-        const http_request& req,
-        const auth_result& authed,
-        string_view path_org,
-        request_facts& facts,
-        bool write) {
+        const auth_result& authed, string_view path_org, request_facts& facts, bool write) {
         using P = orgs::permission;
         orgs::permission_set need;
         switch (facts.rt) {
@@ -498,15 +493,12 @@ class app_impl final : public app {
             credential = authed->credential_id;
             bound_org = authed->tenant;
         } else {
-            // A signed-in person's token often carries no SCIM scope (403 above): their roles
-            // may still allow the request.
-            if (authed.error().status != 403) return std::nullopt;
-            auto token = bearer_token(req.headers);
-            if (!token || !is_jwt_shaped(*token)) return std::nullopt;
-            auto p = identity_->verify_person(*token);
-            if (!p) return std::nullopt;
-            key = p->issuer + "|" + p->subject;
-            credential = p->credential_id;
+            // A signed-in person's token often carries no SCIM scope: authenticate() verified it
+            // and answered 403 naming the person, whose roles may still allow the request.
+            const auto& f = authed.error();
+            if (f.status != 403 || f.subject.empty()) return std::nullopt;
+            key = f.subject;
+            credential = f.credential_id;
         }
         const auto bar = key.find('|');
         if (bar == std::string::npos) return std::nullopt;
@@ -579,30 +571,26 @@ class app_impl final : public app {
                 return error_response(scim::error::unavailable("organizations unavailable"));
             return orgs_api_->handle(sreq, actor_for(who), path_org);
         }
-        const bool search = sreq.method == "POST" && sreq.path.ends_with("/.search");
-        const bool reads = is_get(sreq.method) || search;
-        // A SCIM write's unit opens before the admission check, so that the check's read of the
-        // organization runs in it (on SQLite: on the writer, whose page cache stays warm, not on
-        // a read connection emptied by every commit). Not around the invitation paths: their
-        // store has its own transactions, which an open unit would keep waiting.
-        std::unique_ptr<unit_of_work> first_unit;
-        if (!reads && !(inv_ && invitations::handlers::is_management_path(sreq.path))) {
-            first_unit = backend_->begin_unit();
-        }
-        if (orgs_svc_) {
-            if (auto ok = orgs::admit_scim_request(*orgs_svc_, sreq, who); !ok) {
-                return error_response(ok.error());
-            }
-        }
-        if (inv_) {
+        // A disabled organization takes no writes, SCIM or invitations (reads pass).
+        auto admitted = [&]() -> scim::result<void> {
+            if (!orgs_svc_) return {};
+            return orgs::admit_scim_request(*orgs_svc_, sreq, who);
+        };
+        if (inv_ && invitations::handlers::is_management_path(sreq.path)) {
+            if (auto ok = admitted(); !ok) return error_response(ok.error());
             if (auto r = inv_->http().handle_scim(sreq, who, nullptr)) return *r;
         }
-        if (reads) return service_->handle(sreq, who);
-        // A write and its follow-up in the organization model (the leaver's fan-out, a new
-        // identity) are one unit of work: both commit, or neither does and the client gets the
-        // error. PostgreSQL may ask for the whole unit again (serialization failure, deadlock).
+        const bool search = sreq.method == "POST" && sreq.path.ends_with("/.search");
+        if (is_get(sreq.method) || search) return service_->handle(sreq, who);
+        // A write, the admission check before it and its follow-up in the organization model
+        // (the leaver's fan-out, a new identity) are one unit of work: both commit, or neither
+        // does and the client gets the error; the check's read then runs on the unit's
+        // connection (on SQLite the writer, whose page cache stays warm, not a read connection
+        // that every commit empties). PostgreSQL may ask for the whole unit again
+        // (serialization failure, deadlock).
         for (int attempt = 1;; ++attempt) {
-            auto unit = first_unit ? std::move(first_unit) : backend_->begin_unit();
+            auto unit = backend_->begin_unit();
+            if (auto ok = admitted(); !ok) return error_response(ok.error());
             auto res = service_->handle(sreq, who);
             auto done = follow_up(sreq, res, who, facts);
             if (done && !unit->retry()) {

@@ -249,25 +249,18 @@ void transaction::commit() {
 // --- unit --------------------------------------------------------------------------------------
 
 namespace {
-thread_local unit* open_unit = nullptr;
-}
+unit* open_unit() noexcept { return sql::thread_unit<unit>::open(); }
+}  // namespace
 
-unit::unit(pool& p) : p_(p) {
-    if (open_unit != nullptr) {
-        joined_ = true;
-        return;
-    }
-    open_unit = this;
-}
+unit::unit(pool& p) : p_(p), slot_(this) {}
 
 unit::~unit() {
-    if (joined_) return;
-    open_unit = nullptr;
+    if (slot_.joined()) return;
     lease_.reset();  // back to the pool, which rolls back what was not committed
 }
 
 void unit::commit() {
-    if (joined_ || done_) return;
+    if (slot_.joined() || done_) return;
     done_ = true;
     if (!lease_) return;
     try {
@@ -280,17 +273,17 @@ void unit::commit() {
 }
 
 bool pool::joins_unit() const noexcept {
-    const unit* u = open_unit;
+    const unit* u = open_unit();
     return u != nullptr && !u->done_ && u->p_.uri_ == uri_;
 }
 
 connection* pool::unit_connection() const noexcept {
-    unit* u = open_unit;
+    unit* u = open_unit();
     return joins_unit() && u->lease_ ? &**u->lease_ : nullptr;
 }
 
 connection& pool::unit_begin() {
-    unit* u = open_unit;
+    unit* u = open_unit();
     if (!u->lease_) {
         u->lease_.emplace(u->p_);
         try {
@@ -304,7 +297,7 @@ connection& pool::unit_begin() {
 }
 
 void pool::doom_unit() noexcept {
-    if (open_unit != nullptr) open_unit->retry_ = true;
+    if (unit* u = open_unit()) u->retry_ = true;
 }
 
 // --- pool --------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@
 #include "sql/filter_to_sql.hpp"
 #include "sql/migrator.hpp"
 #include "sql/records.hpp"
+#include "sql/thread_unit.hpp"
 
 // libpq's PGconn and PGresult; <libpq-fe.h> stays in pg_connection.cpp.
 struct pg_conn;
@@ -317,7 +318,7 @@ class unit {
     friend class pool;
     pool& p_;
     std::optional<pool::lease> lease_;
-    bool joined_ = false;
+    sql::thread_unit<unit> slot_;
     bool done_ = false;
     bool retry_ = false;
 };

@@ -254,21 +254,10 @@ void transaction::commit() {
 
 // --- unit ------------------------------------------------------------------------------------
 
-namespace {
-thread_local unit* open_unit = nullptr;
-}
-
-unit::unit(std::recursive_mutex& gate, connection& c) : gate_(gate), c_(c) {
-    if (open_unit != nullptr) {
-        joined_ = true;
-        return;
-    }
-    open_unit = this;
-}
+unit::unit(std::recursive_mutex& gate, connection& c) : gate_(gate), c_(c), slot_(this) {}
 
 unit::~unit() {
-    if (joined_) return;
-    open_unit = nullptr;
+    if (slot_.joined()) return;
     if (begun_ && !done_) sqlite3_exec(c_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
@@ -280,21 +269,21 @@ void unit::begin() {
 }
 
 void unit::commit() {
-    if (joined_ || done_) return;
+    if (slot_.joined() || done_) return;
     if (begun_) stmt(c_, "COMMIT").run();
     done_ = true;
     if (lock_.owns_lock()) lock_.unlock();
 }
 
 connection* unit_connection(const std::recursive_mutex& gate) {
-    unit* u = open_unit;
+    unit* u = sql::thread_unit<unit>::open();
     if (u == nullptr || u->done_ || &u->gate_ != &gate) return nullptr;
     if (!u->begun_) u->begin();
     return &u->c_;
 }
 
 write_scope::write_scope(std::recursive_mutex& gate, connection& own, std::mutex* own_mu) {
-    if (unit* u = open_unit; u != nullptr && &u->gate_ == &gate && !u->done_) {
+    if (unit* u = sql::thread_unit<unit>::open(); u != nullptr && &u->gate_ == &gate && !u->done_) {
         if (!u->begun_) u->begin();
         c_ = &u->c_;
     } else {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "sql/migrator.hpp"
+#include "sql/thread_unit.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -191,7 +192,7 @@ class unit {
     std::recursive_mutex& gate_;
     connection& c_;
     std::unique_lock<std::recursive_mutex> lock_;
-    bool joined_ = false;  // opened inside another unit of this thread
+    sql::thread_unit<unit> slot_;
     bool begun_ = false;
     bool done_ = false;
 };

@@ -1,5 +1,6 @@
 #include "sqlite/sqlite_store.hpp"
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <mutex>
@@ -104,6 +105,48 @@ void set_membership(resource_record& r, std::string_view kind, std::string_view 
     r.attrs[membership_extension_urn] = std::move(ext);
 }
 
+// A User with its groups and its kind in the org, in one statement: one snapshot without a
+// transaction around three statements, for the commonest request of a sync (a GET by id). The
+// groups come as a JSON array of [id, label], the kind as [kind, home_org] or NULL (home).
+constexpr const char* user_with_relations =
+    "SELECT r.id, r.body, r.version, r.created_ms, r.modified_ms, (SELECT "
+    "json_group_array(json_array(g.group_id, gr.label)) FROM group_members g JOIN resources gr ON "
+    "gr.tenant = g.tenant AND gr.id = g.group_id WHERE g.tenant = ?1 AND g.member_id = r.id), "
+    "(SELECT json_array(m.kind, m.home_org) FROM memberships m WHERE m.org_id = ?1 AND "
+    "m.user_ref = r.id AND m.kind <> 'home') FROM resources r WHERE r.tenant = ?1 AND r.id = ?2 "
+    "AND r.type = 'User'";
+
+resource_record read_user_with_relations(const stmt& q, std::string_view tenant, bool kinds) {
+    resource_record r = read_record(q, 0);
+    boost::system::error_code ec;
+    json::value groups = json::parse(q.view(5), ec);
+    if (ec || !groups.is_array()) fail(store_errc::internal);
+    for (const auto& g : groups.as_array()) {
+        const auto* pair = g.if_array();
+        if (pair == nullptr || pair->size() != 2 || !pair->at(0).is_string()) {
+            fail(store_errc::internal);
+        }
+        const auto* label = pair->at(1).if_string();
+        r.groups.push_back({std::string(pair->at(0).get_string()), "direct",
+                            label != nullptr ? std::string(*label) : std::string()});
+    }
+    std::sort(r.groups.begin(), r.groups.end(),
+              [](const auto& a, const auto& b) { return a.value < b.value; });
+    if (!kinds) return r;
+    if (q.is_null(6)) {
+        set_membership(r, "home", tenant);
+        return r;
+    }
+    json::value kind = json::parse(q.view(6), ec);
+    const auto* pair = ec ? nullptr : kind.if_array();
+    if (pair == nullptr || pair->size() != 2 || !pair->at(0).is_string() ||
+        !pair->at(1).is_string()) {
+        fail(store_errc::internal);
+    }
+    set_membership(r, pair->at(0).get_string(), pair->at(1).get_string());
+    return r;
+}
+
 struct member_scope {
     std::string chain;         // JSON array of the managing ancestors, nearest first
     std::size_t depth = 0;     // their number
@@ -118,9 +161,36 @@ member_scope scope_of(connection& c, std::string_view tenant) {
     // Up from the org while each level is managed by its parent: roles flow down that far. One
     // primary-key read per level (nearly always one or two), where a recursive CTE built a queue
     // table and a sorter on every call: 15 % of a filtered list (W2) went there. The bound stops
-    // a cycle, which the org tree never has.
-    std::string at(tenant);
-    for (int level = 0; level < 64; ++level) {
+    // a cycle, which the org tree never has. The first level reads the org's own membership facts
+    // in the same statement: a list of a top-level org (most of them) costs one statement here.
+    static const std::string facts =
+        "EXISTS (SELECT 1 FROM memberships WHERE org_id = ?1), EXISTS (SELECT 1 FROM memberships "
+        "WHERE org_id = ?1 AND user_ref IS NULL AND kind <> 'inherited')";
+    static const std::string with_org =
+        "SELECT " + facts + ", o.parent_id, o.managed_by FROM orgs o WHERE o.id = ?1";
+    static const std::string alone = "SELECT " + facts;
+    std::string at;
+    {
+        stmt q(c, with_org);
+        q.bind(1, tenant);
+        auto read_facts = [&s](const stmt& f) {
+            s.has_members = f.int64(0) != 0;
+            s.direct = f.int64(1) != 0;
+        };
+        if (q.step()) {
+            read_facts(q);
+            if (!q.is_null(2) && !q.is_null(3) && q.view(2) == q.view(3)) {
+                at = std::string(q.view(2));
+                chain.emplace_back(at);
+            }
+        } else {
+            // No org row (a tenant only the store knows): its memberships all the same.
+            stmt e(c, alone);
+            e.bind(1, tenant);
+            if (e.step()) read_facts(e);
+        }
+    }
+    for (int level = 1; level < 64 && !at.empty(); ++level) {
         stmt q(c, "SELECT parent_id, managed_by FROM orgs WHERE id = ?1");
         q.bind(1, at);
         if (!q.step() || q.is_null(0) || q.is_null(1) || q.view(0) != q.view(1)) break;
@@ -129,14 +199,6 @@ member_scope scope_of(connection& c, std::string_view tenant) {
     }
     s.depth = chain.size();
     s.chain = json::serialize(chain);
-    stmt q(c,
-           "SELECT EXISTS (SELECT 1 FROM memberships WHERE org_id = ?1), EXISTS (SELECT 1 FROM "
-           "memberships WHERE org_id = ?1 AND user_ref IS NULL AND kind <> 'inherited')");
-    q.bind(1, tenant);
-    if (q.step()) {
-        s.has_members = q.int64(0) != 0;
-        s.direct = q.int64(1) != 0;
-    }
     return s;
 }
 
@@ -289,6 +351,18 @@ bool mentions_membership(const scim::list_request& req) {
            (sql::mentions(*req.filter, "kind") || sql::mentions(*req.filter, "homeOrg"));
 }
 
+// The total of a filtered list read off its page, when the page ran (limit > 0), came back short
+// and started inside the results (it has rows, or it starts at the first): then the count
+// statement is not needed. A lookup by userName or externalId, as Entra ID and Okta make before
+// every create, is this case.
+std::optional<std::int64_t> total_from_page(std::int64_t offset,
+                                            std::int64_t limit,
+                                            std::size_t got) {
+    const auto n = static_cast<std::int64_t>(got);
+    if (limit > 0 && n < limit && (n > 0 || offset == 0)) return offset + n;
+    return std::nullopt;
+}
+
 // The User list of an org with members of every kind, or nothing when the generic list serves
 // (the type has no membership extension, or the org has only its own Users and the query does
 // not ask for the extension).
@@ -394,12 +468,7 @@ std::optional<scim::list_result> list_members(connection& c,
     constexpr const char* cols =
         "SELECT r.id, r.body, r.version, r.created_ms, r.modified_ms, r.kind, r.home_org";
     if (w.exact && (!req.sort_by || sort_col)) {
-        {
-            stmt q(c, "SELECT count(*)" + from);
-            bind_common(q);
-            if (q.step()) out.total = q.int64(0);
-        }
-        if (limit > 0 && offset < out.total) {
+        if (limit > 0) {
             std::string order = " ORDER BY ";
             if (sort_col) {
                 order += "(" + *sort_col + " IS NULL), " + *sort_col +
@@ -411,6 +480,13 @@ std::optional<scim::list_result> list_members(connection& c,
             bind_common(q);
             q.bind(next, limit).bind(next + 1, offset);
             while (q.step()) out.items.push_back(read_member(q));
+        }
+        if (auto n = total_from_page(offset, limit, out.items.size())) {
+            out.total = *n;
+        } else {
+            stmt q(c, "SELECT count(*)" + from);
+            bind_common(q);
+            if (q.step()) out.total = q.int64(0);
         }
         for (auto& r : out.items) load_relations(c, tenant, type, r, req.fetch);
         return out;
@@ -612,6 +688,12 @@ store_result<resource_record> sqlite_store::get(std::string_view tenant,
     return guarded([&]() -> store_result<resource_record> {
         impl::lease l(*impl_);
         connection& c = *l;
+        if (type.id == "User" && fetch.groups) {
+            stmt q(c, user_with_relations);
+            q.bind(1, tenant).bind(2, id);
+            if (q.step()) return read_user_with_relations(q, tenant, lists_members(type));
+            // Not a User row here: perhaps a member whose User lives in their home org.
+        }
         bool relations =
             (fetch.members && type.id != "User") || (fetch.groups && type.id == "User");
         std::optional<transaction> t;
@@ -669,16 +751,15 @@ store_result<scim::list_result> sqlite_store::list(std::string_view tenant,
         std::int64_t offset = std::max<std::int64_t>(req.offset, 0);
 
         if (w.exact && (!req.sort_by || sort_col)) {
-            if (w.sql.empty()) {
+            // Unfiltered: a kept count. Filtered: the page first, and a count only when the
+            // page cannot tell the total.
+            const bool counted = w.sql.empty();
+            if (counted) {
                 stmt q(c, "SELECT n FROM resource_counts WHERE tenant = ?1 AND type = ?2");
                 q.bind(1, tenant).bind(2, std::string_view(type.id));
                 if (q.step()) out.total = q.int64(0);
-            } else {
-                stmt q(c, "SELECT count(*)" + from);
-                bind_common(q);
-                if (q.step()) out.total = q.int64(0);
             }
-            if (limit > 0 && offset < out.total) {
+            if (limit > 0 && (!counted || offset < out.total)) {
                 std::string order = " ORDER BY ";
                 if (sort_col) {
                     order += "(" + *sort_col + " IS NULL), " + *sort_col +
@@ -711,6 +792,15 @@ store_result<scim::list_result> sqlite_store::list(std::string_view tenant,
                     q.bind(next, limit).bind(next + 1, offset);
                 }
                 while (q.step()) out.items.push_back(read_record(q, 0));
+            }
+            if (!counted) {
+                if (auto n = total_from_page(offset, limit, out.items.size())) {
+                    out.total = *n;
+                } else {
+                    stmt q(c, "SELECT count(*)" + from);
+                    bind_common(q);
+                    if (q.step()) out.total = q.int64(0);
+                }
             }
             for (auto& r : out.items) load_relations(c, tenant, type, r, req.fetch);
             annotate(c, tenant, type, out.items);

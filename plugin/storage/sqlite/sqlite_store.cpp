@@ -1,6 +1,7 @@
 #include "sqlite/sqlite_store.hpp"
 
 #include <algorithm>
+#include <array>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <mutex>
@@ -530,6 +531,20 @@ void write_emails(connection& c,
     }
 }
 
+// Whether the folded emails of a written resource differ from its stored email rows.
+bool emails_changed(connection& c,
+                    std::string_view tenant,
+                    std::string_view id,
+                    std::vector<std::string> want) {
+    std::vector<std::string> have;
+    stmt q(c, "SELECT value_f FROM resource_emails WHERE tenant = ?1 AND rid = ?2");
+    q.bind(1, tenant).bind(2, id);
+    while (q.step()) have.push_back(q.text(0));
+    std::sort(have.begin(), have.end());
+    std::sort(want.begin(), want.end());
+    return have != want;
+}
+
 // Single-row statements only: a change to a 100,000-member group touches the rows it names.
 void apply_members(connection& c,
                    std::string_view tenant,
@@ -888,13 +903,16 @@ store_result<resource_record> sqlite_store::update(std::string_view tenant,
         connection& c = t.conn();
         resource_record cur;
         std::int64_t seq = 0;
+        std::array<std::optional<std::string>, 4> stored;  // the indexed columns, as below
         {
             stmt q(c, std::string("SELECT r.seq, ") + record_columns +
-                          " FROM resources r WHERE r.tenant = ?1 AND r.id = ?2 AND r.type = ?3");
+                          ", r.ukey, r.username_f, r.display_f, r.external_id FROM resources r "
+                          "WHERE r.tenant = ?1 AND r.id = ?2 AND r.type = ?3");
             q.bind(1, tenant).bind(2, id).bind(3, std::string_view(type.id));
             if (!q.step()) return store_errc::not_found;
             seq = q.int64(0);
             cur = read_record(q, 1);
+            for (int i = 0; i < 4; ++i) stored[i] = q.opt_text(6 + i);
         }
         if (if_match && *if_match != cur.meta.version) return store_errc::version_mismatch;
         load_relations(c, tenant, type, cur, fetch);
@@ -908,22 +926,45 @@ store_result<resource_record> sqlite_store::update(std::string_view tenant,
         r.meta.created_ms = cur.meta.created_ms;
         r.meta.modified_ms = impl_->now();
         r.meta.version = cur.meta.version + 1;
-        stmt(c,
-             "UPDATE resources SET body = ?1, version = ?2, modified_ms = ?3, ukey = ?4, "
-             "username_f = ?5, display_f = ?6, external_id = ?7, label = ?8 WHERE seq = ?9")
-            .bind(1, std::string_view(json::serialize(r.attrs)))
-            .bind(2, static_cast<std::int64_t>(r.meta.version))
-            .bind(3, r.meta.modified_ms)
-            .bind(4, cols.ukey)
-            .bind(5, cols.username_f)
-            .bind(6, cols.display_f)
-            .bind(7, cols.external_id)
-            .bind(8, std::string_view(cols.label))
-            .bind(9, seq)
-            .run();
-        write_emails(c, tenant, r.id, cols.emails_f, true);
+        // An indexed column is set only when its value changes: SQLite rewrites the index entry
+        // of every column an UPDATE sets, changed or not, and each is one more page to commit.
+        // Same for the email rows. A PATCH of active and displayName (Entra) then writes the
+        // row, the displayName index and nothing else.
+        const std::array<std::pair<const char*, const std::optional<std::string>*>, 4> indexed{
+            {{"ukey", &cols.ukey},
+             {"username_f", &cols.username_f},
+             {"display_f", &cols.display_f},
+             {"external_id", &cols.external_id}}};
+        std::string set =
+            "UPDATE resources SET body = ?1, version = ?2, modified_ms = ?3, label = ?4";
+        std::vector<const std::optional<std::string>*> changed;
+        for (std::size_t i = 0; i < indexed.size(); ++i) {
+            if (*indexed[i].second == stored[i]) continue;
+            changed.push_back(indexed[i].second);
+            set +=
+                std::string(", ") + indexed[i].first + " = ?" + std::to_string(changed.size() + 4);
+        }
+        set += " WHERE seq = ?" + std::to_string(changed.size() + 5);
+        {
+            stmt u(c, set);
+            u.bind(1, std::string_view(json::serialize(r.attrs)))
+                .bind(2, static_cast<std::int64_t>(r.meta.version))
+                .bind(3, r.meta.modified_ms)
+                .bind(4, std::string_view(cols.label));
+            for (std::size_t i = 0; i < changed.size(); ++i) {
+                u.bind(static_cast<int>(i) + 5, *changed[i]);
+            }
+            u.bind(static_cast<int>(changed.size()) + 5, seq).run();
+        }
+        if (emails_changed(c, tenant, r.id, cols.emails_f)) {
+            write_emails(c, tenant, r.id, cols.emails_f, true);
+        }
         apply_members(c, tenant, r.id, *ws);
-        load_relations(c, tenant, type, r, fetch);
+        if (type.id == "User") {
+            r.groups = std::move(cur.groups);  // a User's write never changes its groups
+        } else {
+            load_relations(c, tenant, type, r, fetch);
+        }
         if (lists_members(type)) {
             std::vector<resource_record> one{std::move(r)};
             annotate(c, tenant, type, one);

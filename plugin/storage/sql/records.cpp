@@ -17,10 +17,15 @@ namespace orgscim::plugin::sql {
 namespace json = boost::json;
 
 std::string new_uuid() {
+    // Version 7 (RFC 9562): the first 48 bits are the Unix time in milliseconds, the rest
+    // random. Ids made close in time sit close together in every index keyed by them (resources,
+    // identities, memberships, events), so a write adds to the same few pages at the right
+    // edge instead of one random page per index: a 1,000-operation Bulk dirtied more pages than
+    // the writer's cache holds. 74 random bits keep ids unguessable; they name, they grant nothing.
     thread_local std::mt19937_64 rng{std::random_device{}()};
-    std::uint64_t hi = rng();
+    const auto ms = static_cast<std::uint64_t>(system_now_ms()) & 0xffffffffffffULL;
+    std::uint64_t hi = (ms << 16) | 0x7000ULL | (rng() & 0x0fffULL);  // version 7
     std::uint64_t lo = rng();
-    hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
     lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10
     char buf[37];
     std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),

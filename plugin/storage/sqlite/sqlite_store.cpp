@@ -352,16 +352,22 @@ bool mentions_membership(const scim::list_request& req) {
            (sql::mentions(*req.filter, "kind") || sql::mentions(*req.filter, "homeOrg"));
 }
 
-// The total of a filtered list read off its page, when the page ran (limit > 0), came back short
-// and started inside the results (it has rows, or it starts at the first): then the count
-// statement is not needed. A lookup by userName or externalId, as Entra ID and Okta make before
-// every create, is this case.
-std::optional<std::int64_t> total_from_page(std::int64_t offset,
-                                            std::int64_t limit,
-                                            std::size_t got) {
+// The total of a filtered list whose page (rows FROM `from`, bound by `bind`) came back with
+// `got` rows: read off the page when it ran (limit > 0), came back short and started inside the
+// results (it has rows, or it starts at the first), else counted. A lookup by userName or
+// externalId, as Entra ID and Okta make before every create, needs no count.
+template <class Bind>
+std::int64_t filtered_total(connection& c,
+                            const std::string& from,
+                            const Bind& bind,
+                            std::int64_t offset,
+                            std::int64_t limit,
+                            std::size_t got) {
     const auto n = static_cast<std::int64_t>(got);
     if (limit > 0 && n < limit && (n > 0 || offset == 0)) return offset + n;
-    return std::nullopt;
+    stmt q(c, "SELECT count(*)" + from);
+    bind(q);
+    return q.step() ? q.int64(0) : 0;
 }
 
 // The User list of an org with members of every kind, or nothing when the generic list serves
@@ -482,13 +488,7 @@ std::optional<scim::list_result> list_members(connection& c,
             q.bind(next, limit).bind(next + 1, offset);
             while (q.step()) out.items.push_back(read_member(q));
         }
-        if (auto n = total_from_page(offset, limit, out.items.size())) {
-            out.total = *n;
-        } else {
-            stmt q(c, "SELECT count(*)" + from);
-            bind_common(q);
-            if (q.step()) out.total = q.int64(0);
-        }
+        out.total = filtered_total(c, from, bind_common, offset, limit, out.items.size());
         for (auto& r : out.items) load_relations(c, tenant, type, r, req.fetch);
         return out;
     }
@@ -809,13 +809,7 @@ store_result<scim::list_result> sqlite_store::list(std::string_view tenant,
                 while (q.step()) out.items.push_back(read_record(q, 0));
             }
             if (!counted) {
-                if (auto n = total_from_page(offset, limit, out.items.size())) {
-                    out.total = *n;
-                } else {
-                    stmt q(c, "SELECT count(*)" + from);
-                    bind_common(q);
-                    if (q.step()) out.total = q.int64(0);
-                }
+                out.total = filtered_total(c, from, bind_common, offset, limit, out.items.size());
             }
             for (auto& r : out.items) load_relations(c, tenant, type, r, req.fetch);
             annotate(c, tenant, type, out.items);

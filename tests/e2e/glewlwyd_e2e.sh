@@ -59,12 +59,21 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A port nobody answers on (Glewlwyd takes a fixed port from its config, not port 0).
+# A port for Glewlwyd, which takes a fixed port from its config, not port 0.
 free_port() {
-    local p
+    # Below the kernel's ephemeral range, where port-0 listeners and client sockets of tests
+    # running alongside take theirs (one may hold the port by the time Glewlwyd binds it), and
+    # used by no socket at all.
+    local lo p
+    lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+    [ "$lo" -gt 11000 ] 2>/dev/null || lo=32768
     for _ in $(seq 100); do
-        p=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
+        p=$((10000 + RANDOM % (lo - 10000)))
+        if [ -z "$(ss -Htan "sport = :$p" 2>/dev/null)" ] &&
+            ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            echo "$p"
+            return 0
+        fi
     done
     fail "no free loopback port"
 }
@@ -153,7 +162,11 @@ start_glewlwyd() {
     GPID=$!
     for _ in $(seq 200); do
         curl -fsS "$BASE/config" >/dev/null 2>&1 && return 0
-        kill -0 "$GPID" 2>/dev/null || fail "glewlwyd exited during start-up"
+        if ! kill -0 "$GPID" 2>/dev/null; then
+            local rc=0
+            wait "$GPID" || rc=$?
+            fail "glewlwyd exited during start-up (status $rc, port $PORT)"
+        fi
         sleep 0.1
     done
     fail "glewlwyd did not answer on $BASE within 20 s"

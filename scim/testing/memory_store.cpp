@@ -2,11 +2,11 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <orgscim/scim/ids.hpp>
 #include <orgscim/scim/schema.hpp>
 #include <orgscim/scim/sort.hpp>
 #include <orgscim/scim/testing/memory_store.hpp>
 #include <orgscim/scim/text.hpp>
-#include <random>
 #include <variant>
 
 namespace orgscim::scim::testing {
@@ -19,20 +19,6 @@ std::int64_t system_now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();
-}
-
-std::string new_uuid() {
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    std::uint64_t hi = rng();
-    std::uint64_t lo = rng();
-    hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
-    lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10
-    char buf[37];
-    std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
-                  static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),
-                  static_cast<unsigned>(lo >> 48),
-                  static_cast<unsigned long long>(lo & 0xffffffffffffULL));
-    return buf;
 }
 
 // Fixed width, so that string order is time order.
@@ -221,7 +207,7 @@ store_result<resource_record> memory_store::create(std::string_view tenant,
     auto& t = tenants_[std::string(tenant)];
     auto u = check_unique(t, type, initial.attrs, {});
     if (!u) return u.error();
-    std::string id = new_uuid();
+    std::string id = new_id();
     stored s;
     s.type = type.id;
     s.seq = next_seq_++;

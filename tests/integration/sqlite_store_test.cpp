@@ -5,19 +5,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <orgscim/testing/process.hpp>
 #include <random>
-#include <regex>
-#include <set>
 #include <thread>
 
 #include "scale_figures.hpp"
 #include "sql/filter_to_sql.hpp"
-#include "sql/records.hpp"
 #include "sqlite/sqlite_migrations.hpp"
 #include "store_conformance.hpp"
 
@@ -250,26 +246,6 @@ TEST_F(sqlite_file, body_filters_translate_without_the_evaluator) {
 
 // Scale figures (W2, W5, a 100,000-member group); see scale_figures.hpp. On request only:
 // --gtest_also_run_disabled_tests (ORGSCIM_SCALE_USERS overrides 1,000,000).
-// Ids are UUIDv7: time first, so that rows made one after another are neighbours in the indexes
-// keyed by id (a Bulk's inserts land on a few pages), and random enough not to be guessed.
-TEST(sql_ids, are_version_7_uuids_in_time_order) {
-    const std::regex form("[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
-    const auto before = plugin::sql::system_now_ms();
-    const std::string first = plugin::sql::new_uuid();
-    std::this_thread::sleep_for(std::chrono::milliseconds(3));
-    const std::string later = plugin::sql::new_uuid();
-    const auto after = plugin::sql::system_now_ms();
-    EXPECT_TRUE(std::regex_match(first, form)) << first;
-    EXPECT_TRUE(std::regex_match(later, form)) << later;
-    EXPECT_LT(first, later);  // a later millisecond sorts after, as text too
-    const auto ms = std::stoll(first.substr(0, 8) + first.substr(9, 4), nullptr, 16);
-    EXPECT_GE(ms, before);
-    EXPECT_LE(ms, after);
-    std::set<std::string> seen;
-    for (int i = 0; i < 10000; ++i) seen.insert(plugin::sql::new_uuid());
-    EXPECT_EQ(seen.size(), 10000u);  // the same millisecond still gives distinct ids
-}
-
 TEST_F(sqlite_file, DISABLED_scale_figures) {
     plugin::sqlite_store s(config_in(dir_.path()));
     run_scale_figures(s, reg_);

@@ -423,7 +423,7 @@ TYPED_TEST_P(store_conformance, create_then_get_round_trips) {
     auto created = this->must_create(this->s(), "t1", this->U(), attrs);
     EXPECT_TRUE(std::regex_match(
         created.id,
-        std::regex("[0-9a-f]{8}-[0-9a-f]{4}-[47][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")))
+        std::regex("[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")))
         << created.id;
     EXPECT_EQ(created.attrs, attrs);
     EXPECT_EQ(created.meta.version, 1u);

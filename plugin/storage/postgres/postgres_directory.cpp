@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <boost/json/serialize.hpp>
+#include <orgscim/scim/ids.hpp>
 #include <span>
 #include <unordered_map>
 #include <unordered_set>
@@ -423,7 +424,7 @@ class pg_directory_conn final : public directory_tx {
 
     store_result<org_node> insert_org(org_node o) override {
         return caught([&]() -> store_result<org_node> {
-            if (o.id.empty()) o.id = sql::new_uuid();
+            if (o.id.empty()) o.id = scim::new_id();
             if (!sql::valid_org_id(o.id)) return store_errc::internal;
             auto path = placed_path(o.id, o.parent_id);
             if (!path) return store_errc::not_found;
@@ -506,7 +507,7 @@ class pg_directory_conn final : public directory_tx {
 
     store_result<identity_record> put_identity(identity_record i) override {
         return caught([&]() -> store_result<identity_record> {
-            if (i.id.empty()) i.id = sql::new_uuid();
+            if (i.id.empty()) i.id = scim::new_id();
             if (i.created_ms == 0) i.created_ms = now_();
             lock_tree(i.home_org);
             if (i.issuer && i.subject) lock_subject(*i.issuer, *i.subject);
@@ -622,7 +623,7 @@ class pg_directory_conn final : public directory_tx {
     store_result<custom_role_record> put_custom_role(custom_role_record r) override {
         return in_org(r.org_id, [&]() -> store_result<custom_role_record> {
             if (!path_of(r.org_id)) return store_errc::not_found;
-            if (r.id.empty()) r.id = sql::new_uuid();
+            if (r.id.empty()) r.id = scim::new_id();
             c_.run(
                 "INSERT INTO custom_roles (org_id, id, name, permissions) VALUES ($1, $2, $3, $4) "
                 "ON CONFLICT (org_id, id) DO UPDATE SET name = EXCLUDED.name, permissions = "
@@ -666,7 +667,7 @@ class pg_directory_conn final : public directory_tx {
         // Under the tree lock, seq order is commit order for every org of the tree.
         return in_org(ev.org_id, [&]() -> store_result<event_record> {
             event_record e;
-            e.id = sql::new_uuid();
+            e.id = scim::new_id();
             e.time_ms = now_();
             auto q = c_.run(
                 "INSERT INTO events (id, org_id, time_ms, actor, credential_id, action, "

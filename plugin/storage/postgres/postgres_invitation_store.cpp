@@ -23,6 +23,7 @@
 #include "postgres/postgres_invitation_store.hpp"
 
 #include <algorithm>
+#include <orgscim/scim/ids.hpp>
 
 #include "postgres/pg_connection.hpp"
 #include "postgres/postgres_migrations.hpp"
@@ -254,7 +255,7 @@ void add_history(connection& c, std::string_view owner, const history_entry& h) 
         "json_build_object('email', email, 'detail', $5::text)::text FROM access_requests "
         "WHERE id = $6",
         params()
-            .text(sql::new_uuid())
+            .text(scim::new_id())
             .int64(h.at_ms)
             .text(h.actor)
             .text(h.action)

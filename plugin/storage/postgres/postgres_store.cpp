@@ -5,6 +5,7 @@
 #include <boost/json/serialize.hpp>
 #include <optional>
 #include <orgscim/plugin/storage/directory_store.hpp>
+#include <orgscim/scim/ids.hpp>
 #include <orgscim/scim/schema.hpp>
 #include <span>
 #include <string>
@@ -774,7 +775,7 @@ store_result<resource_record> postgres_store::create(std::string_view tenant,
     return impl_->pool.write([&](connection& c) -> store_result<resource_record> {
         auto cols = sql::compute_columns(type, initial.attrs);
         resource_record r;
-        r.id = sql::new_uuid();
+        r.id = scim::new_id();
         r.attrs = initial.attrs;
         r.attrs.erase(membership_extension_urn);  // read-only, filled on every read
         r.meta.created_ms = r.meta.modified_ms = impl_->now();
@@ -886,7 +887,7 @@ store_result<organization> postgres_store::create_org(std::string_view name,
             if (q.rows() == 0) return store_errc::not_found;
         }
         organization o;
-        o.id = sql::new_uuid();
+        o.id = scim::new_id();
         o.name = std::string(name);
         if (parent_id) o.parent_id = std::string(*parent_id);
         o.created_ms = impl_->now();
@@ -925,7 +926,7 @@ store_result<token_info> postgres_store::create_token(std::string_view org_id,
         if (c.run("SELECT 1 FROM orgs WHERE id = $1 FOR SHARE", params().text(org_id)).rows() == 0)
             return store_errc::not_found;
         token_info tok;
-        tok.id = sql::new_uuid();
+        tok.id = scim::new_id();
         tok.org_id = std::string(org_id);
         tok.name = std::string(name);
         tok.created_ms = impl_->now();

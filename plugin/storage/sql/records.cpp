@@ -9,31 +9,11 @@
 #include <orgscim/scim/schema.hpp>
 #include <orgscim/scim/sort.hpp>
 #include <orgscim/scim/text.hpp>
-#include <random>
 #include <variant>
 
 namespace orgscim::plugin::sql {
 
 namespace json = boost::json;
-
-std::string new_uuid() {
-    // Version 7 (RFC 9562): the first 48 bits are the Unix time in milliseconds, the rest
-    // random. Ids made close in time sit close together in every index keyed by them (resources,
-    // identities, memberships, events), so a write adds to the same few pages at the right
-    // edge instead of one random page per index: a 1,000-operation Bulk dirtied more pages than
-    // the writer's cache holds. 74 random bits keep ids unguessable; they name, they grant nothing.
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    const auto ms = static_cast<std::uint64_t>(system_now_ms()) & 0xffffffffffffULL;
-    std::uint64_t hi = (ms << 16) | 0x7000ULL | (rng() & 0x0fffULL);  // version 7
-    std::uint64_t lo = rng();
-    lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10
-    char buf[37];
-    std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
-                  static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),
-                  static_cast<unsigned>(lo >> 48),
-                  static_cast<unsigned long long>(lo & 0xffffffffffffULL));
-    return buf;
-}
 
 std::int64_t system_now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -14,9 +14,6 @@
 
 namespace orgscim::plugin::sql {
 
-/// A random UUIDv4 in lower-case hex.
-std::string new_uuid();
-
 /// Unix epoch milliseconds from the system clock.
 std::int64_t system_now_ms();
 

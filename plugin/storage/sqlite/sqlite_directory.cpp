@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 #include <orgscim/plugin/storage/directory_store.hpp>
+#include <orgscim/scim/ids.hpp>
 
 #include "sql/directory_rows.hpp"
 #include "sql/records.hpp"
@@ -260,7 +261,7 @@ class sqlite_directory_conn final : public directory_tx {
 
     store_result<org_node> insert_org(org_node o) override {
         return guarded([&]() -> store_result<org_node> {
-            if (o.id.empty()) o.id = sql::new_uuid();
+            if (o.id.empty()) o.id = scim::new_id();
             if (!sql::valid_org_id(o.id)) return store_errc::internal;
             std::string path = "/";
             if (o.parent_id) {
@@ -342,7 +343,7 @@ class sqlite_directory_conn final : public directory_tx {
 
     store_result<identity_record> put_identity(identity_record i) override {
         return guarded([&]() -> store_result<identity_record> {
-            if (i.id.empty()) i.id = sql::new_uuid();
+            if (i.id.empty()) i.id = scim::new_id();
             if (i.created_ms == 0) i.created_ms = now_();
             stmt s(db_,
                    "INSERT INTO identities (id, issuer, subject, home_org, home_user_id, display, "
@@ -439,7 +440,7 @@ class sqlite_directory_conn final : public directory_tx {
     store_result<custom_role_record> put_custom_role(custom_role_record r) override {
         return guarded([&]() -> store_result<custom_role_record> {
             if (!path_of_opt(r.org_id)) return store_errc::not_found;
-            if (r.id.empty()) r.id = sql::new_uuid();
+            if (r.id.empty()) r.id = scim::new_id();
             stmt s(db_,
                    "INSERT INTO custom_roles (org_id, id, name, permissions) VALUES (?1, ?2, ?3, "
                    "?4) ON CONFLICT (org_id, id) DO UPDATE SET name = ?3, permissions = ?4");
@@ -491,7 +492,7 @@ class sqlite_directory_conn final : public directory_tx {
     store_result<event_record> append_event(event_draft ev) override {
         return guarded([&]() -> store_result<event_record> {
             event_record e;
-            e.id = sql::new_uuid();
+            e.id = scim::new_id();
             e.time_ms = now_();
             stmt s(db_,
                    "INSERT INTO events (id, org_id, time_ms, actor, credential_id, action, "

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 #include <mutex>
+#include <orgscim/scim/ids.hpp>
 
 #include "sql/records.hpp"
 #include "sqlite/sqlite_db.hpp"
@@ -167,7 +168,7 @@ struct sqlite_invitation_store::impl {
               "UNION ALL "
               "SELECT ?1, org_id, ?2, ?3, '', 'accessRequest.' || ?4, 'AccessRequest', id, "
               "json_object('email', email, 'detail', ?5) FROM access_requests WHERE id = ?6");
-        e.bind(1, sql::new_uuid()).bind(2, h.at_ms).bind(3, h.actor).bind(4, h.action);
+        e.bind(1, scim::new_id()).bind(2, h.at_ms).bind(3, h.actor).bind(4, h.action);
         e.bind(5, h.detail).bind(6, owner).run();
     }
 

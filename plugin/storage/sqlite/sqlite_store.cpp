@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 #include <mutex>
 #include <orgscim/plugin/storage/directory_store.hpp>
+#include <orgscim/scim/ids.hpp>
 #include <orgscim/scim/schema.hpp>
 #include <string>
 #include <unordered_map>
@@ -857,7 +858,7 @@ store_result<resource_record> sqlite_store::create(std::string_view tenant,
         connection& c = t.conn();
         auto cols = sql::compute_columns(type, initial.attrs);
         resource_record r;
-        r.id = sql::new_uuid();
+        r.id = scim::new_id();
         r.attrs = initial.attrs;
         r.attrs.erase(membership_extension_urn);  // read-only, filled on every read
         r.meta.created_ms = r.meta.modified_ms = impl_->now();
@@ -1024,7 +1025,7 @@ store_result<organization> sqlite_store::create_org(std::string_view name,
             if (!q.step()) return store_errc::not_found;
         }
         organization o;
-        o.id = sql::new_uuid();
+        o.id = scim::new_id();
         o.name = std::string(name);
         if (parent_id) o.parent_id = std::string(*parent_id);
         o.created_ms = impl_->now();
@@ -1076,7 +1077,7 @@ store_result<token_info> sqlite_store::create_token(std::string_view org_id,
             if (!q.step()) return store_errc::not_found;
         }
         token_info tok;
-        tok.id = sql::new_uuid();
+        tok.id = scim::new_id();
         tok.org_id = std::string(org_id);
         tok.name = std::string(name);
         tok.created_ms = impl_->now();

@@ -704,23 +704,28 @@ store_result<resource_record> sqlite_store::get(std::string_view tenant,
     return guarded([&]() -> store_result<resource_record> {
         impl::lease l(*impl_);
         connection& c = *l;
-        if (type.id == "User" && fetch.groups) {
+        // A User with its groups: one statement. When it finds no User row, the row is not
+        // asked for again below, only the members.
+        const bool user_with_groups = type.id == "User" && fetch.groups;
+        if (user_with_groups) {
             stmt q(c, user_with_relations);
             q.bind(1, tenant).bind(2, id);
             if (q.step()) return read_user_with_relations(q, tenant, lists_members(type));
-            // Not a User row here: perhaps a member whose User lives in their home org.
         }
-        bool relations =
-            (fetch.members && type.id != "User") || (fetch.groups && type.id == "User");
+        bool relations = (fetch.members && type.id != "User") || user_with_groups;
         std::optional<transaction> t;
         if (relations) t.emplace(c, false);  // one snapshot for the row and its members
         resource_record r;
         {
-            stmt q(c, std::string("SELECT ") + record_columns +
-                          " FROM resources r WHERE r.tenant = ?1 AND r.id = ?2 AND r.type = ?3");
-            q.bind(1, tenant).bind(2, id).bind(3, std::string_view(type.id));
-            if (q.step()) {
-                r = read_record(q, 0);
+            std::optional<stmt> q;
+            if (!user_with_groups) {
+                q.emplace(c, std::string("SELECT ") + record_columns +
+                                 " FROM resources r WHERE r.tenant = ?1 AND r.id = ?2 AND "
+                                 "r.type = ?3");
+                q->bind(1, tenant).bind(2, id).bind(3, std::string_view(type.id));
+            }
+            if (q && q->step()) {
+                r = read_record(*q, 0);
             } else if (auto m = lists_members(type) ? find_member(c, tenant, id) : std::nullopt) {
                 r = std::move(*m);  // a member whose User lives in their home org
             } else {
@@ -898,16 +903,24 @@ store_result<resource_record> sqlite_store::update(std::string_view tenant,
         connection& c = t.conn();
         resource_record cur;
         std::int64_t seq = 0;
-        std::array<std::optional<std::string>, 4> stored;  // the indexed columns, as below
+        // The indexed columns as stored, so that the UPDATE below sets only those that change.
+        static constexpr std::array<const char*, 4> indexed{"ukey", "username_f", "display_f",
+                                                            "external_id"};
+        std::array<std::optional<std::string>, indexed.size()> stored;
         {
-            stmt q(c, std::string("SELECT r.seq, ") + record_columns +
-                          ", r.ukey, r.username_f, r.display_f, r.external_id FROM resources r "
-                          "WHERE r.tenant = ?1 AND r.id = ?2 AND r.type = ?3");
+            static const std::string read = [] {
+                std::string q = std::string("SELECT r.seq, ") + record_columns;
+                for (const char* col : indexed) q += std::string(", r.") + col;
+                return q + " FROM resources r WHERE r.tenant = ?1 AND r.id = ?2 AND r.type = ?3";
+            }();
+            stmt q(c, read);
             q.bind(1, tenant).bind(2, id).bind(3, std::string_view(type.id));
             if (!q.step()) return store_errc::not_found;
             seq = q.int64(0);
             cur = read_record(q, 1);
-            for (int i = 0; i < 4; ++i) stored[i] = q.opt_text(6 + i);
+            for (std::size_t i = 0; i < indexed.size(); ++i) {
+                stored[i] = q.opt_text(6 + static_cast<int>(i));
+            }
         }
         if (if_match && *if_match != cur.meta.version) return store_errc::version_mismatch;
         load_relations(c, tenant, type, cur, fetch);
@@ -925,19 +938,15 @@ store_result<resource_record> sqlite_store::update(std::string_view tenant,
         // of every column an UPDATE sets, changed or not, and each is one more page to commit.
         // Same for the email rows. A PATCH of active and displayName (Entra) then writes the
         // row, the displayName index and nothing else.
-        const std::array<std::pair<const char*, const std::optional<std::string>*>, 4> indexed{
-            {{"ukey", &cols.ukey},
-             {"username_f", &cols.username_f},
-             {"display_f", &cols.display_f},
-             {"external_id", &cols.external_id}}};
+        const std::array<const std::optional<std::string>*, indexed.size()> wanted{
+            &cols.ukey, &cols.username_f, &cols.display_f, &cols.external_id};
         std::string set =
             "UPDATE resources SET body = ?1, version = ?2, modified_ms = ?3, label = ?4";
         std::vector<const std::optional<std::string>*> changed;
         for (std::size_t i = 0; i < indexed.size(); ++i) {
-            if (*indexed[i].second == stored[i]) continue;
-            changed.push_back(indexed[i].second);
-            set +=
-                std::string(", ") + indexed[i].first + " = ?" + std::to_string(changed.size() + 4);
+            if (*wanted[i] == stored[i]) continue;
+            changed.push_back(wanted[i]);
+            set += std::string(", ") + indexed[i] + " = ?" + std::to_string(changed.size() + 4);
         }
         set += " WHERE seq = ?" + std::to_string(changed.size() + 5);
         {

@@ -17,23 +17,8 @@ ORGSCIM="$BUILD/plugin/cli/orgscim"
 W=$(mktemp -d "${TMPDIR:-/tmp}/orgscim-glewlwyd-bench.XXXXXX")
 PIDS=()
 trap 'kill "${PIDS[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$W"' EXIT
-free_port() {
-    # Below the kernel's ephemeral range, where port-0 listeners and client sockets of tests
-    # running alongside take theirs (one may hold the port by the time Glewlwyd binds it), and
-    # used by no socket at all.
-    local lo p
-    lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
-    [ "$lo" -gt 11000 ] 2>/dev/null || lo=32768
-    for _ in $(seq 100); do
-        p=$((10000 + RANDOM % (lo - 10000)))
-        if [ -z "$(ss -Htan "sport = :$p" 2>/dev/null)" ] &&
-            ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"
-            return 0
-        fi
-    done
-    return 1
-}
+# shellcheck source=free_port.sh
+. "$(dirname "$0")/free_port.sh"
 wait_http() { for _ in $(seq 200); do curl -fsS "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
 
 PORT=$(free_port); BASE="http://127.0.0.1:$PORT"; API="$BASE/api"; J='Content-Type: application/json'

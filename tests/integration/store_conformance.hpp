@@ -484,6 +484,53 @@ TYPED_TEST_P(store_conformance, update_bumps_version_and_last_modified) {
     EXPECT_EQ(got->meta.version, 3u);
 }
 
+// The email rows an `emails.value eq` filter uses follow every update: an email removed is no
+// longer found, one added is, one kept stays found, and no list of emails leaves a stale row.
+TYPED_TEST_P(store_conformance, email_lookups_follow_updates) {
+    auto u =
+        this->user("t1", "alice",
+                   this->obj(R"({"emails":[{"value":"a@x.example"},{"value":"b@x.example"}]})"));
+    this->user("t1", "bob", this->obj(R"({"emails":[{"value":"b@x.example"}]})"));
+    auto found = [&](std::string_view email) {
+        auto f = this->filter("emails.value eq \"" + std::string(email) + "\"", this->U());
+        EXPECT_TRUE(f);
+        scim::list_request req;
+        req.limit = 10;
+        req.filter = f.get();
+        std::vector<std::string> names;
+        auto got = this->s().list("t1", this->U(), req);
+        EXPECT_TRUE(got.has_value());
+        if (!got) return names;
+        for (const auto& r : got->items) names.emplace_back(r.attrs.at("userName").as_string());
+        std::sort(names.begin(), names.end());
+        EXPECT_EQ(got->total, static_cast<std::int64_t>(names.size())) << email;
+        return names;
+    };
+    using names = std::vector<std::string>;
+    EXPECT_EQ(found("a@x.example"), names{"alice"});
+    EXPECT_EQ(found("b@x.example"), (names{"alice", "bob"}));
+
+    ASSERT_TRUE(this->put("t1", this->U(), u.id,
+                          this->obj(R"({"userName":"alice","emails":[{"value":"B@x.example"},
+                              {"value":"c@x.example"}]})"))
+                    .has_value());
+    EXPECT_EQ(found("a@x.example"), names{});
+    EXPECT_EQ(found("b@x.example"), (names{"alice", "bob"}));
+    EXPECT_EQ(found("c@x.example"), names{"alice"});
+
+    // Unchanged emails (another attribute written) stay found.
+    ASSERT_TRUE(
+        this->put("t1", this->U(), u.id, this->obj(R"({"userName":"alice","title":"t","emails":[
+                              {"value":"c@x.example"},{"value":"b@x.example"}]})"))
+            .has_value());
+    EXPECT_EQ(found("b@x.example"), (names{"alice", "bob"}));
+    EXPECT_EQ(found("c@x.example"), names{"alice"});
+
+    ASSERT_TRUE(this->put("t1", this->U(), u.id, this->obj(R"({"userName":"alice"})")).has_value());
+    EXPECT_EQ(found("b@x.example"), names{"bob"});
+    EXPECT_EQ(found("c@x.example"), names{});
+}
+
 TYPED_TEST_P(store_conformance, stale_if_match_writes_nothing) {
     auto u = this->user("t1", "alice", this->obj(R"({"title":"a"})"));
     ASSERT_TRUE(this->put("t1", this->U(), u.id, this->obj(R"({"userName":"alice","title":"b"})"),
@@ -753,6 +800,19 @@ TYPED_TEST_P(store_conformance, groups_of_a_user) {
     EXPECT_TRUE(found);
     // Membership survives a replace of the group's attributes.
     EXPECT_EQ(this->s().get("t1", this->G(), g.id, {})->members.size(), 1u);
+    // A write of the User answers with its groups, and none when they are not asked for.
+    auto written =
+        this->put("t1", this->U(), a.id, this->obj(R"({"userName":"alice","title":"t"})"));
+    ASSERT_TRUE(written.has_value());
+    ASSERT_EQ(written->groups.size(), 2u);
+    EXPECT_LT(written->groups[0].value, written->groups[1].value);
+    EXPECT_EQ(written->groups[0].display, got->groups[0].display);
+    EXPECT_EQ(written->groups[1].display, got->groups[1].display);
+    written = this->s().update(
+        "t1", this->U(), a.id, std::nullopt, fetch_options{true, false},
+        [&](const resource_record& cur) -> scim::result<write_set> { return this->ws(cur.attrs); });
+    ASSERT_TRUE(written.has_value());
+    EXPECT_TRUE(written->groups.empty());
 }
 
 TYPED_TEST_P(store_conformance, thousand_members_in_one_write) {
@@ -1029,6 +1089,7 @@ REGISTER_TYPED_TEST_SUITE_P(store_conformance,
                             create_then_get_round_trips,
                             get_unknown_or_other_type_is_not_found,
                             update_bumps_version_and_last_modified,
+                            email_lookups_follow_updates,
                             stale_if_match_writes_nothing,
                             mutate_error_aborts_and_writes_nothing,
                             remove_deletes_and_unknown_is_not_found,

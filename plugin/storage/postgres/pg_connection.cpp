@@ -145,19 +145,19 @@ void check(PGconn* c, const result& r, ExecStatusType want, std::string_view wha
     fail(store_errc::internal);
 }
 
+}  // namespace
+
 // Statements whose plan hinges on the values bound: an id list (= ANY of one id or of 1,000), a
 // semi-join into a side table (a rare email vs a common one), a substring or pattern test. A
 // generic plan made for average values picked scans for these, so they are planned per call.
 // Every other statement (primary-key and hash lookups, equality filters and pages over
 // (tenant, type, ...) indexes) gets the same plan whatever its values; planning it on every call
 // (plan_cache_mode=force_custom_plan) cost more CPU than running it (docs/performance.md).
-bool plan_per_call(std::string_view sql) {
+bool connection::plans_per_call(std::string_view sql) {
     for (std::string_view marker : {"ANY(", "IN (SELECT", "EXISTS (SELECT", "strpos(", " LIKE "})
         if (sql.find(marker) != std::string_view::npos) return true;
     return false;
 }
-
-}  // namespace
 
 connection::connection(const std::string& uri, const postgres_config& cfg) {
     std::string timeout = std::to_string(std::max(1u, (cfg.connect_timeout_ms + 999) / 1000));
@@ -196,7 +196,7 @@ result connection::run(const std::string& sql, const params& p, plan how) {
     auto it = prepared_.find(sql);
     if (it == prepared_.end()) {
         std::string name;
-        if (how == plan::reusable || !plan_per_call(sql)) {
+        if (how == plan::reusable || !plans_per_call(sql)) {
             name = "s" + std::to_string(prepared_.size() + 1);
             result prep(PQprepare(c_, name.c_str(), sql.c_str(), 0, nullptr));
             check(c_, prep, PGRES_COMMAND_OK, "prepare");

@@ -746,7 +746,7 @@ class pg_directory_conn final : public directory_tx {
             auto q = c_.run(
                 "SELECT id, coalesce(split_part(path, '/', 2), id) FROM orgs WHERE id = "
                 "ANY($1::text[])",
-                params().text_array(todo));
+                params().text_array(todo), pg::connection::plan::reusable);  // primary-key lookups
             std::vector<std::string> roots;
             todo.clear();
             for (int r = 0; r < q.rows(); ++r) {

@@ -213,7 +213,7 @@ void annotate(connection& c,
     auto q = c.run(
         "SELECT user_ref, kind, home_org FROM memberships WHERE org_id = $1 AND user_ref = "
         "ANY($2::text[]) AND kind <> 'home'",
-        params().text(tenant).text_array(ids));
+        params().text(tenant).text_array(ids), connection::plan::reusable);  // key lookups
     std::unordered_map<std::string_view, int> row_of;
     for (int i = 0; i < q.rows(); ++i) row_of.emplace(q.text(i, 0), i);
     for (auto& r : rows) {
@@ -255,6 +255,14 @@ member_scope scope_of(connection& c, std::string_view tenant) {
     s.direct = q.text(0, 1) == "t";
     return s;
 }
+
+// True when scope_of(tenant).any() would be: the org is managed by its parent (so roles flow
+// down from there) or has members without a User row. A column for a statement whose $1 is the
+// org.
+constexpr const char* has_member_scope =
+    "(EXISTS (SELECT 1 FROM orgs o WHERE o.id = $1 AND o.managed_by = o.parent_id) OR EXISTS "
+    "(SELECT 1 FROM memberships WHERE org_id = $1 AND user_ref IS NULL AND kind <> "
+    "'inherited'))";
 
 // Identity ids (iid) and kinds of the direct members; `extra` narrows (e.g. to one id).
 std::string direct_ids(const std::string& extra) {
@@ -530,10 +538,15 @@ void write_emails(connection& c,
                   const std::vector<std::string>& emails,
                   bool replace) {
     if (replace) {
-        c.run("DELETE FROM resource_emails WHERE tenant = $1 AND rid = $2",
-              params().text(tenant).text(id));
-    }
-    if (!emails.empty()) {
+        // One statement that deletes only the rows no longer wanted and inserts only the new
+        // ones: an update that keeps the emails (most PATCHes) touches no email row and no
+        // index entry, instead of deleting and inserting them all again.
+        c.run(
+            "WITH gone AS (DELETE FROM resource_emails WHERE tenant = $1 AND rid = $2 AND "
+            "value_f <> ALL($3::text[])) INSERT INTO resource_emails (tenant, rid, value_f) "
+            "SELECT $1, $2, unnest($3::text[]) ON CONFLICT DO NOTHING",
+            params().text(tenant).text(id).text_array(emails));
+    } else if (!emails.empty()) {
         c.run(
             "INSERT INTO resource_emails (tenant, rid, value_f) SELECT $1, $2, unnest($3::text[]) "
             "ON CONFLICT DO NOTHING",
@@ -663,14 +676,16 @@ store_result<scim::list_result> postgres_store::list(std::string_view tenant,
                                                      const scim::resource_type& type,
                                                      const scim::list_request& req) {
     return impl_->pool.read([&](connection& c) -> store_result<scim::list_result> {
-        if (lists_members(type) && (mentions_membership(req) || scope_of(c, tenant).any())) {
+        const bool members = lists_members(type);
+        auto member_list = [&] {
             // The parts of a member list are read in several statements: one snapshot, in which
             // the scope is read again.
             transaction t(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-            auto members = list_members(c, tenant, type, req, scope_of(c, tenant));
+            auto out = list_members(c, tenant, type, req, scope_of(c, tenant));
             t.commit();
-            return members;
-        }
+            return out;
+        };
+        if (members && mentions_membership(req)) return member_list();
         scim::list_result out;
 
         sql::where_clause w = sql::translate_filter(req.filter, sql::dialect::postgres, 3);
@@ -718,13 +733,22 @@ store_result<scim::list_result> postgres_store::list(std::string_view tenant,
             } else {
                 page += from + order + " LIMIT $" + next + "::bigint OFFSET $" + after + "::bigint";
             }
-            // The relations are computed for the page's rows only, not for skipped ones.
-            const bool members = lists_members(type);
+            // The relations are computed for the page's rows only, not for skipped ones. The
+            // last column says whether the org has members without a User row here (its own or
+            // a managing parent's): then this page is not the whole list, and the member list is
+            // read instead. Asking in the same statement saves a round trip on every list of an
+            // org without such members, the common case.
+            // The scope column is two key lookups: it does not make the plan depend on values.
+            const auto how = connection::plans_per_call(page) || connection::plans_per_call(total)
+                                 ? connection::plan::by_text
+                                 : connection::plan::reusable;
             auto q = c.run("WITH page AS (" + page + ") SELECT t.total, " + record_columns + ", " +
                                relations_column(type, req.fetch) + ", " +
-                               (members ? own_membership_column : "NULL") + " FROM (" + total +
+                               (members ? own_membership_column : "NULL") + ", " +
+                               (members ? has_member_scope : "false") + " FROM (" + total +
                                ") AS t (total) LEFT JOIN page r ON true" + outer_order,
-                           common().int64(limit).int64(offset));
+                           common().int64(limit).int64(offset), how);
+            if (members && q.text(0, 8) == "t") return member_list();
             out.total = q.int64(0, 0);
             for (int i = 0; i < q.rows(); ++i) {
                 if (q.is_null(i, 1)) continue;
@@ -737,6 +761,7 @@ store_result<scim::list_result> postgres_store::list(std::string_view tenant,
         }
 
         // The filter (or the sort) needs the in-memory evaluator: narrow in SQL, then match.
+        if (members && scope_of(c, tenant).any()) return member_list();
         transaction t(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
         std::vector<resource_record> rows;
         {
@@ -810,16 +835,21 @@ store_result<resource_record> postgres_store::update(std::string_view tenant,
                                                      const scim::fetch_options& fetch,
                                                      const mutate_fn& mutate) {
     return impl_->pool.write([&](connection& c) -> store_result<resource_record> {
-        // The row lock makes the If-Match check and the write one atomic step.
-        auto q = c.run(std::string("SELECT r.seq, ") + record_columns +
+        // The row lock makes the If-Match check and the write one atomic step. The row comes
+        // with its relations and its membership kind, which the write does not change: one
+        // round trip where there were three.
+        const bool members = lists_members(type);
+        auto q = c.run(std::string("SELECT r.seq, ") + record_columns + ", " +
+                           relations_column(type, fetch) + ", " +
+                           (members ? own_membership_column : "NULL") +
                            " FROM resources r WHERE r.tenant = $1 AND r.id = $2 AND r.type = "
-                           "$3 FOR UPDATE",
+                           "$3 FOR UPDATE OF r",
                        params().text(tenant).text(id).text(type.id));
         if (q.rows() == 0) return store_errc::not_found;
         std::int64_t seq = q.int64(0, 0);
         resource_record cur = read_record(q, 0, 1);
         if (if_match && *if_match != cur.meta.version) return store_errc::version_mismatch;
-        load_relations(c, tenant, type, cur, fetch);
+        read_relations(q, 0, 6, cur);
         auto ws = mutate(cur);
         if (!ws) return store_errc::aborted;
         auto cols = sql::compute_columns(type, ws->attrs);
@@ -845,8 +875,12 @@ store_result<resource_record> postgres_store::update(std::string_view tenant,
                 .int64(seq));
         write_emails(c, tenant, r.id, cols.emails_f, true);
         apply_members(c, tenant, r.id, *ws);
-        load_relations(c, tenant, type, r, fetch);
-        annotate(c, tenant, type, std::span(&r, 1));
+        if (type.id == "User") {
+            r.groups = std::move(cur.groups);  // a User's write never changes its groups
+        } else {
+            load_relations(c, tenant, type, r, fetch);
+        }
+        if (members) read_own_membership(q, 0, 7, tenant, r);
         return r;
     });
 }

@@ -993,6 +993,18 @@ TEST_P(member_listing, the_directory_finds_listed_memberships_and_deletes_copy_u
     ASSERT_TRUE(by_identity);
     EXPECT_EQ(by_identity->identity_id, dave_);
     EXPECT_FALSE(by_identity->user_ref);
+    // A write of the copy answers with the kind it is listed with, as a read does.
+    auto written = backend_->update(child_.id, *user_t_, copy, std::nullopt, {},
+                                    [](const orgscim::scim::resource_record& cur)
+                                        -> orgscim::scim::result<orgscim::scim::write_set> {
+                                        orgscim::scim::write_set w;
+                                        w.attrs = cur.attrs;
+                                        w.attrs["title"] = "contractor";
+                                        return w;
+                                    });
+    ASSERT_TRUE(written);
+    EXPECT_EQ(kind_of(*written), "invited");
+    EXPECT_EQ(home_of(*written), msp_.id);
     // A home User, an inherited member, the copy's id in another org: none.
     EXPECT_EQ(dir_store_->find_listed_membership(child_.id, own_).error(), store_errc::not_found);
     EXPECT_EQ(dir_store_->find_listed_membership(child_.id, staff_["bob"]).error(),

@@ -743,10 +743,17 @@ class pg_directory_conn final : public directory_tx {
             if (!root_of_.contains(id)) todo.push_back(id);
         }
         while (!todo.empty()) {
-            auto q = c_.run(
-                "SELECT id, coalesce(split_part(path, '/', 2), id) FROM orgs WHERE id = "
-                "ANY($1::text[])",
-                params().text_array(todo), pg::connection::plan::reusable);  // primary-key lookups
+            // One org (nearly every write) by `=`: PostgreSQL plans `= ANY` of an array afresh
+            // on every call, as its generic plan looks dearer than a custom one for a short list.
+            auto q = todo.size() == 1
+                         ? c_.run(
+                               "SELECT id, coalesce(split_part(path, '/', 2), id) FROM orgs "
+                               "WHERE id = $1",
+                               params().text(todo.front()))
+                         : c_.run(
+                               "SELECT id, coalesce(split_part(path, '/', 2), id) FROM orgs "
+                               "WHERE id = ANY($1::text[])",
+                               params().text_array(todo));
             std::vector<std::string> roots;
             todo.clear();
             for (int r = 0; r < q.rows(); ++r) {

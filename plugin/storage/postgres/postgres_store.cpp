@@ -213,7 +213,7 @@ void annotate(connection& c,
     auto q = c.run(
         "SELECT user_ref, kind, home_org FROM memberships WHERE org_id = $1 AND user_ref = "
         "ANY($2::text[]) AND kind <> 'home'",
-        params().text(tenant).text_array(ids), connection::plan::reusable);  // key lookups
+        params().text(tenant).text_array(ids));
     std::unordered_map<std::string_view, int> row_of;
     for (int i = 0; i < q.rows(); ++i) row_of.emplace(q.text(i, 0), i);
     for (auto& r : rows) {

@@ -13,9 +13,11 @@
 #   PG_BIN [/usr/lib/postgresql/15/bin]      PG_SYNC [off]: synchronous_commit. `off` is the
 #       PostgreSQL counterpart of SQLite's `synchronous=normal` in WAL mode (commits survive a crash
 #       of orgscim, not of the machine); `on` fsyncs every commit.
-#   PG_ANALYZE [1]: ANALYZE the database after the preload. Without it the first workloads can run
-#       before autovacuum has analyzed the freshly loaded tables, on plans made for an empty table
-#       (docs/performance.md: W1 4.8 ms per primary-key lookup instead of 0.02 ms).
+#   PG_ANALYZE [1]: VACUUM ANALYZE the database after the preload, the state autovacuum brings a
+#       freshly loaded table to within a minute. Without the ANALYZE the first workloads can run
+#       on plans made for an empty table (docs/performance.md: W1 4.8 ms per primary-key lookup
+#       instead of 0.02 ms); without the VACUUM the visibility map is empty, so an index-only scan
+#       (W5 skipping to a deep page over (tenant, type, seq)) visits the heap for every row.
 #   PG_STATS [1]: load pg_stat_statements and write, per configuration, the statements by total
 #       execution time (with how often and how long they were planned) and the statements per
 #       request of each workload to OUT/<config>/statements.txt
@@ -102,7 +104,7 @@ for c in "${CONFIGS[@]}"; do
   esac
   export TARGETS="$targets" PIDS="${SRV_PIDS[*]}" DB_PIDS="$db" RUN_TAG="$TAG" DATADIR="$OUT/$c/data"
   OUT="$OUT/$c" "$ROOT/bench/peers/drive.sh" "orgscim-$c" "$TOKEN"  # preload
-  [[ -n "$db" && "$PG_ANALYZE" == 1 ]] && psql_ "bench_$c" -c "ANALYZE"
+  [[ -n "$db" && "$PG_ANALYZE" == 1 ]] && psql_ "bench_$c" -c "VACUUM ANALYZE"
   for w in "${WL[@]}"; do
     # Statements per request: pg_stat_statements is reset before each workload, read after it.
     [[ -n "$db" && "$PG_STATS" == 1 ]] && psql_ "bench_$c" -c "SELECT pg_stat_statements_reset()" >/dev/null

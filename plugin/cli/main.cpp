@@ -846,6 +846,7 @@ std::string one_line(std::string s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    orgscim::plugin::configure_storage_for_this_process();
     std::vector<std::string> args(argv + 1, argv + argc);
     try {
         return dispatch(std::move(args));

@@ -9,12 +9,15 @@
 #include "postgres/postgres_invitation_store.hpp"
 #include "postgres/postgres_oauth_store.hpp"
 #include "postgres/postgres_store.hpp"
+#include "sqlite/sqlite_db.hpp"
 #include "sqlite/sqlite_directory.hpp"
 #include "sqlite/sqlite_invitation_store.hpp"
 #include "sqlite/sqlite_oauth_store.hpp"
 #include "sqlite/sqlite_store.hpp"
 
 namespace orgscim::plugin {
+
+void configure_storage_for_this_process() { sqlite::disable_memory_statistics(); }
 
 std::unique_ptr<backend> open_backend(const storage_config& cfg) {
     if (cfg.backend == "sqlite") return std::make_unique<sqlite_store>(cfg.sqlite);

@@ -59,6 +59,11 @@ void scim_fold(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
 
 }  // namespace
 
+// With statistics on (SQLite's default), every sqlite3_malloc and sqlite3_free takes one global
+// mutex to count bytes, so the server's threads queue on it: a GET made 1.2 futex calls, nearly
+// all from inside sqlite3Malloc (perf, docs/performance.md). orgscim never reads the statistics.
+bool disable_memory_statistics() { return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK; }
+
 void fail(store_errc c) { throw db_failure{c, {}, {}}; }
 
 void report(const db_failure& e) {

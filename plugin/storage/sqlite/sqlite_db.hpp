@@ -38,6 +38,10 @@ struct db_failure {
 [[noreturn]] void fail(scim::store_errc c);
 
 /// Logs a driver failure unless it is a uniqueness conflict (the client's doing, answered 409).
+/// Turns off SQLite's allocation statistics before its first use (see the .cpp). False when
+/// SQLite is already initialized in this process, and nothing changed.
+bool disable_memory_statistics();
+
 void report(const db_failure& e);
 void report_unexpected(const std::exception& e);
 

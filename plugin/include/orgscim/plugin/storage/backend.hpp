@@ -35,6 +35,11 @@ class backend : public scim::resource_store, public org_store, public token_stor
     virtual std::unique_ptr<unit_of_work> begin_unit() = 0;
 };
 
+/// Process-wide database settings that must come before the first database use, for a program
+/// that owns its process (the `orgscim` program; not the plugin, whose host may use SQLite
+/// itself). Call once, first thing in main. Never fails: a setting that cannot be made is left.
+void configure_storage_for_this_process();
+
 /// Opens the configured backend and applies pending migrations. Throws startup_error with a
 /// one-line reason when the database cannot be opened or migrated.
 std::unique_ptr<backend> open_backend(const storage_config& cfg);

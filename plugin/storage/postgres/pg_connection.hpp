@@ -114,8 +114,8 @@ class connection {
     /// Inside a transaction (also one that a failed statement has aborted).
     bool in_transaction() const;
     /// How a statement is planned: `by_text` guesses from the SQL whether the best plan depends
-    /// on the parameter values (plans_per_call); `reusable` is the caller's word
-    /// that it does not (lookups by key, however the SQL reads).
+    /// on the parameter values (plans_per_call); `reusable` is the caller's word that it does
+    /// not (lookups by key, however the SQL reads).
     enum class plan { by_text, reusable };
     /// The guess of `by_text`: whether the best plan of `sql` depends on its parameter values.
     static bool plans_per_call(std::string_view sql);

@@ -737,8 +737,8 @@ store_result<scim::list_result> postgres_store::list(std::string_view tenant,
             // last column says whether the org has members without a User row here (its own or
             // a managing parent's): then this page is not the whole list, and the member list is
             // read instead. Asking in the same statement saves a round trip on every list of an
-            // org without such members, the common case.
-            // The scope column is two key lookups: it does not make the plan depend on values.
+            // org without such members, the common case. That column is two key lookups, so it
+            // does not make the plan depend on values: the page and the total decide.
             const auto how = connection::plans_per_call(page) || connection::plans_per_call(total)
                                  ? connection::plan::by_text
                                  : connection::plan::reusable;

@@ -37,11 +37,11 @@ struct db_failure {
 /// Throws db_failure{c} without a driver message (nothing is logged for it).
 [[noreturn]] void fail(scim::store_errc c);
 
-/// Logs a driver failure unless it is a uniqueness conflict (the client's doing, answered 409).
 /// Turns off SQLite's allocation statistics before its first use (see the .cpp). False when
 /// SQLite is already initialized in this process, and nothing changed.
 bool disable_memory_statistics();
 
+/// Logs a driver failure unless it is a uniqueness conflict (the client's doing, answered 409).
 void report(const db_failure& e);
 void report_unexpected(const std::exception& e);
 

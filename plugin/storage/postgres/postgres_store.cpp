@@ -256,6 +256,18 @@ member_scope scope_of(connection& c, std::string_view tenant) {
     return s;
 }
 
+// PostgreSQL plans a statement with `LIMIT $n` on every call: its generic plan assumes a tenth of
+// the table, so it looks dearer than a custom one, which PostgreSQL then keeps making (a page of
+// 100 spent 0.49 ms of its 2.4 ms in the planner). With the LIMIT written in the text it settles
+// on the generic plan after five calls. Only the usual page sizes are written in, so that a
+// connection prepares a bounded number of such statements whatever counts clients send.
+bool limit_in_text(std::int64_t limit) {
+    for (std::int64_t n : {1, 10, 20, 25, 50, 100, 200, 500, 1000}) {
+        if (limit == n) return true;
+    }
+    return false;
+}
+
 // True when scope_of(tenant).any() would be: the org is managed by its parent (so roles flow
 // down from there) or has members without a User row. A column for a statement whose $1 is the
 // org.
@@ -723,15 +735,27 @@ store_result<scim::list_result> postgres_store::list(std::string_view tenant,
             }
             order += "r.seq";
             outer_order += "r.seq";
+            // After the filter's parameters: the LIMIT, unless written in the text, then the
+            // OFFSET.
+            params p = common();
+            std::string limit_sql = "$" + next + "::bigint";
+            std::string offset_sql = "$" + after + "::bigint";
+            if (limit_in_text(limit)) {
+                limit_sql = std::to_string(limit);
+                offset_sql = "$" + next + "::bigint";
+            } else {
+                p.int64(limit);
+            }
+            p.int64(offset);
             std::string page = std::string("SELECT r.tenant, r.seq, ") + record_columns + sort_key;
             if (!sort_col && w.sql.empty() && offset > 1000) {
                 // Deep page in creation order: skip rows with an index-only scan of
                 // (tenant, type, seq) instead of fetching every skipped row from the heap.
                 page += from + " AND r.seq >= (SELECT r.seq" + from +
-                        " ORDER BY r.seq LIMIT 1 OFFSET $" + after + "::bigint)" + order +
-                        " LIMIT $" + next + "::bigint";
+                        " ORDER BY r.seq LIMIT 1 OFFSET " + offset_sql + ")" + order + " LIMIT " +
+                        limit_sql;
             } else {
-                page += from + order + " LIMIT $" + next + "::bigint OFFSET $" + after + "::bigint";
+                page += from + order + " LIMIT " + limit_sql + " OFFSET " + offset_sql;
             }
             // The relations are computed for the page's rows only, not for skipped ones. The
             // last column says whether the org has members without a User row here (its own or
@@ -747,7 +771,7 @@ store_result<scim::list_result> postgres_store::list(std::string_view tenant,
                                (members ? own_membership_column : "NULL") + ", " +
                                (members ? has_member_scope : "false") + " FROM (" + total +
                                ") AS t (total) LEFT JOIN page r ON true" + outer_order,
-                           common().int64(limit).int64(offset), how);
+                           p, how);
             if (members && q.text(0, 8) == "t") return member_list();
             out.total = q.int64(0, 0);
             for (int i = 0; i < q.rows(); ++i) {

@@ -23,6 +23,7 @@ namespace orgscim::plugin {
 
 namespace json = boost::json;
 using scim::resource_record;
+using sql::set_membership;
 
 using namespace pg;
 
@@ -93,36 +94,14 @@ std::string relations_column(const scim::resource_type& type, const scim::fetch_
 }
 
 void read_relations(const result& q, int row, int col, resource_record& r) {
-    r.members.clear();
-    r.groups.clear();
-    if (q.is_null(row, col)) return;
-    boost::system::error_code ec;
-    json::value v = json::parse(q.text(row, col), ec);
-    if (ec || !v.is_array()) {
-        log_pg("read", "relations are not a JSON array");
-        fail(store_errc::internal);
+    if (q.is_null(row, col)) {
+        r.members.clear();
+        r.groups.clear();
+        return;
     }
-    auto str = [](const json::value& e) -> std::string {
-        if (!e.is_string()) {
-            log_pg("read", "a relation field is not a string");
-            fail(store_errc::internal);
-        }
-        return std::string(e.get_string());
-    };
-    for (const auto& e : v.get_array()) {
-        if (!e.is_array()) {
-            log_pg("read", "a relation is not a JSON array");
-            fail(store_errc::internal);
-        }
-        const auto& a = e.get_array();
-        if (a.size() == 2) {
-            r.groups.push_back({str(a[0]), "direct", str(a[1])});
-        } else if (a.size() == 3) {
-            r.members.push_back({str(a[0]), str(a[1]), str(a[2])});
-        } else {
-            log_pg("read", "a relation has the wrong number of fields");
-            fail(store_errc::internal);
-        }
+    if (!sql::parse_relations(q.text(row, col), r)) {
+        log_pg("read", "a relations column is not an array of [id, (type,) label]");
+        fail(store_errc::internal);
     }
 }
 
@@ -172,13 +151,6 @@ bool lists_members(const scim::resource_type& type) {
     return type.id == "User" && type.extension(membership_extension_urn) != nullptr;
 }
 
-void set_membership(resource_record& r, std::string_view kind, std::string_view home_org) {
-    json::object ext;
-    ext["kind"] = kind;
-    ext["homeOrg"] = home_org;
-    r.attrs[membership_extension_urn] = std::move(ext);
-}
-
 // The membership an own User row stands for, next to that row (alias r): NULL for a home User,
 // else [kind, home org].
 constexpr const char* own_membership_column =
@@ -191,14 +163,10 @@ void read_own_membership(
         set_membership(r, "home", tenant);
         return;
     }
-    boost::system::error_code ec;
-    json::value v = json::parse(q.text(row, col), ec);
-    const json::array* a = ec ? nullptr : v.if_array();
-    if (a == nullptr || a->size() != 2 || !(*a)[0].is_string() || !(*a)[1].is_string()) {
+    if (!sql::parse_membership(q.text(row, col), r)) {
         log_pg("read", "a membership column is not [kind, home org]");
         fail(store_errc::internal);
     }
-    set_membership(r, (*a)[0].get_string(), (*a)[1].get_string());
 }
 
 // The kind of the org's own Users: invited when a non-home membership names them.

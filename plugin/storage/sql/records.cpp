@@ -1,10 +1,12 @@
 #include "sql/records.hpp"
 
 #include <algorithm>
+#include <boost/json/parse.hpp>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
+#include <orgscim/plugin/storage/directory_store.hpp>
 #include <orgscim/scim/filter.hpp>
 #include <orgscim/scim/schema.hpp>
 #include <orgscim/scim/sort.hpp>
@@ -14,6 +16,52 @@
 namespace orgscim::plugin::sql {
 
 namespace json = boost::json;
+
+void set_membership(scim::resource_record& r, std::string_view kind, std::string_view home_org) {
+    json::object ext;
+    ext["kind"] = kind;
+    ext["homeOrg"] = home_org;
+    r.attrs[membership_extension_urn] = std::move(ext);
+}
+
+bool parse_relations(std::string_view json_text, scim::resource_record& r) {
+    r.members.clear();
+    r.groups.clear();
+    boost::system::error_code ec;
+    json::value v = json::parse(json_text, ec);
+    const json::array* all = ec ? nullptr : v.if_array();
+    if (all == nullptr) return false;
+    for (const auto& e : *all) {
+        const json::array* a = e.if_array();
+        const bool strings =
+            a != nullptr &&
+            std::all_of(a->begin(), a->end(), [](const json::value& f) { return f.is_string(); });
+        if (strings && a->size() == 2) {
+            r.groups.push_back(
+                {std::string((*a)[0].get_string()), "direct", std::string((*a)[1].get_string())});
+        } else if (strings && a->size() == 3) {
+            r.members.push_back({std::string((*a)[0].get_string()),
+                                 std::string((*a)[1].get_string()),
+                                 std::string((*a)[2].get_string())});
+        } else {
+            r.members.clear();
+            r.groups.clear();
+            return false;
+        }
+    }
+    return true;
+}
+
+bool parse_membership(std::string_view json_text, scim::resource_record& r) {
+    boost::system::error_code ec;
+    json::value v = json::parse(json_text, ec);
+    const json::array* a = ec ? nullptr : v.if_array();
+    if (a == nullptr || a->size() != 2 || !(*a)[0].is_string() || !(*a)[1].is_string()) {
+        return false;
+    }
+    set_membership(r, (*a)[0].get_string(), (*a)[1].get_string());
+    return true;
+}
 
 std::int64_t system_now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(

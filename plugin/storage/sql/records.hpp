@@ -34,6 +34,18 @@ struct index_columns {
 };
 index_columns compute_columns(const scim::resource_type& type, const boost::json::object& attrs);
 
+/// Sets the membership extension of a User as read in one org: its kind there and its home org.
+void set_membership(scim::resource_record& r, std::string_view kind, std::string_view home_org);
+
+/// Reads a relations column, as both backends build it next to a row, into r: a JSON array of
+/// [group id, label] (a User's groups) or of [member id, member type, label] (a Group's
+/// members). Error (the text is not that shape): false, with r's relations left empty.
+bool parse_relations(std::string_view json_text, scim::resource_record& r);
+
+/// Reads a membership column, [kind, home org], into r's membership extension. Error (the text
+/// is not that shape): false, r unchanged.
+bool parse_membership(std::string_view json_text, scim::resource_record& r);
+
 /// The record as the client would see it (id, meta, attrs, members, groups), for matches().
 boost::json::object wire_view(const scim::resource_type& type, const scim::resource_record& r);
 

@@ -23,6 +23,7 @@ namespace orgscim::plugin {
 
 namespace json = boost::json;
 using scim::resource_record;
+using sql::set_membership;
 
 namespace {
 
@@ -100,13 +101,6 @@ bool lists_members(const scim::resource_type& type) {
     return type.id == "User" && type.extension(membership_extension_urn) != nullptr;
 }
 
-void set_membership(resource_record& r, std::string_view kind, std::string_view home_org) {
-    json::object ext;
-    ext["kind"] = kind;
-    ext["homeOrg"] = home_org;
-    r.attrs[membership_extension_urn] = std::move(ext);
-}
-
 // A User with its groups and its kind in the org, in one statement: one snapshot without a
 // transaction around three statements, for the commonest request of a sync (a GET by id). The
 // groups come as a JSON array of [id, label], the kind as [kind, home_org] or NULL (home).
@@ -120,32 +114,16 @@ constexpr const char* user_with_relations =
 
 resource_record read_user_with_relations(const stmt& q, std::string_view tenant, bool kinds) {
     resource_record r = read_record(q, 0);
-    boost::system::error_code ec;
-    json::value groups = json::parse(q.view(5), ec);
-    if (ec || !groups.is_array()) fail(store_errc::internal);
-    for (const auto& g : groups.as_array()) {
-        const auto* pair = g.if_array();
-        if (pair == nullptr || pair->size() != 2 || !pair->at(0).is_string()) {
-            fail(store_errc::internal);
-        }
-        const auto* label = pair->at(1).if_string();
-        r.groups.push_back({std::string(pair->at(0).get_string()), "direct",
-                            label != nullptr ? std::string(*label) : std::string()});
-    }
+    if (!sql::parse_relations(q.view(5), r) || !r.members.empty()) fail(store_errc::internal);
+    // SQLite 3.40's json_group_array takes no ORDER BY: groups come in id order, as elsewhere.
     std::sort(r.groups.begin(), r.groups.end(),
               [](const auto& a, const auto& b) { return a.value < b.value; });
     if (!kinds) return r;
     if (q.is_null(6)) {
         set_membership(r, "home", tenant);
-        return r;
-    }
-    json::value kind = json::parse(q.view(6), ec);
-    const auto* pair = ec ? nullptr : kind.if_array();
-    if (pair == nullptr || pair->size() != 2 || !pair->at(0).is_string() ||
-        !pair->at(1).is_string()) {
+    } else if (!sql::parse_membership(q.view(6), r)) {
         fail(store_errc::internal);
     }
-    set_membership(r, pair->at(0).get_string(), pair->at(1).get_string());
     return r;
 }
 

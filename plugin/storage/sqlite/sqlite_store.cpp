@@ -694,21 +694,20 @@ store_result<resource_record> sqlite_store::get(std::string_view tenant,
         std::optional<transaction> t;
         if (relations) t.emplace(c, false);  // one snapshot for the row and its members
         resource_record r;
-        {
-            std::optional<stmt> q;
-            if (!user_with_groups) {
-                q.emplace(c, std::string("SELECT ") + record_columns +
-                                 " FROM resources r WHERE r.tenant = ?1 AND r.id = ?2 AND "
-                                 "r.type = ?3");
-                q->bind(1, tenant).bind(2, id).bind(3, std::string_view(type.id));
+        bool own_row = false;
+        if (!user_with_groups) {  // else the statement above has looked for the row already
+            stmt q(c, std::string("SELECT ") + record_columns +
+                          " FROM resources r WHERE r.tenant = ?1 AND r.id = ?2 AND r.type = ?3");
+            q.bind(1, tenant).bind(2, id).bind(3, std::string_view(type.id));
+            if (q.step()) {
+                r = read_record(q, 0);
+                own_row = true;
             }
-            if (q && q->step()) {
-                r = read_record(*q, 0);
-            } else if (auto m = lists_members(type) ? find_member(c, tenant, id) : std::nullopt) {
-                r = std::move(*m);  // a member whose User lives in their home org
-            } else {
-                return store_errc::not_found;
-            }
+        }
+        if (!own_row) {
+            auto m = lists_members(type) ? find_member(c, tenant, id) : std::nullopt;
+            if (!m) return store_errc::not_found;
+            r = std::move(*m);  // a member whose User lives in their home org
         }
         if (relations) load_relations(c, tenant, type, r, fetch);
         if (lists_members(type) && !r.attrs.contains(membership_extension_urn)) {

@@ -257,37 +257,129 @@ void transaction::commit() {
     done_ = true;
 }
 
-// --- unit ------------------------------------------------------------------------------------
+// --- unit and the gate's group commit --------------------------------------------------------
 
-unit::unit(std::recursive_mutex& gate, connection& c) : gate_(gate), c_(c), slot_(this) {}
+namespace {
+// A shared COMMIT waits for every unit in it, so the first one's answer waits for the others'
+// work: this bounds that wait, and the transaction's size.
+constexpr int max_units_per_commit = 64;
+}  // namespace
+
+void file_gate::lock() {
+    mu_.lock();
+    if (++depth_ == 1) end_batch(true);
+}
+
+void file_gate::unlock() {
+    --depth_;
+    mu_.unlock();
+}
+
+void file_gate::acquire_for_unit() {
+    units_waiting_.fetch_add(1, std::memory_order_relaxed);
+    mu_.lock();
+    units_waiting_.fetch_sub(1, std::memory_order_relaxed);
+    ++depth_;
+}
+
+void file_gate::release() {
+    --depth_;
+    mu_.unlock();
+}
+
+void file_gate::end_batch(bool commit) noexcept {
+    if (open_ == nullptr) return;
+    std::optional<store_errc> failed;
+    if (commit) {
+        const int rc = sqlite3_exec(open_->db_, "COMMIT", nullptr, nullptr, nullptr);
+        if (rc != SQLITE_OK) {
+            report(db_failure{map_code(rc), "commit", sqlite3_errmsg(open_->db_)});
+            failed = map_code(rc);
+        }
+    }
+    // Also after a failed COMMIT (SQLITE_BUSY leaves the transaction open).
+    if (!commit || failed) sqlite3_exec(open_->db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    if (finished_ > 1) shared_.fetch_add(static_cast<std::uint64_t>(finished_));
+    {
+        std::lock_guard lk(done_mu_);
+        current_->done = true;
+        current_->failed = failed;
+    }
+    done_cv_.notify_all();
+    current_ = std::make_shared<batch>();
+    finished_ = 0;
+    open_ = nullptr;
+}
+
+void file_gate::pass_on() noexcept {
+    // Whoever waits in acquire_for_unit() takes the gate next and either joins the open
+    // transaction or ends it (another connection); lock() ends it for every other writer.
+    if (finished_ > 0 && finished_ < max_units_per_commit &&
+        units_waiting_.load(std::memory_order_relaxed) > 0)
+        return;
+    end_batch(finished_ > 0);
+}
+
+void file_gate::wait_for(const std::shared_ptr<batch>& b) {
+    std::unique_lock lk(done_mu_);
+    done_cv_.wait(lk, [&] { return b->done; });
+    if (b->failed) fail(*b->failed);
+}
+
+unit::unit(file_gate& gate, connection& c) : gate_(gate), c_(c), slot_(this) {}
 
 unit::~unit() {
-    if (slot_.joined()) return;
-    if (begun_ && !done_) sqlite3_exec(c_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    if (slot_.joined() || !begun_ || done_) return;
+    if (in_savepoint_)
+        sqlite3_exec(c_.db_, "ROLLBACK TO unit; RELEASE unit", nullptr, nullptr, nullptr);
+    leave();
+}
+
+void unit::leave() noexcept {
+    gate_.pass_on();
+    gate_.release();
 }
 
 void unit::begin() {
-    std::unique_lock lk(gate_);
-    stmt(c_, "BEGIN IMMEDIATE").run();
-    lock_ = std::move(lk);
+    gate_.acquire_for_unit();
+    try {
+        if (gate_.open_ != nullptr && gate_.open_ != &c_) gate_.end_batch(true);
+        if (gate_.open_ == nullptr) {
+            stmt(c_, "BEGIN IMMEDIATE").run();
+            gate_.open_ = &c_;
+        } else {
+            stmt(c_, "SAVEPOINT unit").run();
+            in_savepoint_ = true;
+        }
+    } catch (...) {
+        leave();
+        throw;
+    }
     begun_ = true;
 }
 
 void unit::commit() {
     if (slot_.joined() || done_) return;
-    if (begun_) stmt(c_, "COMMIT").run();
+    if (!begun_) {
+        done_ = true;
+        return;
+    }
+    if (in_savepoint_) stmt(c_, "RELEASE unit").run();
     done_ = true;
-    if (lock_.owns_lock()) lock_.unlock();
+    auto mine = gate_.current_;
+    ++gate_.finished_;
+    leave();
+    gate_.wait_for(mine);
 }
 
-connection* unit_connection(const std::recursive_mutex& gate) {
+connection* unit_connection(const file_gate& gate) {
     unit* u = sql::thread_unit<unit>::open();
     if (u == nullptr || u->done_ || &u->gate_ != &gate) return nullptr;
     if (!u->begun_) u->begin();
     return &u->c_;
 }
 
-write_scope::write_scope(std::recursive_mutex& gate, connection& own, std::mutex* own_mu) {
+write_scope::write_scope(file_gate& gate, connection& own, std::mutex* own_mu) {
     if (unit* u = sql::thread_unit<unit>::open(); u != nullptr && &u->gate_ == &gate && !u->done_) {
         if (!u->begun_) u->begin();
         c_ = &u->c_;

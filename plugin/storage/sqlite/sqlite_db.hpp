@@ -2,7 +2,7 @@
 // What every SQLite store of orgscim does the same way: open a connection, run cached prepared
 // statements, hold a transaction, apply migrations, and turn driver errors into store_errc.
 // Each store keeps only its SQL and its rules. Nothing here locks: a connection is used by one
-// thread at a time under its owner's mutex (and the file's write_gate around writes).
+// thread at a time under its owner's mutex (and the file's gate around writes).
 
 #include <cstdint>
 #include <exception>
@@ -20,6 +20,7 @@
 
 #include "sql/migrator.hpp"
 #include "sql/thread_unit.hpp"
+#include "sqlite/write_gate.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -104,6 +105,7 @@ class connection {
     friend class stmt;
     friend class transaction;
     friend class unit;
+    friend class file_gate;
     sqlite3_stmt* prepare(std::string_view sql);
     [[noreturn]] void fail(int rc, std::string_view where) const;
 
@@ -179,26 +181,34 @@ class transaction {
 /// write lock; each store call inside is a savepoint, so a failed one leaves the rest. Rolled
 /// back unless committed. At most one per thread: another unit opened inside it joins it
 /// (commit() does nothing there).
+///
+/// Group commit: when other units wait at the gate, a finished unit leaves its work in the open
+/// transaction, hands the gate on and waits; the unit that finds nobody waiting (or the 64th)
+/// commits for all of them. A unit that joins an open transaction runs in a savepoint of its
+/// own, so its failure takes only its own writes. commit() returns once the work is committed:
+/// a shared COMMIT that fails fails every unit in it, and none of their work stays.
 class unit {
   public:
-    unit(std::recursive_mutex& gate, connection& c);
+    unit(file_gate& gate, connection& c);
     ~unit();
     unit(const unit&) = delete;
     unit& operator=(const unit&) = delete;
-    /// Commits what the unit wrote (nothing when it wrote nothing). Throws db_failure.
+    /// Commits what the unit wrote (nothing when it wrote nothing). Throws db_failure, also
+    /// when the COMMIT that the unit shared with others failed.
     void commit();
 
   private:
     friend class write_scope;
-    friend connection* unit_connection(const std::recursive_mutex& gate);
+    friend connection* unit_connection(const file_gate& gate);
     void begin();
+    void leave() noexcept;  // hands the gate on after the unit's last statement
 
-    std::recursive_mutex& gate_;
+    file_gate& gate_;
     connection& c_;
-    std::unique_lock<std::recursive_mutex> lock_;
     sql::thread_unit<unit> slot_;
     bool begun_ = false;
     bool done_ = false;
+    bool in_savepoint_ = false;  // joined a transaction that holds other units' work
 };
 
 /// The connection of this thread's open unit on the file of `gate`, beginning the unit's
@@ -207,7 +217,7 @@ class unit {
 /// cache, which stays valid, where a read connection drops its cache and its mapping every time
 /// another connection has committed (a write request paid that, in munmap and page faults, on
 /// each read before its first write). Throws db_failure (BEGIN IMMEDIATE failed).
-connection* unit_connection(const std::recursive_mutex& gate);
+connection* unit_connection(const file_gate& gate);
 
 /// What a store's write runs in: a savepoint in this thread's unit on the file of `gate` (which
 /// begins the unit's transaction if this is its first write), else `own` in BEGIN IMMEDIATE under
@@ -215,14 +225,14 @@ connection* unit_connection(const std::recursive_mutex& gate);
 /// on scope exit unless committed. Throws db_failure.
 class write_scope {
   public:
-    write_scope(std::recursive_mutex& gate, connection& own, std::mutex* own_mu = nullptr);
+    write_scope(file_gate& gate, connection& own, std::mutex* own_mu = nullptr);
     write_scope(const write_scope&) = delete;
     write_scope& operator=(const write_scope&) = delete;
     connection& conn() noexcept { return *c_; }
     void commit() { t_->commit(); }
 
   private:
-    std::unique_lock<std::recursive_mutex> gate_lock_;
+    std::unique_lock<file_gate> gate_lock_;
     std::unique_lock<std::mutex> own_lock_;
     connection* c_ = nullptr;
     std::optional<transaction> t_;

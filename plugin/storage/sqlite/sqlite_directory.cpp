@@ -637,7 +637,7 @@ class sqlite_directory final : public directory_store {
 
   private:
     std::mutex mu_;
-    std::shared_ptr<std::recursive_mutex> gate_;
+    std::shared_ptr<sqlite::file_gate> gate_;
     std::unique_ptr<sqlite::connection> db_;
     std::unique_ptr<sqlite_directory_conn> conn_;
 };

@@ -139,14 +139,14 @@ outbox_message read_mail(const stmt& s) {
 struct sqlite_invitation_store::impl {
     std::unique_ptr<sqlite::connection> db;
     std::mutex mu;
-    std::shared_ptr<std::recursive_mutex> gate;  // one writer per file across orgscim's stores
+    std::shared_ptr<sqlite::file_gate> gate;  // one writer per file across orgscim's stores
 
     stmt q(std::string_view sql) { return stmt(*db, sql); }
 
     // Every transaction here writes: the file's gate, then BEGIN IMMEDIATE (released in the
     // reverse order, so the gate is held until the rollback or commit is done).
     struct tx {
-        std::lock_guard<std::recursive_mutex> gate_lock;
+        std::lock_guard<sqlite::file_gate> gate_lock;
         sqlite::transaction t;
         explicit tx(impl& i) : gate_lock(*i.gate), t(*i.db, true) {}
         void commit() { t.commit(); }

@@ -593,7 +593,7 @@ struct sqlite_store::impl {
     sqlite_config cfg;
     std::function<std::int64_t()> clock;
 
-    std::shared_ptr<std::recursive_mutex> write_gate;  // shared with the other SQLite stores
+    std::shared_ptr<sqlite::file_gate> write_gate;  // shared with the other SQLite stores
     std::unique_ptr<connection> writer;
     std::unique_ptr<sqlite::checkpointer> checkpoints;
 
@@ -1126,7 +1126,7 @@ namespace {
 
 class sqlite_unit final : public unit_of_work {
   public:
-    sqlite_unit(std::recursive_mutex& gate, connection& writer) : u_(gate, writer) {}
+    sqlite_unit(sqlite::file_gate& gate, connection& writer) : u_(gate, writer) {}
     store_result<void> commit() override {
         return guarded([&]() -> store_result<void> {
             u_.commit();

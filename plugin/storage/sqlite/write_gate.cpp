@@ -5,9 +5,9 @@
 
 namespace orgscim::plugin::sqlite {
 
-std::shared_ptr<std::recursive_mutex> write_gate(const std::string& path) {
+std::shared_ptr<file_gate> write_gate(const std::string& path) {
     static std::mutex registry_mu;
-    static std::map<std::string, std::weak_ptr<std::recursive_mutex>> registry;
+    static std::map<std::string, std::weak_ptr<file_gate>> registry;
     std::error_code ec;
     std::string key = std::filesystem::weakly_canonical(path, ec).string();
     if (ec || key.empty()) key = path;
@@ -15,7 +15,7 @@ std::shared_ptr<std::recursive_mutex> write_gate(const std::string& path) {
     auto& slot = registry[key];
     auto gate = slot.lock();
     if (!gate) {
-        gate = std::make_shared<std::recursive_mutex>();
+        gate = std::make_shared<file_gate>();
         slot = gate;
     }
     return gate;

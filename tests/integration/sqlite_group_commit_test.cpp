@@ -1,0 +1,242 @@
+// SQLite's group commit (sqlite::unit and its file_gate): a unit that finishes while another
+// waits at the gate leaves its work in the open transaction, and the waiting unit's commit, or
+// whoever takes the gate next, commits it. The threads are sequenced through the gate's own
+// counters, so each test takes the path it names, every time.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <orgscim/testing/process.hpp>
+#include <string>
+#include <thread>
+
+#include "sqlite/sqlite_db.hpp"
+#include "sqlite/write_gate.hpp"
+
+namespace {
+
+using namespace orgscim::plugin;
+using orgscim::scim::store_errc;
+using namespace std::chrono_literals;
+
+struct file {
+    orgscim::testing::temp_dir dir;
+    std::string path = dir.path() + "/g.db";
+    std::shared_ptr<sqlite::file_gate> gate = sqlite::write_gate(path);
+    std::unique_ptr<sqlite::connection> writer, other;
+
+    file() {
+        writer = std::make_unique<sqlite::connection>(
+            path, sqlite::connection_options{.create = true, .wal = true, .foreign_keys = true});
+        writer->exec(
+            "CREATE TABLE t (x INTEGER PRIMARY KEY);"
+            "CREATE TABLE child (x INTEGER REFERENCES t (x) DEFERRABLE INITIALLY DEFERRED)");
+        other = std::make_unique<sqlite::connection>(
+            path, sqlite::connection_options{.foreign_keys = true});
+    }
+
+    // Rows of t as a reader on its own connection sees them (committed work only).
+    std::int64_t committed(std::int64_t x) {
+        sqlite::stmt q(*other, "SELECT count(*) FROM t WHERE x = ?1");
+        q.bind(1, x);
+        q.step();
+        return q.int64(0);
+    }
+
+    void wait_for_waiters(int n) const {
+        for (int i = 0; i < 2000 && gate->units_waiting() < n; ++i)
+            std::this_thread::sleep_for(1ms);
+        ASSERT_EQ(gate->units_waiting(), n);
+    }
+};
+
+void insert(sqlite::connection& c, const char* table, std::int64_t x) {
+    sqlite::stmt s(c, std::string("INSERT INTO ") + table + " (x) VALUES (?1)");
+    s.bind(1, x);
+    s.run();
+}
+
+// Thread A: a unit that inserts `a` and then, once `go` is set, commits. Returns how its commit
+// ended (nullopt: committed).
+std::future<std::optional<store_errc>> first_unit(file& f, std::int64_t a, std::atomic<bool>& go) {
+    std::promise<void> holding;
+    auto held = holding.get_future();
+    auto done = std::async(
+        std::launch::async,
+        [&f, a, &go, holding = std::move(holding)]() mutable -> std::optional<store_errc> {
+            sqlite::unit u(*f.gate, *f.writer);
+            insert(*sqlite::unit_connection(*f.gate), "t", a);
+            holding.set_value();
+            while (!go.load()) std::this_thread::sleep_for(1ms);
+            try {
+                u.commit();
+                return std::nullopt;
+            } catch (const sqlite::db_failure& e) {
+                return e.code;
+            }
+        });
+    held.wait();
+    return done;
+}
+
+TEST(group_commit, a_finished_unit_is_committed_by_the_unit_that_waited_for_the_gate) {
+    file f;
+    std::atomic<bool> go{false};
+    auto a = first_unit(f, 1, go);
+    std::optional<store_errc> b_result{store_errc::internal};
+    std::thread b([&] {
+        sqlite::unit u(*f.gate, *f.writer);
+        insert(*sqlite::unit_connection(*f.gate), "t", 2);  // waits at the gate
+        // A has handed the gate on and waits: its row is in this transaction, uncommitted.
+        EXPECT_EQ(f.committed(1), 0);
+        u.commit();
+        b_result = std::nullopt;
+    });
+    f.wait_for_waiters(1);
+    go = true;
+    EXPECT_EQ(a.get(), std::nullopt);
+    b.join();
+    EXPECT_EQ(b_result, std::nullopt);
+    EXPECT_EQ(f.committed(1), 1);
+    EXPECT_EQ(f.committed(2), 1);
+    EXPECT_EQ(f.gate->units_in_shared_commits(), 2u);
+}
+
+TEST(group_commit, a_unit_that_fails_after_joining_takes_only_its_own_work) {
+    file f;
+    std::atomic<bool> go{false};
+    auto a = first_unit(f, 1, go);
+    std::thread b([&] {
+        sqlite::unit u(*f.gate, *f.writer);
+        insert(*sqlite::unit_connection(*f.gate), "t", 2);
+        // Left uncommitted: rolled back to its savepoint; A's row is still committed.
+    });
+    f.wait_for_waiters(1);
+    go = true;
+    EXPECT_EQ(a.get(), std::nullopt);
+    b.join();
+    EXPECT_EQ(f.committed(1), 1);
+    EXPECT_EQ(f.committed(2), 0);
+    // The gate goes on: a unit alone commits by itself.
+    sqlite::unit c(*f.gate, *f.writer);
+    insert(*sqlite::unit_connection(*f.gate), "t", 3);
+    c.commit();
+    EXPECT_EQ(f.committed(3), 1);
+}
+
+TEST(group_commit, a_unit_on_another_connection_commits_the_open_work_first) {
+    file f;
+    auto second = std::make_unique<sqlite::connection>(f.path, sqlite::connection_options{});
+    std::atomic<bool> go{false};
+    auto a = first_unit(f, 1, go);
+    std::thread b([&] {
+        sqlite::unit u(*f.gate, *second);
+        insert(*sqlite::unit_connection(*f.gate), "t", 2);
+        // A's work could not join this connection's transaction: it was committed before it.
+        EXPECT_EQ(f.committed(1), 1);
+        u.commit();
+    });
+    f.wait_for_waiters(1);
+    go = true;
+    EXPECT_EQ(a.get(), std::nullopt);
+    b.join();
+    EXPECT_EQ(f.committed(2), 1);
+}
+
+TEST(group_commit, a_writer_outside_units_that_takes_the_gate_commits_the_open_work_first) {
+    // B finishes while a plain writer P and a unit C wait: whichever of them takes the gate,
+    // A's and B's work is committed once, and P's write is its own transaction, committed when
+    // it returns (a round that P wins takes file_gate::lock()'s path; P queues first).
+    file f;
+    for (std::int64_t round = 0; round < 20; ++round) {
+        const std::int64_t base = round * 10;
+        std::atomic<bool> go{false};
+        auto a = first_unit(f, base + 1, go);
+        std::atomic<bool> b_go{false};
+        std::thread b([&] {
+            sqlite::unit u(*f.gate, *f.writer);
+            insert(*sqlite::unit_connection(*f.gate), "t", base + 2);
+            while (!b_go.load()) std::this_thread::sleep_for(1ms);
+            u.commit();
+        });
+        f.wait_for_waiters(1);
+        go = true;  // A hands the gate to B
+        for (int i = 0; i < 2000 && f.gate->units_waiting() > 0; ++i)
+            std::this_thread::sleep_for(1ms);
+        // P queues at the gate first, so it is usually woken first when B lets go.
+        std::atomic<bool> p_committed_alone{false};
+        std::thread p([&] {
+            sqlite::write_scope w(*f.gate, *f.writer);
+            insert(w.conn(), "t", base + 4);
+            w.commit();
+            // Its own COMMIT, not a savepoint in work that waits for someone else's.
+            p_committed_alone = f.committed(base + 4) == 1;
+        });
+        std::this_thread::sleep_for(5ms);
+        std::thread c([&] {
+            sqlite::unit u(*f.gate, *f.writer);
+            insert(*sqlite::unit_connection(*f.gate), "t", base + 3);
+            u.commit();
+        });
+        f.wait_for_waiters(1);
+        b_go = true;
+        b.join();
+        c.join();
+        p.join();
+        EXPECT_EQ(a.get(), std::nullopt);
+        EXPECT_TRUE(p_committed_alone);
+        for (std::int64_t x = base + 1; x <= base + 4; ++x) EXPECT_EQ(f.committed(x), 1) << x;
+    }
+}
+
+TEST(group_commit, a_shared_commit_that_fails_fails_every_unit_in_it_and_keeps_none) {
+    file f;
+    std::atomic<bool> go{false};
+    auto a = first_unit(f, 1, go);
+    std::optional<store_errc> b_result;
+    std::thread b([&] {
+        sqlite::unit u(*f.gate, *f.writer);
+        // A deferred foreign key: the statement passes, the COMMIT refuses.
+        insert(*sqlite::unit_connection(*f.gate), "child", 99);
+        try {
+            u.commit();
+        } catch (const sqlite::db_failure& e) {
+            b_result = e.code;
+        }
+    });
+    f.wait_for_waiters(1);
+    go = true;
+    EXPECT_EQ(a.get(), store_errc::internal);
+    b.join();
+    EXPECT_EQ(b_result, store_errc::internal);
+    EXPECT_EQ(f.committed(1), 0);
+    // Nothing is left open: the next unit begins and commits on its own.
+    sqlite::unit c(*f.gate, *f.writer);
+    insert(*sqlite::unit_connection(*f.gate), "t", 3);
+    c.commit();
+    EXPECT_EQ(f.committed(3), 1);
+}
+
+TEST(group_commit, many_threads_of_units_lose_nothing_and_keep_no_failed_work) {
+    file f;
+    constexpr int threads = 8, per_thread = 200;
+    std::vector<std::thread> ts;
+    for (int t = 0; t < threads; ++t) {
+        ts.emplace_back([&f, t] {
+            for (int i = 0; i < per_thread; ++i) {
+                const std::int64_t x = t * per_thread + i + 1;
+                sqlite::unit u(*f.gate, *f.writer);
+                insert(*sqlite::unit_connection(*f.gate), "t", x);
+                if (x % 5 != 0) u.commit();  // every fifth unit fails
+            }
+        });
+    }
+    for (auto& t : ts) t.join();
+    sqlite::stmt q(*f.other, "SELECT count(*), count(*) FILTER (WHERE x % 5 = 0) FROM t");
+    q.step();
+    EXPECT_EQ(q.int64(0), threads * per_thread * 4 / 5);
+    EXPECT_EQ(q.int64(1), 0);
+}
+
+}  // namespace

@@ -10,6 +10,7 @@
 #   ORGSCIM_BIN [build/plugin/cli/orgscim]   CONFIGS ["sqlite pg1 pg2"]
 #   WORKLOADS ["W1 W2 W4 W5 W6 W3 W7"]        DURATION [6] WARMUP [2] USERS [10000] CONNS [64]
 #   PORT [18090] (pg2 also uses PORT+1)      POOL_SIZE [8] (per instance)  THREADS [0] (per instance)
+#   WRITE_THREADS [8] (server.write_threads per instance; 0: writes on the I/O threads)
 #   PG_BIN [/usr/lib/postgresql/15/bin]      PG_SYNC [off]: synchronous_commit. `off` is the
 #       PostgreSQL counterpart of SQLite's `synchronous=normal` in WAL mode (commits survive a crash
 #       of orgscim, not of the machine); `on` fsyncs every commit.
@@ -30,7 +31,7 @@ bench_init pg
 read -r -a CONFIGS <<<"${CONFIGS:-sqlite pg1 pg2}"
 read -r -a WL <<<"${WORKLOADS:-W1 W2 W4 W5 W6 W3 W7}"
 export DURATION="${DURATION:-6}" WARMUP="${WARMUP:-2}" USERS="${USERS:-10000}"
-PORT="${PORT:-18090}"; POOL_SIZE="${POOL_SIZE:-8}"; THREADS="${THREADS:-0}"
+PORT="${PORT:-18090}"; POOL_SIZE="${POOL_SIZE:-8}"; THREADS="${THREADS:-0}"; WRITE_THREADS="${WRITE_THREADS:-8}"
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"; PG_SYNC="${PG_SYNC:-off}"; PG_STATS="${PG_STATS:-1}"; PG_ANALYZE="${PG_ANALYZE:-1}"
 
 # Cluster in its own folder; under root the server runs as nobody (initdb refuses root).
@@ -62,14 +63,14 @@ prepare() {
   CFG="$OUT/$name.json"
   if [[ "$backend" == sqlite ]]; then
     mkdir -p "$OUT/$name"
-    printf '{"storage":{"backend":"sqlite","sqlite":{"path":"%s"}},"server":{"access_log":false,"threads":%s}}\n' \
-      "$OUT/$name/orgscim.db" "$THREADS" >"$CFG"
+    printf '{"storage":{"backend":"sqlite","sqlite":{"path":"%s"}},"server":{"access_log":false,"threads":%s,"write_threads":%s}}\n' \
+      "$OUT/$name/orgscim.db" "$THREADS" "$WRITE_THREADS" >"$CFG"
   else
     psql_ postgres -c "CREATE DATABASE $name TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"
     [[ "$PG_STATS" == 1 ]] && psql_ "$name" -c "CREATE EXTENSION pg_stat_statements"
     export ORGSCIM_POSTGRES_URI="postgresql:///$name?host=$WORK&port=5432&user=postgres"
-    printf '{"storage":{"backend":"postgresql","postgresql":{"uri_env":"ORGSCIM_POSTGRES_URI","pool_size":%s}},"server":{"access_log":false,"threads":%s}}\n' \
-      "$POOL_SIZE" "$THREADS" >"$CFG"
+    printf '{"storage":{"backend":"postgresql","postgresql":{"uri_env":"ORGSCIM_POSTGRES_URI","pool_size":%s}},"server":{"access_log":false,"threads":%s,"write_threads":%s}}\n' \
+      "$POOL_SIZE" "$THREADS" "$WRITE_THREADS" >"$CFG"
   fi
   bench_token "$CFG"
   [[ -n "$TOKEN" ]] || { echo "$name: could not create an organization and token" >&2; return 1; }

@@ -138,6 +138,7 @@ void read_server(const json::value& v, server_config& out, std::vector<std::stri
         r.fail("server.listen", "expected HOST:PORT (e.g. \"127.0.0.1:8080\", \"[::1]:8080\")");
     }
     r.unsigned_int("threads", out.threads, 0, 1024);
+    r.unsigned_int("write_threads", out.write_threads, 0, 1024);
     r.unsigned_int("max_body_bytes", out.max_body_bytes, 1024, 1ull << 30);
     r.unsigned_int("max_header_bytes", out.max_header_bytes, 1024, 1u << 20);
     r.unsigned_int("read_timeout_ms", out.read_timeout_ms, 1, max_ms);

@@ -1,6 +1,7 @@
 #include "http_session.hpp"
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -131,20 +132,40 @@ void http_session::handle_request() {
     req_.body = std::move(msg.body());
     req_.remote_addr = remote_;
     const bool keep_alive = msg.keep_alive();
+    const unsigned version = msg.version();
     head_ = msg.method() == http::verb::head;
+    const auto verb = msg.method();
+    const bool writes = verb == http::verb::post || verb == http::verb::put ||
+                        verb == http::verb::patch || verb == http::verb::delete_;
+    if (writes && srv_.writers) {
+        // This connection reads nothing more until the answer, so the session's members are
+        // the writer's until it posts back (the posts order the accesses).
+        asio::post(*srv_.writers, [self = shared_from_this(), version, keep_alive] {
+            auto out = self->call_application();
+            asio::post(self->stream_.get_executor(),
+                       [self, out = std::move(out), version, keep_alive]() mutable {
+                           self->respond(std::move(out), version, keep_alive);
+                       });
+        });
+        return;
+    }
+    respond(call_application(), version, keep_alive);
+}
 
-    scim::response out;
+scim::response http_session::call_application() {
     try {
-        out = srv_.application->handle(req_);
+        return srv_.application->handle(req_);
     } catch (const std::exception& e) {
         log_error("unhandled exception in handler", {{"what", e.what()}});
-        out = {500,
-               {{"Content-Type", "application/scim+json"}},
-               scim::to_body(scim::error::internal())};
+        return {500,
+                {{"Content-Type", "application/scim+json"}},
+                scim::to_body(scim::error::internal())};
     }
+}
 
+void http_session::respond(scim::response out, unsigned version, bool keep_alive) {
     res_ = {};
-    res_.version(msg.version());
+    res_.version(version);
     res_.result(static_cast<unsigned>(out.status));
     for (auto& [k, v] : out.headers) res_.insert(k, v);
     res_.body() = std::move(out.body);

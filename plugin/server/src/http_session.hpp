@@ -32,6 +32,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
     void read_request();
     void on_read(boost::beast::error_code ec);
     void handle_request();
+    scim::response call_application();
+    void respond(scim::response out, unsigned version, bool keep_alive);
     void write_response(bool keep_alive);
     void on_write(boost::beast::error_code ec, bool keep_alive);
     void fail_and_close(const scim::error& e);

@@ -25,6 +25,7 @@ server_detail::server_impl::server_impl(const server_config& c) : cfg(c) {
         contexts.push_back(std::make_unique<asio::io_context>(1));
         keep.push_back(asio::make_work_guard(*contexts.back()));
     }
+    if (cfg.write_threads != 0) writers = std::make_unique<asio::thread_pool>(cfg.write_threads);
 }
 
 asio::io_context& server_detail::server_impl::next_context() {
@@ -142,6 +143,9 @@ void http_server::run(std::shared_ptr<app> a, bool handle_signals) {
     }
     impl_->ioc().run();
     for (auto& t : pool) t.join();
+    // A write still running past the grace period answers into a stopped context: its
+    // session goes with the context, after the write has committed or rolled back.
+    if (impl_->writers) impl_->writers->join();
     log_info("stopped");
 }
 

@@ -10,6 +10,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <memory>
 #include <mutex>
 #include <orgscim/plugin/app.hpp>
@@ -53,6 +54,8 @@ struct server_impl {
     std::shared_ptr<listener> acceptor;
     std::unique_ptr<boost::asio::signal_set> signals;
     std::unique_ptr<boost::asio::steady_timer> drain_timer;
+    /// server.write_threads; null when writes run on the I/O threads.
+    std::unique_ptr<boost::asio::thread_pool> writers;
 };
 
 }  // namespace orgscim::plugin::server_detail

@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
@@ -148,6 +149,44 @@ TEST(server, pipelined_requests_are_answered_in_order) {
     EXPECT_EQ(c.read().body(), "ok");
     EXPECT_EQ(c.read().body(), "ready");
     EXPECT_EQ(c.read().result_int(), 404u);
+}
+
+// Writes run on server.write_threads (8 by default) and their answers go back through the
+// connection's own thread; with 0 they run on the I/O threads. Either way: every write is
+// answered once, in order with the reads pipelined after it, and nothing is lost.
+void concurrent_writes_are_all_kept(unsigned write_threads) {
+    static unsigned threads_wanted;
+    threads_wanted = write_threads;
+    running_server s([](config& c) { c.server.write_threads = threads_wanted; });
+    constexpr int clients = 12, per_client = 15;
+    std::vector<std::thread> ts;
+    std::atomic<int> created{0};
+    for (int t = 0; t < clients; ++t) {
+        ts.emplace_back([&, t] {
+            conn c(s.port);
+            for (int i = 0; i < per_client; ++i) {
+                const std::string name = "u" + std::to_string(t) + "-" + std::to_string(i);
+                c.send(post_user(s.secret, name) + get("/healthz"));
+                auto r = c.read();
+                if (r.result_int() == 201u && r.body().find(name) != std::string::npos) ++created;
+                EXPECT_EQ(c.read().body(), "ok");  // the read pipelined behind the write
+            }
+        });
+    }
+    for (auto& t : ts) t.join();
+    EXPECT_EQ(created.load(), clients * per_client);
+    conn c(s.port);
+    c.send(get("/scim/v2/Users?count=1", s.secret));
+    EXPECT_THAT(c.read().body(),
+                HasSubstr("\"totalResults\":" + std::to_string(clients * per_client)));
+}
+
+TEST(server, concurrent_writes_on_the_write_threads_are_all_kept) {
+    concurrent_writes_are_all_kept(4);
+}
+
+TEST(server, concurrent_writes_on_the_io_threads_are_all_kept) {
+    concurrent_writes_are_all_kept(0);
 }
 
 TEST(server, head_gets_headers_without_body) {

@@ -36,6 +36,10 @@ class startup_error : public std::runtime_error {
 struct server_config {
     std::string listen = "127.0.0.1:8080";
     unsigned threads = 0;  ///< 0: one per core
+    /// Threads that run the requests which change data (POST, PUT, PATCH, DELETE) apart from
+    /// the I/O threads, so that writes waiting for the database (on SQLite, for a commit they
+    /// share with other writes) hold none of the threads that read. 0: on the I/O threads.
+    unsigned write_threads = 8;
     std::size_t max_body_bytes = 1048576;
     std::size_t max_header_bytes = 8192;
     unsigned read_timeout_ms = 30000;  ///< a whole request must arrive within this

@@ -138,7 +138,11 @@ void read_server(const json::value& v, server_config& out, std::vector<std::stri
         r.fail("server.listen", "expected HOST:PORT (e.g. \"127.0.0.1:8080\", \"[::1]:8080\")");
     }
     r.unsigned_int("threads", out.threads, 0, 1024);
-    r.unsigned_int("write_threads", out.write_threads, 0, 1024);
+    if (r.get("write_threads")) {
+        unsigned n = 0;
+        r.unsigned_int("write_threads", n, 0, 1024);
+        out.write_threads = n;
+    }
     r.unsigned_int("max_body_bytes", out.max_body_bytes, 1024, 1ull << 30);
     r.unsigned_int("max_header_bytes", out.max_header_bytes, 1024, 1u << 20);
     r.unsigned_int("read_timeout_ms", out.read_timeout_ms, 1, max_ms);
@@ -277,6 +281,11 @@ config load_config(const json::value& doc) {
     }
     if (!errors.empty()) throw config_error(std::move(errors));
     return cfg;
+}
+
+unsigned effective_write_threads(const config& cfg) {
+    if (cfg.server.write_threads) return *cfg.server.write_threads;
+    return cfg.storage.backend == "sqlite" ? 8 : 0;
 }
 
 config load_config_file(const std::string& path) {

@@ -35,11 +35,20 @@ TEST(config, empty_document_gives_defaults) {
     EXPECT_EQ(c.scim.default_count, 100);
 }
 
+TEST(config, write_threads_default_by_backend_and_a_set_value_wins) {
+    EXPECT_EQ(effective_write_threads(load("{}")), 8u);
+    EXPECT_EQ(effective_write_threads(load(R"({"storage": {"backend": "postgresql"}})")), 0u);
+    EXPECT_EQ(effective_write_threads(load(R"({"server": {"write_threads": 3},
+                                                "storage": {"backend": "postgresql"}})")),
+              3u);
+    EXPECT_EQ(effective_write_threads(load(R"({"server": {"write_threads": 0}})")), 0u);
+}
+
 TEST(config, every_key_is_read) {
     const auto c = load(R"({
       "public_base_url": "https://idp.example.com",
       "base_path": "/api/scim",
-      "server": {"listen": "[::1]:0", "threads": 3, "max_body_bytes": 2097152,
+      "server": {"listen": "[::1]:0", "threads": 3, "write_threads": 0, "max_body_bytes": 2097152,
                  "max_header_bytes": 16384, "read_timeout_ms": 100, "idle_timeout_ms": 200,
                  "shutdown_grace_ms": 300, "credential_cache_ms": 0, "access_log": false},
       "storage": {"backend": "postgresql",
@@ -56,6 +65,7 @@ TEST(config, every_key_is_read) {
     EXPECT_EQ(c.base_path, "/api/scim");
     EXPECT_EQ(c.server.listen, "[::1]:0");
     EXPECT_EQ(c.server.threads, 3u);
+    EXPECT_EQ(c.server.write_threads, 0u);
     EXPECT_EQ(c.server.max_body_bytes, 2097152u);
     EXPECT_EQ(c.server.max_header_bytes, 16384u);
     EXPECT_EQ(c.server.read_timeout_ms, 100u);
@@ -109,6 +119,10 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{R"({"server": {"threads": "2"}})", "server.threads: expected unsigned integer"},
         bad_case{R"({"server": {"threads": 1.5}})", "server.threads: expected unsigned integer"},
         bad_case{R"({"server": {"threads": 5000}})", "server.threads: must be between 0 and 1024"},
+        bad_case{R"({"server": {"write_threads": -2}})",
+                 "server.write_threads: expected unsigned integer"},
+        bad_case{R"({"server": {"write_threads": 2000}})",
+                 "server.write_threads: must be between 0 and 1024"},
         bad_case{R"({"server": {"listen": "localhost"}})",
                  "server.listen: expected HOST:PORT (e.g. \"127.0.0.1:8080\", \"[::1]:8080\")"},
         bad_case{R"({"server": {"listen": "1.2.3.4:70000"}})",

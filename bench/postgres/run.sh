@@ -10,7 +10,8 @@
 #   ORGSCIM_BIN [build/plugin/cli/orgscim]   CONFIGS ["sqlite pg1 pg2"]
 #   WORKLOADS ["W1 W2 W4 W5 W6 W3 W7"]        DURATION [6] WARMUP [2] USERS [10000] CONNS [64]
 #   PORT [18090] (pg2 also uses PORT+1)      POOL_SIZE [8] (per instance)  THREADS [0] (per instance)
-#   WRITE_THREADS [8] (server.write_threads per instance; 0: writes on the I/O threads)
+#   WRITE_THREADS [unset: the server's default, 8 on SQLite and 0 on PostgreSQL]
+#       (server.write_threads per instance; 0: writes on the I/O threads)
 #   PG_BIN [/usr/lib/postgresql/15/bin]      PG_SYNC [off]: synchronous_commit. `off` is the
 #       PostgreSQL counterpart of SQLite's `synchronous=normal` in WAL mode (commits survive a crash
 #       of orgscim, not of the machine); `on` fsyncs every commit.
@@ -31,7 +32,8 @@ bench_init pg
 read -r -a CONFIGS <<<"${CONFIGS:-sqlite pg1 pg2}"
 read -r -a WL <<<"${WORKLOADS:-W1 W2 W4 W5 W6 W3 W7}"
 export DURATION="${DURATION:-6}" WARMUP="${WARMUP:-2}" USERS="${USERS:-10000}"
-PORT="${PORT:-18090}"; POOL_SIZE="${POOL_SIZE:-8}"; THREADS="${THREADS:-0}"; WRITE_THREADS="${WRITE_THREADS:-8}"
+PORT="${PORT:-18090}"; POOL_SIZE="${POOL_SIZE:-8}"; THREADS="${THREADS:-0}"; WRITE_THREADS="${WRITE_THREADS:-}"
+wt_key() { [[ -n "$WRITE_THREADS" ]] && printf ',"write_threads":%s' "$WRITE_THREADS"; return 0; }
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"; PG_SYNC="${PG_SYNC:-off}"; PG_STATS="${PG_STATS:-1}"; PG_ANALYZE="${PG_ANALYZE:-1}"
 
 # Cluster in its own folder; under root the server runs as nobody (initdb refuses root).
@@ -63,14 +65,14 @@ prepare() {
   CFG="$OUT/$name.json"
   if [[ "$backend" == sqlite ]]; then
     mkdir -p "$OUT/$name"
-    printf '{"storage":{"backend":"sqlite","sqlite":{"path":"%s"}},"server":{"access_log":false,"threads":%s,"write_threads":%s}}\n' \
-      "$OUT/$name/orgscim.db" "$THREADS" "$WRITE_THREADS" >"$CFG"
+    printf '{"storage":{"backend":"sqlite","sqlite":{"path":"%s"}},"server":{"access_log":false,"threads":%s%s}}\n' \
+      "$OUT/$name/orgscim.db" "$THREADS" "$(wt_key)" >"$CFG"
   else
     psql_ postgres -c "CREATE DATABASE $name TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"
     [[ "$PG_STATS" == 1 ]] && psql_ "$name" -c "CREATE EXTENSION pg_stat_statements"
     export ORGSCIM_POSTGRES_URI="postgresql:///$name?host=$WORK&port=5432&user=postgres"
-    printf '{"storage":{"backend":"postgresql","postgresql":{"uri_env":"ORGSCIM_POSTGRES_URI","pool_size":%s}},"server":{"access_log":false,"threads":%s,"write_threads":%s}}\n' \
-      "$POOL_SIZE" "$THREADS" "$WRITE_THREADS" >"$CFG"
+    printf '{"storage":{"backend":"postgresql","postgresql":{"uri_env":"ORGSCIM_POSTGRES_URI","pool_size":%s}},"server":{"access_log":false,"threads":%s%s}}\n' \
+      "$POOL_SIZE" "$THREADS" "$(wt_key)" >"$CFG"
   fi
   bench_token "$CFG"
   [[ -n "$TOKEN" ]] || { echo "$name: could not create an organization and token" >&2; return 1; }

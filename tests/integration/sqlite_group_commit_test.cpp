@@ -57,6 +57,13 @@ void insert(sqlite::connection& c, const char* table, std::int64_t x) {
     s.run();
 }
 
+void expect_a_lone_unit_commits(file& f, std::int64_t x) {
+    sqlite::unit u(*f.gate, *f.writer);
+    insert(*sqlite::unit_connection(*f.gate), "t", x);
+    u.commit();
+    EXPECT_EQ(f.committed(x), 1);
+}
+
 // Thread A: a unit that inserts `a` and then, once `go` is set, commits. Returns how its commit
 // ended (nullopt: committed).
 std::future<std::optional<store_errc>> first_unit(file& f, std::int64_t a, std::atomic<bool>& go) {
@@ -119,10 +126,7 @@ TEST(group_commit, a_unit_that_fails_after_joining_takes_only_its_own_work) {
     EXPECT_EQ(f.committed(1), 1);
     EXPECT_EQ(f.committed(2), 0);
     // The gate goes on: a unit alone commits by itself.
-    sqlite::unit c(*f.gate, *f.writer);
-    insert(*sqlite::unit_connection(*f.gate), "t", 3);
-    c.commit();
-    EXPECT_EQ(f.committed(3), 1);
+    expect_a_lone_unit_commits(f, 3);
 }
 
 TEST(group_commit, a_unit_on_another_connection_commits_the_open_work_first) {
@@ -212,10 +216,7 @@ TEST(group_commit, a_shared_commit_that_fails_fails_every_unit_in_it_and_keeps_n
     EXPECT_EQ(b_result, store_errc::internal);
     EXPECT_EQ(f.committed(1), 0);
     // Nothing is left open: the next unit begins and commits on its own.
-    sqlite::unit c(*f.gate, *f.writer);
-    insert(*sqlite::unit_connection(*f.gate), "t", 3);
-    c.commit();
-    EXPECT_EQ(f.committed(3), 1);
+    expect_a_lone_unit_commits(f, 3);
 }
 
 TEST(group_commit, many_threads_of_units_lose_nothing_and_keep_no_failed_work) {

@@ -282,19 +282,15 @@ void file_gate::acquire_for_unit() {
     ++depth_;
 }
 
-void file_gate::release() {
-    --depth_;
-    mu_.unlock();
-}
-
 void file_gate::end_batch(bool commit) noexcept {
     if (open_ == nullptr) return;
     std::optional<store_errc> failed;
     if (commit) {
         const int rc = sqlite3_exec(open_->db_, "COMMIT", nullptr, nullptr, nullptr);
         if (rc != SQLITE_OK) {
-            report(db_failure{map_code(rc), "commit", sqlite3_errmsg(open_->db_)});
-            failed = map_code(rc);
+            const db_failure e{map_code(rc), "commit", sqlite3_errmsg(open_->db_)};
+            report(e);
+            failed = e.code;
         }
     }
     // Also after a failed COMMIT (SQLITE_BUSY leaves the transaction open).
@@ -337,7 +333,7 @@ unit::~unit() {
 
 void unit::leave() noexcept {
     gate_.pass_on();
-    gate_.release();
+    gate_.unlock();
 }
 
 void unit::begin() {

@@ -42,13 +42,12 @@ class file_gate {
         std::optional<scim::store_errc> failed;
     };
 
-    void acquire_for_unit();
-    void release();
+    void acquire_for_unit();  // lock() for a unit, which joins open work instead of ending it
     /// Under the gate: commits (or, with no finished unit in it, rolls back) the open
     /// transaction and tells its units. Never throws: a failure goes to the units.
     void end_batch(bool commit) noexcept;
     /// Under the gate, when a unit is done with it: hands the open transaction to a unit that
-    /// waits at the gate, else ends it. Returns the batch of the caller's finished work.
+    /// waits at the gate, else ends it.
     void pass_on() noexcept;
     /// Waits (gate released) until `b` is committed; throws db_failure if it failed.
     void wait_for(const std::shared_ptr<batch>& b);

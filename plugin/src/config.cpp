@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <fstream>
 #include <limits>
+#include <optional>
 #include <orgscim/plugin/config.hpp>
 #include <orgscim/plugin/invitations/module.hpp>
 #include <sstream>
@@ -88,6 +89,18 @@ class object_reader {
         out = static_cast<T>(n);
     }
 
+    // A key whose absence means "decide later" (server.write_threads): set only when present.
+    template <class T>
+    void unsigned_int(std::string_view key,
+                      std::optional<T>& out,
+                      std::uint64_t min,
+                      std::uint64_t max) {
+        if (get(key) == nullptr) return;
+        T v{};
+        unsigned_int(key, v, min, max);
+        out = v;
+    }
+
     void finish() {
         if (!obj_) return;
         for (const auto& kv : *obj_) {
@@ -138,11 +151,7 @@ void read_server(const json::value& v, server_config& out, std::vector<std::stri
         r.fail("server.listen", "expected HOST:PORT (e.g. \"127.0.0.1:8080\", \"[::1]:8080\")");
     }
     r.unsigned_int("threads", out.threads, 0, 1024);
-    if (r.get("write_threads")) {
-        unsigned n = 0;
-        r.unsigned_int("write_threads", n, 0, 1024);
-        out.write_threads = n;
-    }
+    r.unsigned_int("write_threads", out.write_threads, 0, 1024);
     r.unsigned_int("max_body_bytes", out.max_body_bytes, 1024, 1ull << 30);
     r.unsigned_int("max_header_bytes", out.max_header_bytes, 1024, 1u << 20);
     r.unsigned_int("read_timeout_ms", out.read_timeout_ms, 1, max_ms);

@@ -13,6 +13,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 #include <chrono>
+#include <functional>
 #include <orgscim/plugin/app.hpp>
 #include <orgscim/plugin/server.hpp>
 #include <orgscim/plugin/storage/backend.hpp>
@@ -41,7 +42,7 @@ struct running_server {
     std::thread thread;
     unsigned short port = 0;
 
-    explicit running_server(void (*tune)(config&) = nullptr) {
+    explicit running_server(const std::function<void(config&)>& tune = {}) {
         set_log_sink(&quiet);
         cfg.storage.sqlite.path = dir.path() + "/orgscim.db";
         cfg.server.listen = "127.0.0.1:0";
@@ -156,9 +157,7 @@ TEST(server, pipelined_requests_are_answered_in_order) {
 // connection's own thread; with 0 they run on the I/O threads. Either way: every write is
 // answered once, in order with the reads pipelined after it, and nothing is lost.
 void concurrent_writes_are_all_kept(unsigned write_threads) {
-    static unsigned threads_wanted;
-    threads_wanted = write_threads;
-    running_server s([](config& c) { c.server.write_threads = threads_wanted; });
+    running_server s([&](config& c) { c.server.write_threads = write_threads; });
     constexpr int clients = 12, per_client = 15;
     std::vector<std::thread> ts;
     std::atomic<int> created{0};

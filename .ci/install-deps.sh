@@ -13,6 +13,7 @@ build_pkgs=(
   libboost-program-options1.81-dev
   libssl-dev libcurl4-gnutls-dev libsqlite3-dev libpq-dev libcpp-jwt-dev
   libulfius-dev libjansson-dev
+  libjemalloc-dev               # the orgscim program's allocator (docs/performance.md)
 )
 test_pkgs=(
   clang-format libgtest-dev libgmock-dev libbenchmark-dev

@@ -862,7 +862,9 @@ store_result<resource_record> sqlite_store::create(std::string_view tenant,
             .run();
         write_emails(c, tenant, r.id, cols.emails_f, false);
         apply_members(c, tenant, r.id, initial);
-        load_relations(c, tenant, type, r, scim::fetch_options{true, true});
+        // Nothing refers to an id made just now: a new User is in no group, so only a Group's
+        // members (named in the request) are read back.
+        if (type.id != "User") load_relations(c, tenant, type, r, scim::fetch_options{true, true});
         if (lists_members(type)) set_membership(r, "home", tenant);
         t.commit();
         return r;

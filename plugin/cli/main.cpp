@@ -20,7 +20,6 @@
 #include <orgscim/plugin/storage/transfer.hpp>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "log.hpp"
@@ -749,9 +748,7 @@ int serve(const std::vector<std::string>& args, bool demo) {
         // Validate the flag the same way as the file.
         load_config(json::value{{"server", {{"listen", lc.cfg.server.listen}}}});
     }
-    const auto threads = effective_threads(lc.cfg, std::thread::hardware_concurrency());
-    lc.cfg.server.threads = threads.io;
-    lc.cfg.server.write_threads = threads.write;
+    lc.cfg.server.write_threads = effective_write_threads(lc.cfg);
     http_server server(lc.cfg.server);
     const auto address = url_host(server.local_address());
     if (!lc.explicit_base_url) lc.cfg.public_base_url = "http://" + address;

@@ -1,4 +1,3 @@
-#include <algorithm>
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 #include <cstdint>
@@ -293,20 +292,9 @@ config load_config(const json::value& doc) {
     return cfg;
 }
 
-thread_counts effective_threads(const config& cfg, unsigned cores) {
-    cores = std::max(1u, cores);
-    const bool sqlite = cfg.storage.backend == "sqlite";
-    thread_counts t;
-    t.write = cfg.server.write_threads ? *cfg.server.write_threads : sqlite ? 8u : cores;
-    if (cfg.server.threads != 0) {
-        t.io = cfg.server.threads;
-    } else if (sqlite) {
-        t.io = cores;
-    } else {  // the connections the writers leave, so that no thread waits for one
-        const unsigned pool = cfg.storage.postgresql.pool_size;
-        t.io = std::max(cores, pool > t.write ? pool - t.write : 0u);
-    }
-    return t;
+unsigned effective_write_threads(const config& cfg) {
+    if (cfg.server.write_threads) return *cfg.server.write_threads;
+    return cfg.storage.backend == "sqlite" ? 8 : 0;
 }
 
 config load_config_file(const std::string& path) {

@@ -35,31 +35,13 @@ TEST(config, empty_document_gives_defaults) {
     EXPECT_EQ(c.scim.default_count, 100);
 }
 
-TEST(config, thread_counts_default_by_backend_and_set_values_win) {
-    const auto sqlite = effective_threads(load("{}"), 2);
-    EXPECT_EQ(sqlite.io, 2u);
-    EXPECT_EQ(sqlite.write, 8u);
-    const auto pg = effective_threads(load(R"({"storage": {"backend": "postgresql"}})"), 2);
-    EXPECT_EQ(pg.write, 2u);
-    EXPECT_EQ(pg.io, 6u);  // the pool's 8 connections less the writers'
-
-    const auto big_pool = effective_threads(load(R"({"storage": {"backend": "postgresql",
-                                                     "postgresql": {"pool_size": 32}}})"),
-                                            4);
-    EXPECT_EQ(big_pool.io, 28u);
-    EXPECT_EQ(big_pool.write, 4u);
-    EXPECT_EQ(effective_threads(load(R"({"storage": {"backend": "postgresql"}})"), 16).io, 16u);
-    const auto writers_set = effective_threads(load(R"({"server": {"write_threads": 12},
-                                                        "storage": {"backend": "postgresql"}})"),
-                                               2);
-    EXPECT_EQ(writers_set.io, 2u);  // no connection left for readers: one I/O thread per core
-    const auto set = effective_threads(load(R"({"server": {"threads": 3, "write_threads": 0},
-                                                "storage": {"backend": "postgresql"}})"),
-                                       2);
-    EXPECT_EQ(set.io, 3u);
-    EXPECT_EQ(set.write, 0u);
-    EXPECT_EQ(effective_threads(load(R"({"server": {"write_threads": 5}})"), 2).write, 5u);
-    EXPECT_EQ(effective_threads(load("{}"), 0).io, 1u);  // hardware_concurrency() may say 0
+TEST(config, write_threads_default_by_backend_and_a_set_value_wins) {
+    EXPECT_EQ(effective_write_threads(load("{}")), 8u);
+    EXPECT_EQ(effective_write_threads(load(R"({"storage": {"backend": "postgresql"}})")), 0u);
+    EXPECT_EQ(effective_write_threads(load(R"({"server": {"write_threads": 3},
+                                                "storage": {"backend": "postgresql"}})")),
+              3u);
+    EXPECT_EQ(effective_write_threads(load(R"({"server": {"write_threads": 0}})")), 0u);
 }
 
 TEST(config, every_key_is_read) {

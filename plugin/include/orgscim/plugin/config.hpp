@@ -40,7 +40,7 @@ struct server_config {
     /// Threads that run the requests which change data (POST, PUT, PATCH, DELETE) apart from
     /// the I/O threads, so that writes waiting for the database (on SQLite, for a commit they
     /// share with other writes) hold none of the threads that read. 0: on the I/O threads.
-    /// Absent: effective_threads() picks by backend; http_server takes absent as 0.
+    /// Absent: effective_write_threads() picks by backend; http_server takes absent as 0.
     std::optional<unsigned> write_threads;
     std::size_t max_body_bytes = 1048576;
     std::size_t max_header_bytes = 8192;
@@ -88,17 +88,10 @@ struct config {
     std::shared_ptr<const invitations::module_config> invitations;
 };
 
-/// The threads `orgscim serve` runs on a machine with `cores` cores: server.threads and
-/// server.write_threads where set, else the storage backend's defaults (docs/configuration.md).
-/// SQLite: one I/O thread per core and 8 write threads, whose group commit needs writes that wait
-/// together. PostgreSQL: a thread waits for each round trip, so one write thread per core (more
-/// writers at once queue on their organization's tree lock) and I/O threads for the pool
-/// connections the writers leave, at least one per core (docs/performance.md).
-struct thread_counts {
-    unsigned io = 1;
-    unsigned write = 0;  ///< 0: writes run on the I/O threads
-};
-thread_counts effective_threads(const config& cfg, unsigned cores);
+/// server.write_threads, or when absent the default of the storage backend: 8 on SQLite, whose
+/// group commit needs writes that wait together; 0 on PostgreSQL, where more writers at once
+/// queue on their organization's tree lock and wrote less (docs/performance.md).
+unsigned effective_write_threads(const config& cfg);
 
 /// Validates and converts. Throws config_error listing every problem ("server.threads: expected
 /// unsigned integer", "storage.backend: unknown backend \"mysql\"", "foo: unknown key").

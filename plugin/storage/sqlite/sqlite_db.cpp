@@ -295,6 +295,7 @@ void file_gate::end_batch(bool commit) noexcept {
     }
     // Also after a failed COMMIT (SQLITE_BUSY leaves the transaction open).
     if (!commit || failed) sqlite3_exec(open_->db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    if (finished_ > 1) shared_.fetch_add(static_cast<std::uint64_t>(finished_));
     {
         std::lock_guard lk(done_mu_);
         current_->done = true;

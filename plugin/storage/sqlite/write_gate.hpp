@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -27,6 +28,8 @@ class file_gate {
     void lock();
     void unlock();
 
+    /// Units of work that committed together with others since the gate was made.
+    std::uint64_t units_in_shared_commits() const noexcept { return shared_.load(); }
     /// Units of work waiting to take the gate now.
     int units_waiting() const noexcept { return units_waiting_.load(); }
 
@@ -55,6 +58,7 @@ class file_gate {
     int finished_ = 0;            // units whose work is in it, waiting for its COMMIT
     std::shared_ptr<batch> current_ = std::make_shared<batch>();
     std::atomic<int> units_waiting_{0};
+    std::atomic<std::uint64_t> shared_{0};
     std::mutex done_mu_;
     std::condition_variable done_cv_;
 };

@@ -3,7 +3,6 @@
 #include <cstdint>
 #include <fstream>
 #include <limits>
-#include <optional>
 #include <orgscim/plugin/config.hpp>
 #include <orgscim/plugin/invitations/module.hpp>
 #include <sstream>
@@ -87,18 +86,6 @@ class object_reader {
             return;
         }
         out = static_cast<T>(n);
-    }
-
-    // A key whose absence means "decide later" (server.write_threads): set only when present.
-    template <class T>
-    void unsigned_int(std::string_view key,
-                      std::optional<T>& out,
-                      std::uint64_t min,
-                      std::uint64_t max) {
-        if (get(key) == nullptr) return;
-        T v{};
-        unsigned_int(key, v, min, max);
-        out = v;
     }
 
     void finish() {
@@ -277,6 +264,11 @@ config load_config(const json::value& doc) {
     if (r.get("base_path")) check_base_path(cfg.base_path, errors);
     if (const auto* v = r.get("server")) read_server(*v, cfg.server, errors);
     if (const auto* v = r.get("storage")) read_storage(*v, cfg.storage, errors);
+    const auto* server = r.get("server");
+    if (cfg.storage.backend != "sqlite" &&
+        !(server && server->is_object() && server->as_object().contains("write_threads"))) {
+        cfg.server.write_threads = 0;  // the backend's default (server_config::write_threads)
+    }
     if (const auto* v = r.get("scim")) read_scim(*v, cfg.scim, errors);
     if (const auto* v = r.get("oidc")) oidc::load_config(*v, "oidc", cfg.oidc, errors);
     // Parsed even when absent, so the defaults pass the same checks.
@@ -290,11 +282,6 @@ config load_config(const json::value& doc) {
     }
     if (!errors.empty()) throw config_error(std::move(errors));
     return cfg;
-}
-
-unsigned effective_write_threads(const config& cfg) {
-    if (cfg.server.write_threads) return *cfg.server.write_threads;
-    return cfg.storage.backend == "sqlite" ? 8 : 0;
 }
 
 config load_config_file(const std::string& path) {

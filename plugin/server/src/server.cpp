@@ -25,8 +25,7 @@ server_detail::server_impl::server_impl(const server_config& c) : cfg(c) {
         contexts.push_back(std::make_unique<asio::io_context>(1));
         keep.push_back(asio::make_work_guard(*contexts.back()));
     }
-    if (cfg.write_threads.value_or(0) != 0)
-        writers = std::make_unique<asio::thread_pool>(*cfg.write_threads);
+    if (cfg.write_threads != 0) writers = std::make_unique<asio::thread_pool>(cfg.write_threads);
 }
 
 asio::io_context& server_detail::server_impl::next_context() {

@@ -47,7 +47,6 @@ struct running_server {
         cfg.storage.sqlite.path = dir.path() + "/orgscim.db";
         cfg.server.listen = "127.0.0.1:0";
         cfg.server.threads = 2;
-        cfg.server.write_threads = effective_write_threads(cfg);  // as orgscim serve does
         cfg.server.max_body_bytes = 4096;
         cfg.scim.bulk.max_payload_bytes = 4096;
         cfg.server.max_header_bytes = 2048;

@@ -36,12 +36,15 @@ TEST(config, empty_document_gives_defaults) {
 }
 
 TEST(config, write_threads_default_by_backend_and_a_set_value_wins) {
-    EXPECT_EQ(effective_write_threads(load("{}")), 8u);
-    EXPECT_EQ(effective_write_threads(load(R"({"storage": {"backend": "postgresql"}})")), 0u);
-    EXPECT_EQ(effective_write_threads(load(R"({"server": {"write_threads": 3},
-                                                "storage": {"backend": "postgresql"}})")),
+    EXPECT_EQ(load("{}").server.write_threads, 8u);
+    EXPECT_EQ(load(R"({"storage": {"backend": "postgresql"}})").server.write_threads, 0u);
+    EXPECT_EQ(load(R"({"server": {"threads": 2}, "storage": {"backend": "postgresql"}})")
+                  .server.write_threads,
+              0u);
+    EXPECT_EQ(load(R"({"server": {"write_threads": 3}, "storage": {"backend": "postgresql"}})")
+                  .server.write_threads,
               3u);
-    EXPECT_EQ(effective_write_threads(load(R"({"server": {"write_threads": 0}})")), 0u);
+    EXPECT_EQ(load(R"({"server": {"write_threads": 0}})").server.write_threads, 0u);
 }
 
 TEST(config, every_key_is_read) {

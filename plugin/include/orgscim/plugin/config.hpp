@@ -6,7 +6,6 @@
 #include <boost/json/fwd.hpp>
 #include <cstddef>
 #include <memory>
-#include <optional>
 #include <orgscim/oidc/config.hpp>
 #include <orgscim/scim/config.hpp>
 #include <stdexcept>
@@ -40,8 +39,10 @@ struct server_config {
     /// Threads that run the requests which change data (POST, PUT, PATCH, DELETE) apart from
     /// the I/O threads, so that writes waiting for the database (on SQLite, for a commit they
     /// share with other writes) hold none of the threads that read. 0: on the I/O threads.
-    /// Absent: effective_write_threads() picks by backend; http_server takes absent as 0.
-    std::optional<unsigned> write_threads;
+    /// When the file leaves it out, load_config() sets it by backend: 8 on SQLite, whose group
+    /// commit needs writes that wait together; 0 on PostgreSQL, where more writers at once
+    /// queue on their organization's tree lock and wrote less (docs/performance.md).
+    unsigned write_threads = 8;
     std::size_t max_body_bytes = 1048576;
     std::size_t max_header_bytes = 8192;
     unsigned read_timeout_ms = 30000;  ///< a whole request must arrive within this
@@ -87,11 +88,6 @@ struct config {
     /// after load_config (defaults when the key is absent: no SMTP, so no email is sent).
     std::shared_ptr<const invitations::module_config> invitations;
 };
-
-/// server.write_threads, or when absent the default of the storage backend: 8 on SQLite, whose
-/// group commit needs writes that wait together; 0 on PostgreSQL, where more writers at once
-/// queue on their organization's tree lock and wrote less (docs/performance.md).
-unsigned effective_write_threads(const config& cfg);
 
 /// Validates and converts. Throws config_error listing every problem ("server.threads: expected
 /// unsigned integer", "storage.backend: unknown backend \"mysql\"", "foo: unknown key").

@@ -14,6 +14,7 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <functional>
+#include <future>
 #include <orgscim/plugin/app.hpp>
 #include <orgscim/plugin/server.hpp>
 #include <orgscim/plugin/storage/backend.hpp>
@@ -22,6 +23,7 @@
 
 #include "log.hpp"
 #include "secrets.hpp"
+#include "sqlite/write_gate.hpp"
 
 namespace {
 
@@ -186,6 +188,30 @@ TEST(server, concurrent_writes_on_the_write_threads_are_all_kept) {
 
 TEST(server, concurrent_writes_on_the_io_threads_are_all_kept) {
     concurrent_writes_are_all_kept(0);
+}
+
+// What the write threads are for: a write that waits for the database file holds no thread that
+// reads. One I/O thread; the test holds the file's gate, so the POST waits at it. With the
+// write on the I/O thread, the GET on another connection would wait behind it.
+TEST(server, a_write_waiting_for_the_database_holds_no_thread_that_reads) {
+    running_server s([](config& c) {
+        c.server.threads = 1;
+        c.server.write_threads = 2;
+    });
+    auto gate = sqlite::write_gate(s.cfg.storage.sqlite.path);
+    std::unique_lock held(*gate);
+    conn writer(s.port);
+    writer.send(post_user(s.secret, "waits"));
+    for (int i = 0; i < 2000 && gate->units_waiting() == 0; ++i) std::this_thread::sleep_for(1ms);
+    EXPECT_EQ(gate->units_waiting(), 1);
+    conn reader(s.port);
+    reader.send(get("/healthz"));
+    auto answer = std::async(std::launch::async, [&] { return reader.read().body(); });
+    const bool answered_while_held = answer.wait_for(5s) == std::future_status::ready;
+    held.unlock();  // either way, so that nothing hangs
+    EXPECT_TRUE(answered_while_held);
+    EXPECT_EQ(answer.get(), "ok");
+    EXPECT_EQ(writer.read().result_int(), 201u);
 }
 
 TEST(server, head_gets_headers_without_body) {

@@ -133,8 +133,8 @@ void http_session::handle_request() {
     req_.remote_addr = remote_;
     const bool keep_alive = msg.keep_alive();
     const unsigned version = msg.version();
-    head_ = msg.method() == http::verb::head;
     const auto verb = msg.method();
+    head_ = verb == http::verb::head;
     const bool writes = verb == http::verb::post || verb == http::verb::put ||
                         verb == http::verb::patch || verb == http::verb::delete_;
     if (writes && srv_.writers) {

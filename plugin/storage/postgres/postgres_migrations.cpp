@@ -168,7 +168,15 @@ INSERT INTO member_flow_counts (org_id, n)
     ON CONFLICT (org_id) DO UPDATE SET n = excluded.n;
 )sql";
 
-const std::array<sql::migration, 8> all{{
+// The kind of an org's own User (migration 11 on SQLite): the memberships that are not home
+// ones, by User. Nearly every User is a home member, so the probe of a GET or a page row finds
+// nothing in a small index instead of reading the home membership to see its kind.
+constexpr std::string_view v9 = R"sql(
+CREATE INDEX memberships_guest ON memberships (org_id, user_ref, kind, home_org)
+    WHERE user_ref IS NOT NULL AND kind <> 'home';
+)sql";
+
+const std::array<sql::migration, 9> all{{
     {1, "orgs, tokens, resources, emails, group members", v1},
     {2, "organization directory", directory_schema},
     {3, "invitations, access requests, outbox", invitation_schema},
@@ -177,6 +185,7 @@ const std::array<sql::migration, 8> all{{
     {6, "resource counts per tenant and type", v6},
     {7, "inherited members: member_flow, membership indexes", v7},
     {8, "member flow counts", v8},
+    {9, "memberships that are not home ones, by User", v9},
 }};
 
 }  // namespace

@@ -394,7 +394,16 @@ CREATE TRIGGER member_flow_count_delete AFTER DELETE ON member_flow BEGIN
 END;
 )sql";
 
-constexpr std::array<sql::migration, 10> all{{
+// The kind of an org's own User (issue 2: a GET by id, every row of a User page): an index of
+// the memberships that are not home ones. Nearly every User is a home member, so the probe finds
+// nothing in a small index, where memberships_user found the home membership and read its row
+// to see its kind.
+constexpr std::string_view v11 = R"sql(
+CREATE INDEX memberships_guest ON memberships (org_id, user_ref, kind, home_org)
+    WHERE user_ref IS NOT NULL AND kind <> 'home';
+)sql";
+
+constexpr std::array<sql::migration, 11> all{{
     {1, "orgs, tokens, resources, emails, group members", v1},
     {2, "invitations, access requests, history, mail outbox", v2},
     {3, "org tree, identities, memberships, roles, group roles, events", v3},
@@ -405,6 +414,7 @@ constexpr std::array<sql::migration, 10> all{{
     {8, "inherited members: member_flow, membership indexes", v8},
     {9, "resource blocks for deep pages", v9},
     {10, "member flow counts", v10},
+    {11, "memberships that are not home ones, by User", v11},
 }};
 
 }  // namespace

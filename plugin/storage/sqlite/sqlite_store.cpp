@@ -101,29 +101,50 @@ bool lists_members(const scim::resource_type& type) {
     return type.id == "User" && type.extension(membership_extension_urn) != nullptr;
 }
 
-// A User with its groups and its kind in the org, in one statement: one snapshot without a
-// transaction around three statements, for the commonest request of a sync (a GET by id). The
-// groups come as a JSON array of [id, label], the kind as [kind, home_org] or NULL (home).
-constexpr const char* user_with_relations =
-    "SELECT r.id, r.body, r.version, r.created_ms, r.modified_ms, (SELECT "
-    "json_group_array(json_array(g.group_id, gr.label)) FROM group_members g JOIN resources gr ON "
-    "gr.tenant = g.tenant AND gr.id = g.group_id WHERE g.tenant = ?1 AND g.member_id = r.id), "
+// The columns a User row reads beside record_columns, in one statement with the row: its groups
+// as a JSON array of [id, label] (SQLite 3.40's json_group_array takes no ORDER BY: sorted after
+// reading), its kind in the org as [kind, home_org] or NULL (home), and whether the org has
+// members without a User row here (a managing parent passes roles down, or direct members), as
+// scope_of(...).any() says. ?1 is the org.
+constexpr const char* user_groups_column =
+    "(SELECT json_group_array(json_array(g.group_id, gr.label)) FROM group_members g JOIN "
+    "resources gr ON gr.tenant = g.tenant AND gr.id = g.group_id WHERE g.tenant = ?1 AND "
+    "g.member_id = r.id)";
+constexpr const char* own_membership_column =
     "(SELECT json_array(m.kind, m.home_org) FROM memberships m WHERE m.org_id = ?1 AND "
-    "m.user_ref = r.id AND m.kind <> 'home') FROM resources r WHERE r.tenant = ?1 AND r.id = ?2 "
-    "AND r.type = 'User'";
+    "m.user_ref = r.id AND m.kind <> 'home')";
+constexpr const char* has_member_scope =
+    "(EXISTS (SELECT 1 FROM orgs o WHERE o.id = ?1 AND o.managed_by = o.parent_id) OR EXISTS "
+    "(SELECT 1 FROM memberships WHERE org_id = ?1 AND user_ref IS NULL AND kind <> "
+    "'inherited'))";
+
+// Reads the groups column (NULL: not asked for) and the membership column (NULL: home; read
+// only when `kinds`) of a User row into r.
+void read_user_relations(
+    const stmt& q, int col, std::string_view tenant, bool kinds, resource_record& r) {
+    if (!q.is_null(col)) {
+        if (!sql::parse_relations(q.view(col), r) || !r.members.empty()) fail(store_errc::internal);
+        std::sort(r.groups.begin(), r.groups.end(),
+                  [](const auto& a, const auto& b) { return a.value < b.value; });
+    }
+    if (!kinds) return;
+    if (q.is_null(col + 1)) {
+        set_membership(r, "home", tenant);
+    } else if (!sql::parse_membership(q.view(col + 1), r)) {
+        fail(store_errc::internal);
+    }
+}
+
+// A User with its groups and its kind in the org, in one statement: one snapshot without a
+// transaction around three statements, for the commonest request of a sync (a GET by id).
+const std::string user_with_relations = std::string("SELECT ") + record_columns + ", " +
+                                        user_groups_column + ", " + own_membership_column +
+                                        " FROM resources r WHERE r.tenant = ?1 AND r.id = ?2 "
+                                        "AND r.type = 'User'";
 
 resource_record read_user_with_relations(const stmt& q, std::string_view tenant, bool kinds) {
     resource_record r = read_record(q, 0);
-    if (!sql::parse_relations(q.view(5), r) || !r.members.empty()) fail(store_errc::internal);
-    // SQLite 3.40's json_group_array takes no ORDER BY: groups come in id order, as elsewhere.
-    std::sort(r.groups.begin(), r.groups.end(),
-              [](const auto& a, const auto& b) { return a.value < b.value; });
-    if (!kinds) return r;
-    if (q.is_null(6)) {
-        set_membership(r, "home", tenant);
-    } else if (!sql::parse_membership(q.view(6), r)) {
-        fail(store_errc::internal);
-    }
+    read_user_relations(q, 5, tenant, kinds, r);
     return r;
 }
 
@@ -131,7 +152,8 @@ struct member_scope {
     std::string chain;         // JSON array of the managing ancestors, nearest first
     std::size_t depth = 0;     // their number
     bool direct = false;       // the org has members without a User row here
-    bool has_members = false;  // the org has memberships (their holders are not inherited)
+    bool has_members = false;  // the org has memberships (read when depth > 0: their holders
+                               // are not inherited)
     bool any() const { return direct || depth > 0; }
 };
 
@@ -141,33 +163,30 @@ member_scope scope_of(connection& c, std::string_view tenant) {
     // Up from the org while each level is managed by its parent: roles flow down that far. One
     // primary-key read per level (nearly always one or two), where a recursive CTE built a queue
     // table and a sorter on every call: 15 % of a filtered list (W2) went there. The bound stops
-    // a cycle, which the org tree never has. The first level reads the org's own membership facts
-    // in the same statement: a list of a top-level org (most of them) costs one statement here.
-    static const std::string facts =
-        "EXISTS (SELECT 1 FROM memberships WHERE org_id = ?1), EXISTS (SELECT 1 FROM memberships "
-        "WHERE org_id = ?1 AND user_ref IS NULL AND kind <> 'inherited')";
+    // a cycle, which the org tree never has. The first level reads whether the org has direct
+    // members in the same statement: a list of a top-level org (most of them) costs one
+    // statement here.
+    static const std::string direct =
+        "EXISTS (SELECT 1 FROM memberships WHERE org_id = ?1 AND user_ref IS NULL AND kind <> "
+        "'inherited')";
     static const std::string with_org =
-        "SELECT " + facts + ", o.parent_id, o.managed_by FROM orgs o WHERE o.id = ?1";
-    static const std::string alone = "SELECT " + facts;
+        "SELECT " + direct + ", o.parent_id, o.managed_by FROM orgs o WHERE o.id = ?1";
+    static const std::string alone = "SELECT " + direct;
     std::string at;
     {
         stmt q(c, with_org);
         q.bind(1, tenant);
-        auto read_facts = [&s](const stmt& f) {
-            s.has_members = f.int64(0) != 0;
-            s.direct = f.int64(1) != 0;
-        };
         if (q.step()) {
-            read_facts(q);
-            if (!q.is_null(2) && !q.is_null(3) && q.view(2) == q.view(3)) {
-                at = std::string(q.view(2));
+            s.direct = q.int64(0) != 0;
+            if (!q.is_null(1) && !q.is_null(2) && q.view(1) == q.view(2)) {
+                at = std::string(q.view(1));
                 chain.emplace_back(at);
             }
         } else {
             // No org row (a tenant only the store knows): its memberships all the same.
             stmt e(c, alone);
             e.bind(1, tenant);
-            if (e.step()) read_facts(e);
+            if (e.step()) s.direct = e.int64(0) != 0;
         }
     }
     for (int level = 1; level < 64 && !at.empty(); ++level) {
@@ -179,6 +198,11 @@ member_scope scope_of(connection& c, std::string_view tenant) {
     }
     s.depth = chain.size();
     s.chain = json::serialize(chain);
+    if (s.depth > 0) {  // only inherited members need it
+        stmt q(c, "SELECT EXISTS (SELECT 1 FROM memberships WHERE org_id = ?1)");
+        q.bind(1, tenant);
+        s.has_members = q.step() && q.int64(0) != 0;
+    }
     return s;
 }
 
@@ -727,10 +751,13 @@ store_result<scim::list_result> sqlite_store::list(std::string_view tenant,
         impl::lease l(*impl_);
         connection& c = *l;
         transaction t(c, false);
-        if (auto members = list_members(c, tenant, type, req)) {
-            t.commit();
-            return std::move(*members);
-        }
+        const bool members = lists_members(type);
+        auto member_list = [&]() -> std::optional<scim::list_result> {
+            auto m = list_members(c, tenant, type, req);
+            if (m) t.commit();
+            return m;
+        };
+        if (members && mentions_membership(req)) return std::move(*member_list());
         scim::list_result out;
 
         sql::where_clause w = sql::translate_filter(req.filter, sql::dialect::sqlite, 3);
@@ -750,7 +777,19 @@ store_result<scim::list_result> sqlite_store::list(std::string_view tenant,
 
         if (w.exact && (!req.sort_by || sort_col)) {
             // Unfiltered: a kept count. Filtered: the page first, and a count only when the
-            // page cannot tell the total.
+            // page cannot tell the total. A User page reads its rows' groups and kinds, and
+            // whether the org has members without a User row here, in the page's statement:
+            // three statements fewer per list than reading them apart (a filtered list was
+            // five). When the org has such members this page is not the whole list, and the
+            // member list is read instead; an empty page cannot tell, so scope_of() does.
+            const bool users = type.id == "User";
+            std::string columns = record_columns;
+            if (users) {
+                columns += std::string(", ") + (req.fetch.groups ? user_groups_column : "NULL") +
+                           ", " + (members ? own_membership_column : "NULL") + ", " +
+                           (members ? has_member_scope : "0");
+            }
+            bool scoped = false;
             const bool counted = w.sql.empty();
             if (counted) {
                 stmt q(c, "SELECT n FROM resource_counts WHERE tenant = ?1 AND type = ?2");
@@ -773,14 +812,13 @@ store_result<scim::list_result> sqlite_store::list(std::string_view tenant,
                     // Deep page in creation order: from the block that holds row `offset`, skip
                     // fewer than 1,024 entries of the covering (tenant, type, seq) index, then
                     // read only the rows wanted.
-                    page = std::string("SELECT ") + record_columns + from +
-                           " AND r.seq >= (SELECT r.seq" + from + " AND r.seq >= ?" +
-                           std::to_string(next + 2) + " ORDER BY r.seq LIMIT 1 OFFSET ?" +
-                           std::to_string(next + 1) + ")" + order + " LIMIT ?" +
-                           std::to_string(next);
+                    page = "SELECT " + columns + from + " AND r.seq >= (SELECT r.seq" + from +
+                           " AND r.seq >= ?" + std::to_string(next + 2) +
+                           " ORDER BY r.seq LIMIT 1 OFFSET ?" + std::to_string(next + 1) + ")" +
+                           order + " LIMIT ?" + std::to_string(next);
                 } else {
-                    page = std::string("SELECT ") + record_columns + from + order + " LIMIT ?" +
-                           std::to_string(next) + " OFFSET ?" + std::to_string(next + 1);
+                    page = "SELECT " + columns + from + order + " LIMIT ?" + std::to_string(next) +
+                           " OFFSET ?" + std::to_string(next + 1);
                 }
                 stmt q(c, page);
                 bind_common(q);
@@ -789,16 +827,29 @@ store_result<scim::list_result> sqlite_store::list(std::string_view tenant,
                 } else {
                     q.bind(next, limit).bind(next + 1, offset);
                 }
-                while (q.step()) out.items.push_back(read_record(q, 0));
+                while (q.step()) {
+                    resource_record r = read_record(q, 0);
+                    if (users) {
+                        read_user_relations(q, 5, tenant, members, r);
+                        scoped = q.int64(7) != 0;
+                    }
+                    out.items.push_back(std::move(r));
+                }
+            }
+            if (members && (scoped || out.items.empty())) {
+                if (auto m = member_list()) return std::move(*m);
             }
             if (!counted) {
                 out.total = filtered_total(c, from, bind_common, offset, limit, out.items.size());
             }
-            for (auto& r : out.items) load_relations(c, tenant, type, r, req.fetch);
-            annotate(c, tenant, type, out.items);
+            if (!users) {
+                for (auto& r : out.items) load_relations(c, tenant, type, r, req.fetch);
+            }
             t.commit();
             return out;
         }
+
+        if (auto m = member_list()) return std::move(*m);
 
         // The filter (or the sort) needs the in-memory evaluator: narrow in SQL, then match.
         std::vector<resource_record> rows;

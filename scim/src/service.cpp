@@ -278,7 +278,7 @@ response service::impl::get_one(const request& req,
             return r;
         }
     }
-    return resource_response(200, *rec, t, req, *proj);
+    return resource_response(200, std::move(*rec), t, req, *proj);
 }
 
 detail::list_params service::impl::query_params(const request& req) const {
@@ -378,8 +378,8 @@ result<std::int64_t> service::impl::collect(const request& req,
     lr.fetch = fetch_for(*proj, t);
     auto res = store.list(who.tenant, t, lr);
     if (!res) return to_scim_error(res.error(), t.name);
-    for (const auto& r : res->items) {
-        auto w = to_wire(r, t, req.base_url);
+    for (auto& r : res->items) {
+        auto w = to_wire(std::move(r), t, req.base_url);
         apply_projection(w, t, *proj);
         items.emplace_back(std::move(w));
     }
@@ -474,7 +474,7 @@ response service::impl::create(const request& req,
     if (!proj) return error_response(proj.error());
     auto rec = store.create(who.tenant, t, ws);
     if (!rec) return error_response(to_scim_error(rec.error(), t.name));
-    return resource_response(201, *rec, t, req, *proj);
+    return resource_response(201, std::move(*rec), t, req, *proj);
 }
 
 response service::impl::replace(const request& req,
@@ -514,7 +514,7 @@ response service::impl::replace(const request& req,
         if (rec.error() == store_errc::aborted && refused) return error_response(*refused);
         return error_response(to_scim_error(rec.error(), t.name));
     }
-    return resource_response(200, *rec, t, req, *proj);
+    return resource_response(200, std::move(*rec), t, req, *proj);
 }
 
 response service::impl::patch(const request& req,
@@ -583,7 +583,7 @@ response service::impl::patch(const request& req,
         r.headers.emplace_back("ETag", etag(rec->meta.version));
         return r;
     }
-    return resource_response(200, *rec, t, req, *proj);
+    return resource_response(200, std::move(*rec), t, req, *proj);
 }
 
 response service::impl::remove(const request& req,

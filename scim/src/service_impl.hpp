@@ -37,14 +37,15 @@ fetch_options fetch_for(const projection& p, const resource_type& type);
 void apply_projection(boost::json::object& wire, const resource_type& type, const projection& p);
 
 /// The wire form of a stored resource: schemas, id, attributes, members/groups, meta.
-boost::json::object to_wire(const resource_record& r,
+/// The record's wire form; its attributes are moved into it.
+boost::json::object to_wire(resource_record&& r,
                             const resource_type& type,
                             std::string_view base_url);
 
 response json_response(int status, const boost::json::value& body);
 response error_response(const error& e);
 response resource_response(int status,
-                           const resource_record& r,
+                           resource_record&& r,
                            const resource_type& type,
                            const request& req,
                            const projection& p);

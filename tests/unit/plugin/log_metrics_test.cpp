@@ -35,6 +35,8 @@ TEST(log, lines_are_single_json_objects_even_with_hostile_values) {
     const auto a = boost::json::parse(g_lines[1]).as_object();
     EXPECT_EQ(a.at("status"), 404);
     EXPECT_EQ(a.at("bytes"), 10);
+    EXPECT_EQ(a.at("duration_ms").as_double(), 1.5);
+    EXPECT_THAT(g_lines[1], HasSubstr("\"duration_ms\":1.500,"));
     EXPECT_EQ(a.at("credential"), "tok");
     EXPECT_EQ(a.at("route"), "/scim/v2/Users/{id}");
 }

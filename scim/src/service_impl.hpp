@@ -43,6 +43,8 @@ boost::json::object to_wire(resource_record&& r,
                             std::string_view base_url);
 
 response json_response(int status, const boost::json::value& body);
+/// The same for an object, which as a json::value argument would be copied first.
+response json_response(int status, const boost::json::object& body);
 response error_response(const error& e);
 response resource_response(int status,
                            resource_record&& r,

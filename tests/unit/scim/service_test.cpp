@@ -269,3 +269,29 @@ TEST(scim_error, every_scim_type_has_a_wire_name) {
 }
 
 }  // namespace
+
+// meta.created and meta.lastModified are RFC 3339 UTC with milliseconds, for any instant a clock
+// can give (the digits are written by hand).
+TEST(service_time, meta_times_are_utc_with_milliseconds) {
+    schema_registry reg;
+    register_core_schemas(reg);
+    config cfg;
+    for (const auto& [ms, text] : std::vector<std::pair<std::int64_t, std::string>>{
+             {0, "1970-01-01T00:00:00.000Z"},
+             {1'305'261'754'007, "2011-05-13T04:42:34.007Z"},
+             {4'102'444'799'999, "2099-12-31T23:59:59.999Z"},
+             {-1, "1969-12-31T23:59:59.999Z"}}) {
+        orgscim::scim::testing::memory_store store([ms = ms] { return ms; });
+        service svc(cfg, reg, store);
+        request req;
+        req.method = "POST";
+        req.path = "/Users";
+        req.body = R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"t"})";
+        req.base_url = "https://scim.example.com/scim/v2";
+        auto r = svc.handle(req, caller{"t1", "test", "cred", true, true});
+        ASSERT_EQ(r.status, 201) << r.body;
+        const auto meta = json::parse(r.body).at("meta").as_object();
+        EXPECT_EQ(meta.at("created").as_string(), text) << ms;
+        EXPECT_EQ(meta.at("lastModified").as_string(), text) << ms;
+    }
+}

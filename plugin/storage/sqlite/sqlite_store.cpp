@@ -535,17 +535,36 @@ void write_emails(connection& c,
 }
 
 // Whether the folded emails of a written resource differ from its stored email rows.
+bool sorted_differ(std::vector<std::string> have, std::vector<std::string> want) {
+    std::sort(have.begin(), have.end());
+    std::sort(want.begin(), want.end());
+    return have != want;
+}
+
 bool emails_changed(connection& c,
                     std::string_view tenant,
                     std::string_view id,
-                    std::vector<std::string> want) {
+                    const std::vector<std::string>& want) {
     std::vector<std::string> have;
     stmt q(c, "SELECT value_f FROM resource_emails WHERE tenant = ?1 AND rid = ?2");
     q.bind(1, tenant).bind(2, id);
     while (q.step()) have.push_back(q.text(0));
-    std::sort(have.begin(), have.end());
-    std::sort(want.begin(), want.end());
-    return have != want;
+    return sorted_differ(std::move(have), want);
+}
+
+// A JSON array of strings (json_group_array of a text column); nullopt for anything else.
+std::optional<std::vector<std::string>> parse_strings(std::string_view json_text) {
+    boost::system::error_code ec;
+    json::value v = json::parse(json_text, ec);
+    const json::array* a = ec ? nullptr : v.if_array();
+    if (a == nullptr) return std::nullopt;
+    std::vector<std::string> out;
+    out.reserve(a->size());
+    for (const auto& e : *a) {
+        if (!e.is_string()) return std::nullopt;
+        out.emplace_back(e.get_string());
+    }
+    return out;
 }
 
 // Single-row statements only: a change to a 100,000-member group touches the rows it names.
@@ -937,13 +956,26 @@ store_result<resource_record> sqlite_store::update(std::string_view tenant,
         static constexpr std::array<const char*, 4> indexed{"ukey", "username_f", "display_f",
                                                             "external_id"};
         std::array<std::optional<std::string>, indexed.size()> stored;
+        // A User comes with its groups, its kind and its email rows in the same statement (a
+        // write changes neither its groups nor its kind): two statements for a PATCH where
+        // there were five.
+        const bool user = type.id == "User";
+        std::optional<std::string> kind;                 // the membership column, NULL: home
+        std::optional<std::vector<std::string>> emails;  // a User's email rows as stored
         {
-            static const std::string read = [] {
+            static const auto read = [](bool with_relations) {
                 std::string q = std::string("SELECT r.seq, ") + record_columns;
                 for (const char* col : indexed) q += std::string(", r.") + col;
+                if (with_relations) {
+                    q += std::string(", ") + user_groups_column + ", " + own_membership_column +
+                         ", (SELECT json_group_array(e.value_f) FROM resource_emails e WHERE "
+                         "e.tenant = ?1 AND e.rid = r.id)";
+                }
                 return q + " FROM resources r WHERE r.tenant = ?1 AND r.id = ?2 AND r.type = ?3";
-            }();
-            stmt q(c, read);
+            };
+            static const std::string read_row = read(false);
+            static const std::string read_user = read(true);
+            stmt q(c, user ? read_user : read_row);
             q.bind(1, tenant).bind(2, id).bind(3, std::string_view(type.id));
             if (!q.step()) return store_errc::not_found;
             seq = q.int64(0);
@@ -951,9 +983,16 @@ store_result<resource_record> sqlite_store::update(std::string_view tenant,
             for (std::size_t i = 0; i < indexed.size(); ++i) {
                 stored[i] = q.opt_text(6 + static_cast<int>(i));
             }
+            if (user) {
+                read_user_relations(q, 10, tenant, false, cur);
+                if (!fetch.groups) cur.groups.clear();
+                kind = q.opt_text(11);
+                emails = parse_strings(q.view(12));
+                if (!emails) fail(store_errc::internal);
+            }
         }
         if (if_match && *if_match != cur.meta.version) return store_errc::version_mismatch;
-        load_relations(c, tenant, type, cur, fetch);
+        if (!user) load_relations(c, tenant, type, cur, fetch);
         auto ws = mutate(cur);
         if (!ws) return store_errc::aborted;
         auto cols = sql::compute_columns(type, ws->attrs);
@@ -990,19 +1029,27 @@ store_result<resource_record> sqlite_store::update(std::string_view tenant,
             }
             u.bind(static_cast<int>(changed.size()) + 5, seq).run();
         }
-        if (emails_changed(c, tenant, r.id, cols.emails_f)) {
+        if (emails ? sorted_differ(*emails, cols.emails_f)
+                   : emails_changed(c, tenant, r.id, cols.emails_f)) {
             write_emails(c, tenant, r.id, cols.emails_f, true);
         }
         apply_members(c, tenant, r.id, *ws);
-        if (type.id == "User") {
+        if (user) {
             r.groups = std::move(cur.groups);  // a User's write never changes its groups
+            if (lists_members(type)) {
+                if (!kind) {
+                    set_membership(r, "home", tenant);
+                } else if (!sql::parse_membership(*kind, r)) {
+                    fail(store_errc::internal);
+                }
+            }
         } else {
             load_relations(c, tenant, type, r, fetch);
-        }
-        if (lists_members(type)) {
-            std::vector<resource_record> one{std::move(r)};
-            annotate(c, tenant, type, one);
-            r = std::move(one.front());
+            if (lists_members(type)) {
+                std::vector<resource_record> one{std::move(r)};
+                annotate(c, tenant, type, one);
+                r = std::move(one.front());
+            }
         }
         t.commit();
         return r;

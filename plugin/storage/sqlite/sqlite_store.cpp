@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "checkpointer.hpp"
+#include "sql/directory_rows.hpp"
 #include "sql/filter_to_sql.hpp"
 #include "sql/records.hpp"
 #include "sqlite/sqlite_db.hpp"
@@ -552,21 +553,6 @@ bool emails_changed(connection& c,
     return sorted_differ(std::move(have), want);
 }
 
-// A JSON array of strings (json_group_array of a text column); nullopt for anything else.
-std::optional<std::vector<std::string>> parse_strings(std::string_view json_text) {
-    boost::system::error_code ec;
-    json::value v = json::parse(json_text, ec);
-    const json::array* a = ec ? nullptr : v.if_array();
-    if (a == nullptr) return std::nullopt;
-    std::vector<std::string> out;
-    out.reserve(a->size());
-    for (const auto& e : *a) {
-        if (!e.is_string()) return std::nullopt;
-        out.emplace_back(e.get_string());
-    }
-    return out;
-}
-
 // Single-row statements only: a change to a 100,000-member group touches the rows it names.
 void apply_members(connection& c,
                    std::string_view tenant,
@@ -987,8 +973,7 @@ store_result<resource_record> sqlite_store::update(std::string_view tenant,
                 read_user_relations(q, 10, tenant, false, cur);
                 if (!fetch.groups) cur.groups.clear();
                 kind = q.opt_text(11);
-                emails = parse_strings(q.view(12));
-                if (!emails) fail(store_errc::internal);
+                emails = sql::strings_from_json(q.view(12));
             }
         }
         if (if_match && *if_match != cur.meta.version) return store_errc::version_mismatch;

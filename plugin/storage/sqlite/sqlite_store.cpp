@@ -114,13 +114,28 @@ constexpr const char* user_groups_column =
 constexpr const char* own_membership_column =
     "(SELECT json_array(m.kind, m.home_org) FROM memberships m WHERE m.org_id = ?1 AND "
     "m.user_ref = r.id AND m.kind <> 'home')";
-constexpr const char* has_member_scope =
-    "(EXISTS (SELECT 1 FROM orgs o WHERE o.id = ?1 AND o.managed_by = o.parent_id) OR EXISTS "
-    "(SELECT 1 FROM memberships WHERE org_id = ?1 AND user_ref IS NULL AND kind <> "
-    "'inherited'))";
+constexpr const char* direct_members_exist =
+    "EXISTS (SELECT 1 FROM memberships WHERE org_id = ?1 AND user_ref IS NULL AND kind <> "
+    "'inherited')";
+const std::string has_member_scope =
+    std::string(
+        "(EXISTS (SELECT 1 FROM orgs o WHERE o.id = ?1 AND o.managed_by = o.parent_id) "
+        "OR ") +
+    direct_members_exist + ")";
 
-// Reads the groups column (NULL: not asked for) and the membership column (NULL: home; read
-// only when `kinds`) of a User row into r.
+// Sets r's kind in the org from a membership column: absent (NULL) is a home member.
+void set_kind(resource_record& r,
+              const std::optional<std::string_view>& column,
+              std::string_view tenant) {
+    if (!column) {
+        set_membership(r, "home", tenant);
+    } else if (!sql::parse_membership(*column, r)) {
+        fail(store_errc::internal);
+    }
+}
+
+// Reads the groups column (NULL: not asked for) and the membership column (read only when
+// `kinds`) of a User row into r.
 void read_user_relations(
     const stmt& q, int col, std::string_view tenant, bool kinds, resource_record& r) {
     if (!q.is_null(col)) {
@@ -129,11 +144,7 @@ void read_user_relations(
                   [](const auto& a, const auto& b) { return a.value < b.value; });
     }
     if (!kinds) return;
-    if (q.is_null(col + 1)) {
-        set_membership(r, "home", tenant);
-    } else if (!sql::parse_membership(q.view(col + 1), r)) {
-        fail(store_errc::internal);
-    }
+    set_kind(r, q.is_null(col + 1) ? std::nullopt : std::optional(q.view(col + 1)), tenant);
 }
 
 // A User with its groups and its kind in the org, in one statement: one snapshot without a
@@ -167,12 +178,9 @@ member_scope scope_of(connection& c, std::string_view tenant) {
     // a cycle, which the org tree never has. The first level reads whether the org has direct
     // members in the same statement: a list of a top-level org (most of them) costs one
     // statement here.
-    static const std::string direct =
-        "EXISTS (SELECT 1 FROM memberships WHERE org_id = ?1 AND user_ref IS NULL AND kind <> "
-        "'inherited')";
-    static const std::string with_org =
-        "SELECT " + direct + ", o.parent_id, o.managed_by FROM orgs o WHERE o.id = ?1";
-    static const std::string alone = "SELECT " + direct;
+    static const std::string with_org = std::string("SELECT ") + direct_members_exist +
+                                        ", o.parent_id, o.managed_by FROM orgs o WHERE o.id = ?1";
+    static const std::string alone = std::string("SELECT ") + direct_members_exist;
     std::string at;
     {
         stmt q(c, with_org);
@@ -792,7 +800,7 @@ store_result<scim::list_result> sqlite_store::list(std::string_view tenant,
             if (users) {
                 columns += std::string(", ") + (req.fetch.groups ? user_groups_column : "NULL") +
                            ", " + (members ? own_membership_column : "NULL") + ", " +
-                           (members ? has_member_scope : "0");
+                           (members ? has_member_scope.c_str() : "0");
             }
             bool scoped = false;
             const bool counted = w.sql.empty();
@@ -1021,13 +1029,7 @@ store_result<resource_record> sqlite_store::update(std::string_view tenant,
         apply_members(c, tenant, r.id, *ws);
         if (user) {
             r.groups = std::move(cur.groups);  // a User's write never changes its groups
-            if (lists_members(type)) {
-                if (!kind) {
-                    set_membership(r, "home", tenant);
-                } else if (!sql::parse_membership(*kind, r)) {
-                    fail(store_errc::internal);
-                }
-            }
+            if (lists_members(type)) set_kind(r, kind, tenant);
         } else {
             load_relations(c, tenant, type, r, fetch);
             if (lists_members(type)) {

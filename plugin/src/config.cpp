@@ -262,9 +262,9 @@ config load_config(const json::value& doc) {
     if (r.get("public_base_url")) check_public_base_url(cfg.public_base_url, errors);
     r.string("base_path", cfg.base_path);
     if (r.get("base_path")) check_base_path(cfg.base_path, errors);
-    if (const auto* v = r.get("server")) read_server(*v, cfg.server, errors);
-    if (const auto* v = r.get("storage")) read_storage(*v, cfg.storage, errors);
     const auto* server = r.get("server");
+    if (server) read_server(*server, cfg.server, errors);
+    if (const auto* v = r.get("storage")) read_storage(*v, cfg.storage, errors);
     if (cfg.storage.backend != "sqlite" &&
         !(server && server->is_object() && server->as_object().contains("write_threads"))) {
         cfg.server.write_threads = 0;  // the backend's default (server_config::write_threads)

@@ -168,13 +168,11 @@ class sqlite_directory_conn final : public directory_tx {
                                                            std::string_view user_id) override {
         return guarded([&]() -> store_result<membership_record> {
             // Two lookups, each on its own index: as one OR the planner walked every
-            // membership of the org, and this runs before every User write. The first names
-            // its index: the planner, without statistics for memberships, took memberships_user,
-            // which finds the User's home membership and reads its row to drop it.
+            // membership of the org, and this runs before every User write.
             const std::string cols(membership_cols);
             stmt s(db_, "SELECT " + cols +
-                            " FROM memberships INDEXED BY memberships_guest WHERE org_id = ?1 "
-                            "AND user_ref = ?2 AND kind <> 'home' UNION ALL SELECT " +
+                            " FROM memberships WHERE org_id = ?1 AND user_ref = ?2 AND kind <> "
+                            "'home' UNION ALL SELECT " +
                             cols +
                             " FROM memberships WHERE org_id = ?1 AND identity_id = ?2 AND "
                             "user_ref IS NULL AND kind <> 'inherited' LIMIT 1");
@@ -567,7 +565,7 @@ class sqlite_directory final : public directory_store {
                                   .synchronous = cfg.synchronous,
                                   .checkpoint_backstop = true,
                                   .map_pages = true},
-                                 11,  // memberships_guest, which a lookup names
+                                 3,
                                  "organization")),
           conn_(std::make_unique<sqlite_directory_conn>(
               *db_, now ? std::move(now) : std::function<std::int64_t()>(&sql::system_now_ms))) {}

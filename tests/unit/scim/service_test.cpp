@@ -280,7 +280,8 @@ TEST(service_time, meta_times_are_utc_with_milliseconds) {
              {0, "1970-01-01T00:00:00.000Z"},
              {1'305'261'754'007, "2011-05-13T04:42:34.007Z"},
              {4'102'444'799'999, "2099-12-31T23:59:59.999Z"},
-             {-1, "1969-12-31T23:59:59.999Z"}}) {
+             {-1, "1969-12-31T23:59:59.999Z"},
+             {253'402'300'800'001, "10000-01-01T00:00:00.001Z"}}) {
         orgscim::scim::testing::memory_store store([ms = ms] { return ms; });
         service svc(cfg, reg, store);
         request req;

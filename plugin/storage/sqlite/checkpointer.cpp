@@ -4,12 +4,14 @@
 
 #include <stdexcept>
 
+#include "sqlite/shared_map_vfs.hpp"
+
 namespace orgscim::plugin::sqlite {
 
 checkpointer::checkpointer(const std::string& path, std::chrono::milliseconds every)
     : every_(every) {
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) !=
-        SQLITE_OK) {
+    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                        shared_map_vfs()) != SQLITE_OK) {
         sqlite3_close_v2(db_);
         throw std::runtime_error("cannot open " + path + " for checkpoints");
     }

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "sql/records.hpp"
+#include "sqlite/shared_map_vfs.hpp"
 
 namespace orgscim::plugin::sqlite {
 
@@ -80,7 +81,7 @@ void report_unexpected(const std::exception& e) {
 connection::connection(const std::string& path, const connection_options& opts) {
     const int flags =
         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (opts.create ? SQLITE_OPEN_CREATE : 0);
-    const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+    const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, shared_map_vfs());
     if (rc != SQLITE_OK) {
         const std::string why = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
         sqlite3_close_v2(db_);  // a failed open still allocates a handle
@@ -105,10 +106,9 @@ connection::connection(const std::string& path, const connection_options& opts) 
         if (!opts.read_only) exec("PRAGMA temp_store=MEMORY");
         if (opts.large_cache) exec("PRAGMA cache_size=-16384");
         // Pages are read through a mapping instead of a pread per page: every write by another
-        // connection empties this connection's page cache. Each connection maps separately and
-        // mapped pages count in the resident set, so the mapping stays small: a small database
-        // is mapped whole, a large one falls back to pread past the first 16 MiB.
-        if (opts.map_pages) exec("PRAGMA mmap_size=16777216");
+        // connection empties this connection's page cache. The mapping is the file's, shared
+        // by its connections and kept across their transactions (shared_map_vfs.hpp).
+        if (opts.map_pages) exec("PRAGMA mmap_size=" + std::to_string(shared_map_bytes));
         if (opts.foreign_keys) exec("PRAGMA foreign_keys=ON");
         if (opts.read_only) exec("PRAGMA query_only=1");
     } catch (...) {

@@ -78,7 +78,7 @@ struct connection_options {
     bool wal = false;                  ///< journal_mode=WAL, which the file then keeps
     std::string synchronous = {};      ///< per connection; empty leaves SQLite's FULL
     bool checkpoint_backstop = false;  ///< wal_autocheckpoint=16000, see checkpointer.hpp
-    bool map_pages = false;            ///< mmap_size of 16 MiB
+    bool map_pages = false;            ///< reads through the shared mapping (shared_map_vfs.hpp)
     /// A 16 MiB page cache instead of 2: for the file's main writer, whose cache stays valid
     /// between its transactions (every unit of work runs on it), not for every connection.
     bool large_cache = false;

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <functional>
 #include <orgscim/plugin/config.hpp>
 #include <orgscim/scim/text.hpp>
@@ -58,6 +59,19 @@ void scim_fold(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
     sqlite3_result_text(ctx, folded.data(), static_cast<int>(folded.size()), SQLITE_TRANSIENT);
 }
 
+// Switching a file to WAL can answer SQLITE_BUSY at once, without the busy handler, while
+// another connection is creating the same file (four migrators starting together hit it about
+// once in fifty rounds on a loaded machine), so the switch is retried for the busy timeout.
+int enter_wal(sqlite3* db, unsigned busy_timeout_ms) {
+    const auto until =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms);
+    for (;;) {
+        const int rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
+        if ((rc & 0xff) != SQLITE_BUSY || std::chrono::steady_clock::now() >= until) return rc;
+        sqlite3_sleep(1);
+    }
+}
+
 }  // namespace
 
 // With statistics on (SQLite's default), every sqlite3_malloc and sqlite3_free takes one global
@@ -94,7 +108,10 @@ connection::connection(const std::string& path, const connection_options& opts) 
             db_, "scim_fold", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr,
             scim_fold, nullptr, nullptr, nullptr);
         if (frc != SQLITE_OK) fail(frc, "create_function");
-        if (opts.wal) exec("PRAGMA journal_mode=WAL");
+        if (opts.wal) {
+            if (const int rc = enter_wal(db_, opts.busy_timeout_ms); rc != SQLITE_OK)
+                fail(rc, "exec");
+        }
         if (!opts.synchronous.empty()) exec("PRAGMA synchronous=" + opts.synchronous);
         // sqlite::checkpointer copies frames off the request path; this backstop, in a writer's
         // own commit, finds them copied and lets the next write restart the WAL, which a

@@ -748,6 +748,7 @@ int serve(const std::vector<std::string>& args, bool demo) {
         // Validate the flag the same way as the file.
         load_config(json::value{{"server", {{"listen", lc.cfg.server.listen}}}});
     }
+    batch_access_lines();
     http_server server(lc.cfg.server);
     const auto address = url_host(server.local_address());
     if (!lc.explicit_base_url) lc.cfg.public_base_url = "http://" + address;

@@ -33,6 +33,11 @@ struct access_record {
 
 void log_access(const access_record& r);
 
+/// From now on access lines go to stderr in batches (at most 50 ms late, written at exit)
+/// through a writer thread, instead of a write() each. For the standalone server; a host that
+/// loads orgscim as a module keeps one write per line and no thread of ours.
+void batch_access_lines() noexcept;
+
 /// Where lines go; stderr by default. Tests capture lines with a sink of their own.
 using log_sink = void (*)(std::string_view line);
 void set_log_sink(log_sink sink) noexcept;

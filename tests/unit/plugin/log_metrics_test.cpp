@@ -1,7 +1,14 @@
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
+#include <chrono>
+#include <fstream>
+#include <orgscim/testing/process.hpp>
+#include <sstream>
+#include <thread>
 
 #include "log.hpp"
 #include "metrics.hpp"
@@ -39,6 +46,66 @@ TEST(log, lines_are_single_json_objects_even_with_hostile_values) {
     EXPECT_THAT(g_lines[1], HasSubstr("\"duration_ms\":1.500,"));
     EXPECT_EQ(a.at("credential"), "tok");
     EXPECT_EQ(a.at("route"), "/scim/v2/Users/{id}");
+}
+
+// fd 2 sent to a file for the life of the object.
+class stderr_to_file {
+  public:
+    explicit stderr_to_file(const std::string& path)
+        : path_(path),
+          saved_(::dup(2)),
+          fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600)) {
+        ::dup2(fd_, 2);
+    }
+    ~stderr_to_file() {
+        ::dup2(saved_, 2);
+        ::close(saved_);
+        ::close(fd_);
+    }
+    std::string text() const {
+        std::ifstream in(path_);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        return ss.str();
+    }
+
+  private:
+    std::string path_;
+    int saved_, fd_;
+};
+
+access_record access_to(std::string_view path) {
+    return {"GET", "/scim/v2/Users/{id}", path, 200, 0.5, 10, "org", "tok", "127.0.0.1:1"};
+}
+
+TEST(log, access_lines_on_stderr_arrive_by_themselves_and_before_the_lines_after_them) {
+    orgscim::testing::temp_dir dir;
+    stderr_to_file err(dir.path() + "/stderr");
+    set_log_sink(nullptr);
+    batch_access_lines();
+    // Nothing else is logged: each batch still goes out (the second finds the writer waiting).
+    auto arrives = [&](std::string_view what) {
+        std::string text;
+        for (int i = 0; i < 200 && text.find(what) == std::string::npos; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            text = err.text();
+        }
+        return text.find(what) != std::string::npos;
+    };
+    log_access(access_to("/batched/1"));
+    EXPECT_TRUE(arrives("/batched/1"));
+    log_access(access_to("/batched/2"));
+    EXPECT_TRUE(arrives("/batched/2"));
+
+    // A warning leaves after the access lines logged before it, at once.
+    log_access(access_to("/batched/3"));
+    log_warn("after the third");
+    const std::string text = err.text();
+    ASSERT_NE(text.find("after the third"), std::string::npos) << text;
+    EXPECT_LT(text.find("/batched/3"), text.find("after the third")) << text;
+    for (std::size_t at = 0, end; (end = text.find('\n', at)) != std::string::npos; at = end + 1) {
+        EXPECT_TRUE(boost::json::parse(text.substr(at, end - at)).is_object());
+    }
 }
 
 TEST(metrics, counters_and_cumulative_histogram) {

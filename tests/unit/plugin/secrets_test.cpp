@@ -44,6 +44,21 @@ TEST(secrets, hash_is_raw_sha256) {
     ASSERT_EQ(h.size(), 32u);
     EXPECT_EQ(static_cast<unsigned char>(h[0]), 0xbau);
     EXPECT_EQ(static_cast<unsigned char>(h[31]), 0xadu);
+    // The thread's digest context is reused: each call starts afresh.
+    auto hex = [](const std::string& raw) {
+        static constexpr char digits[] = "0123456789abcdef";
+        std::string out;
+        for (const char c : raw) {
+            out += digits[static_cast<unsigned char>(c) >> 4];
+            out += digits[static_cast<unsigned char>(c) & 15];
+        }
+        return out;
+    };
+    EXPECT_EQ(hex(hash_secret("")),
+              "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    EXPECT_EQ(hex(hash_secret("abc")),
+              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    EXPECT_EQ(hash_secret("abc"), h);
 }
 
 struct secrets_store : ::testing::Test {

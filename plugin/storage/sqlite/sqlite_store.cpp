@@ -1022,7 +1022,7 @@ store_result<resource_record> sqlite_store::update(std::string_view tenant,
             }
             u.bind(static_cast<int>(changed.size()) + 5, seq).run();
         }
-        if (emails ? sorted_differ(*emails, cols.emails_f)
+        if (emails ? sorted_differ(std::move(*emails), cols.emails_f)
                    : emails_changed(c, tenant, r.id, cols.emails_f)) {
             write_emails(c, tenant, r.id, cols.emails_f, true);
         }
@@ -1031,12 +1031,7 @@ store_result<resource_record> sqlite_store::update(std::string_view tenant,
             r.groups = std::move(cur.groups);  // a User's write never changes its groups
             if (lists_members(type)) set_kind(r, kind, tenant);
         } else {
-            load_relations(c, tenant, type, r, fetch);
-            if (lists_members(type)) {
-                std::vector<resource_record> one{std::move(r)};
-                annotate(c, tenant, type, one);
-                r = std::move(one.front());
-            }
+            load_relations(c, tenant, type, r, fetch);  // only a User has a kind to annotate
         }
         t.commit();
         return r;

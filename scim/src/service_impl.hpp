@@ -36,8 +36,8 @@ fetch_options fetch_for(const projection& p, const resource_type& type);
 /// Removes what the projection and the `returned` rules say not to send.
 void apply_projection(boost::json::object& wire, const resource_type& type, const projection& p);
 
-/// The wire form of a stored resource: schemas, id, attributes, members/groups, meta.
-/// The record's wire form; its attributes are moved into it.
+/// The wire form of a stored resource: schemas, id, attributes, members/groups, meta. The
+/// record's attributes are moved into it.
 boost::json::object to_wire(resource_record&& r,
                             const resource_type& type,
                             std::string_view base_url);

@@ -268,8 +268,6 @@ TEST(scim_error, every_scim_type_has_a_wire_name) {
     }
 }
 
-}  // namespace
-
 // meta.created and meta.lastModified are RFC 3339 UTC with milliseconds, for any instant a clock
 // can give (the digits are written by hand).
 TEST(service_time, meta_times_are_utc_with_milliseconds) {
@@ -296,3 +294,5 @@ TEST(service_time, meta_times_are_utc_with_milliseconds) {
         EXPECT_EQ(meta.at("lastModified").as_string(), text) << ms;
     }
 }
+
+}  // namespace

@@ -1,9 +1,13 @@
 // The shared mapping VFS (sqlite/shared_map_vfs.hpp): one mapping of a database file for all
 // of its connections in the process, kept across transactions, that follows the file as
-// checkpoints grow it and as a VACUUM shrinks it, and that goes with the last connection.
+// checkpoints grow it and as a VACUUM shrinks it, and that goes with the last connection; and
+// the WAL frames of a commit written in a few calls, in the file when COMMIT returns.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -51,6 +55,15 @@ std::size_t open_descriptors() {
     std::size_t n = 0;
     for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
     return n;
+}
+
+// Write calls this process has made (/proc/self/io counts pwrite too).
+std::int64_t write_calls() {
+    std::ifstream io("/proc/self/io");
+    for (std::string line; std::getline(io, line);) {
+        if (line.starts_with("syscw:")) return std::stoll(line.substr(6));
+    }
+    return -1;
 }
 
 std::int64_t file_size(const std::string& path) {
@@ -162,6 +175,76 @@ TEST(shared_map_vfs, closing_every_connection_releases_the_descriptors) {
         EXPECT_EQ(read_all(reader).rows, 10);
     }
     EXPECT_EQ(open_descriptors(), before);
+}
+
+TEST(shared_map_vfs, a_commit_writes_its_wal_frames_in_a_few_calls_instead_of_two_per_page) {
+    orgscim::testing::temp_dir dir;
+    const std::string path = dir.path() + "/w.db";
+    sqlite::connection writer(path, writer_options());
+    writer.exec("CREATE TABLE t (x INTEGER PRIMARY KEY, b BLOB)");
+    const auto wal_before = file_size(path + "-wal");
+    const auto calls_before = write_calls();
+    insert_rows(writer, 0, 400);
+    const auto calls = write_calls() - calls_before;
+    const auto frames = (file_size(path + "-wal") - wal_before) / (24 + 4096);
+    EXPECT_GE(frames, 90);
+    // SQLite writes each frame as a header and a page; the VFS hands the commit's frames to the
+    // kernel in pieces of 96 KiB.
+    EXPECT_LE(calls, frames / 8) << frames << " frames";
+    EXPECT_EQ(read_all(writer).rows, 400);
+}
+
+TEST(shared_map_vfs, a_commit_is_in_the_file_when_commit_returns_though_the_process_dies_then) {
+    orgscim::testing::temp_dir dir;
+    const std::string path = dir.path() + "/k.db";
+    {
+        sqlite::connection c(path, writer_options());
+        c.exec("CREATE TABLE t (x INTEGER PRIMARY KEY, b BLOB)");
+    }
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        sqlite::connection c(path, writer_options());
+        insert_rows(c, 0, 50);
+        ::raise(SIGKILL);  // no close, no destructor: only what the kernel already has
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+    sqlite::connection reader(path, writer_options());
+    const auto t = read_all(reader);
+    EXPECT_EQ(t.rows, 50);
+    EXPECT_EQ(t.sum, sum_below(50));
+}
+
+TEST(shared_map_vfs, frames_a_rolled_back_transaction_spilled_never_land_over_the_next_commit) {
+    orgscim::testing::temp_dir dir;
+    const std::string path = dir.path() + "/r.db";
+    sqlite::connection a(path, writer_options());
+    a.exec("CREATE TABLE t (x INTEGER PRIMARY KEY, b BLOB)");
+    sqlite::connection b(path, writer_options());
+    // A cache of ten pages: the transaction below writes most of its pages to the WAL before
+    // its end, at the offsets where the next writer's frames will go.
+    a.exec("PRAGMA cache_size=10");
+    a.exec("BEGIN");
+    for (int x = 0; x < 100; ++x) {  // a page each, written once
+        sqlite::stmt s(a, "INSERT INTO t (x, b) VALUES (?1, randomblob(3000))");
+        s.bind(1, std::int64_t{x});
+        s.run();
+    }
+    a.exec("ROLLBACK");
+    insert_rows(b, 1000, 1300);
+
+    const auto seen_by_a = read_all(a);  // a read of the WAL writes out whatever a still holds
+    EXPECT_EQ(seen_by_a.rows, 300);
+    EXPECT_EQ(seen_by_a.sum, sum_below(1300) - sum_below(1000));
+    sqlite::connection fresh(path, writer_options());
+    const auto t = read_all(fresh);
+    EXPECT_EQ(t.rows, 300);
+    EXPECT_EQ(t.bytes, 300'000);
+    sqlite::stmt check(fresh, "PRAGMA integrity_check");
+    ASSERT_TRUE(check.step());
+    EXPECT_EQ(check.text(0), "ok");
 }
 
 }  // namespace

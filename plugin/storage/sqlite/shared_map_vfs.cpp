@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <vector>
 
 namespace orgscim::plugin::sqlite {
@@ -77,12 +78,29 @@ void detach(mapped_file* m) {
 
 sqlite3_vfs* parent = nullptr;  // SQLite's default VFS when this one was registered
 
+// A WAL file's writes not yet handed to the kernel: the frames of one transaction, which SQLite
+// writes as two pwrite calls each (a 24-byte header, then the page), go out as one.
+struct wal_buffer {
+    std::vector<unsigned char> bytes;
+    sqlite3_int64 start = 0;    // file offset of bytes[0]
+    bool commit_frame = false;  // the last header was a commit frame's: its page ends the commit
+};
+
+// Larger transactions (a Bulk) are written out in steps of this size.
+constexpr std::size_t wal_buffer_max = std::size_t{1} << 20;
+// SQLite's unix VFS writes at most 128 KiB - 1 bytes per call (more comes back as a short
+// write, SQLITE_FULL), so the buffer goes out in pieces of 96 KiB.
+constexpr std::size_t max_write = std::size_t{96} << 10;
+
 struct shim_file {
     sqlite3_file base;  // first: SQLite sees a shim_file as its sqlite3_file
     sqlite3_file* real;
     mapped_file* map;      // main database files only
     std::int64_t limit;    // SQLITE_FCNTL_MMAP_SIZE (PRAGMA mmap_size); 0 fetches nothing
     std::int64_t in_file;  // the file's size when last read: no page at or past it is handed out
+    wal_buffer* pending;   // WAL files only
+    shim_file* wal;        // main database files: the connection's WAL while it is open
+    shim_file* db;         // WAL files: the main database file of the same connection
 };
 
 constexpr int real_offset = (sizeof(shim_file) + 15) / 16 * 16;
@@ -90,36 +108,101 @@ constexpr int real_offset = (sizeof(shim_file) + 15) / 16 * 16;
 shim_file* shim(sqlite3_file* f) { return reinterpret_cast<shim_file*>(f); }
 sqlite3_file* real(sqlite3_file* f) { return shim(f)->real; }
 
+// Hands the buffered WAL bytes of `f` (a WAL file, or the main database file of its
+// connection) to the kernel. A failed write drops them: SQLite fails the commit they belong to.
+int flush(sqlite3_file* f) {
+    auto* s = shim(f);
+    if (s->db == nullptr && s->wal != nullptr) s = s->wal;
+    wal_buffer* w = s->pending;
+    if (w == nullptr || w->bytes.empty()) return SQLITE_OK;
+    int rc = SQLITE_OK;
+    for (std::size_t done = 0; done < w->bytes.size() && rc == SQLITE_OK;) {
+        const std::size_t n = std::min(w->bytes.size() - done, max_write);
+        rc = s->real->pMethods->xWrite(s->real, w->bytes.data() + done, static_cast<int>(n),
+                                       w->start + static_cast<sqlite3_int64>(done));
+        done += n;
+    }
+    w->bytes.clear();
+    w->commit_frame = false;
+    return rc;
+}
+
+// SQLite writes a transaction's frames in order at the end of the WAL, then publishes them in
+// the WAL index; they are collected here and written once the commit frame's page arrives, so
+// an acknowledged commit is in the kernel before `COMMIT` returns (a kill -9 keeps it) and
+// before any reader can see it. Whatever else touches the WAL or the WAL index (a read, sync,
+// size, truncation, a lock) writes the collected bytes out first.
+int wal_write(shim_file* s, const void* in, int n, sqlite3_int64 at) {
+    wal_buffer& w = *s->pending;
+    const auto size = static_cast<std::size_t>(n);
+    if (!w.bytes.empty() && (at != w.start + static_cast<sqlite3_int64>(w.bytes.size()) ||
+                             w.bytes.size() + size > wal_buffer_max)) {
+        if (const int rc = flush(&s->base); rc != SQLITE_OK) return rc;
+    }
+    if (w.bytes.empty()) w.start = at;
+    const auto* p = static_cast<const unsigned char*>(in);
+    try {
+        w.bytes.insert(w.bytes.end(), p, p + size);
+    } catch (const std::bad_alloc&) {
+        if (const int rc = flush(&s->base); rc != SQLITE_OK) return rc;
+        return s->real->pMethods->xWrite(s->real, in, n, at);
+    }
+    // A frame header (24 bytes) names the database's size in pages in bytes 4-7 on the last
+    // frame of a commit and zero on every other frame (the WAL file format).
+    const bool ends_commit = w.commit_frame;
+    w.commit_frame = n == 24 && (p[4] | p[5] | p[6] | p[7]) != 0;
+    return ends_commit ? flush(&s->base) : SQLITE_OK;
+}
+
 int x_close(sqlite3_file* f) {
     auto* s = shim(f);
+    flush(f);  // frames of a transaction that never committed: harmless past the WAL's end
     const int rc = s->real->pMethods->xClose(s->real);
     if (s->map != nullptr) detach(s->map);
     s->map = nullptr;
+    if (s->db != nullptr && s->db->wal == s) s->db->wal = nullptr;
+    if (s->wal != nullptr) s->wal->db = nullptr;
+    delete s->pending;
+    s->pending = nullptr;
     return rc;
 }
 int x_read(sqlite3_file* f, void* out, int n, sqlite3_int64 at) {
+    if (shim(f)->pending != nullptr) {
+        if (const int rc = flush(f); rc != SQLITE_OK) return rc;
+    }
     return real(f)->pMethods->xRead(real(f), out, n, at);
 }
 int x_write(sqlite3_file* f, const void* in, int n, sqlite3_int64 at) {
-    return real(f)->pMethods->xWrite(real(f), in, n, at);
+    auto* s = shim(f);
+    if (s->pending != nullptr) return wal_write(s, in, n, at);
+    return s->real->pMethods->xWrite(s->real, in, n, at);
 }
 int x_truncate(sqlite3_file* f, sqlite3_int64 size) {
     auto* s = shim(f);
+    if (const int rc = flush(f); rc != SQLITE_OK) return rc;
     const int rc = s->real->pMethods->xTruncate(s->real, size);
     s->in_file = std::min<std::int64_t>(s->in_file, size);
     return rc;
 }
-int x_sync(sqlite3_file* f, int flags) { return real(f)->pMethods->xSync(real(f), flags); }
+int x_sync(sqlite3_file* f, int flags) {
+    if (const int rc = flush(f); rc != SQLITE_OK) return rc;
+    return real(f)->pMethods->xSync(real(f), flags);
+}
 int x_file_size(sqlite3_file* f, sqlite3_int64* size) {
+    if (const int rc = flush(f); rc != SQLITE_OK) return rc;
     return real(f)->pMethods->xFileSize(real(f), size);
 }
 int x_lock(sqlite3_file* f, int level) { return real(f)->pMethods->xLock(real(f), level); }
-int x_unlock(sqlite3_file* f, int level) { return real(f)->pMethods->xUnlock(real(f), level); }
+int x_unlock(sqlite3_file* f, int level) {
+    flush(f);
+    return real(f)->pMethods->xUnlock(real(f), level);
+}
 int x_check_reserved(sqlite3_file* f, int* out) {
     return real(f)->pMethods->xCheckReservedLock(real(f), out);
 }
 int x_file_control(sqlite3_file* f, int op, void* arg) {
     auto* s = shim(f);
+    if (const int rc = flush(f); rc != SQLITE_OK) return rc;
     if (op == SQLITE_FCNTL_MMAP_SIZE && s->map != nullptr) {
         // As SQLite's own VFS: report the old limit, set a new one unless it is negative.
         auto* v = static_cast<sqlite3_int64*>(arg);
@@ -136,10 +219,19 @@ int x_shm_map(sqlite3_file* f, int region, int size, int extend, void volatile**
     return real(f)->pMethods->xShmMap(real(f), region, size, extend, out);
 }
 int x_shm_lock(sqlite3_file* f, int offset, int n, int flags) {
+    // Before the write lock goes: frames left from a transaction that rolled back must not
+    // land later over the frames of the next writer, which may be another connection.
+    flush(f);
     return real(f)->pMethods->xShmLock(real(f), offset, n, flags);
 }
-void x_shm_barrier(sqlite3_file* f) { real(f)->pMethods->xShmBarrier(real(f)); }
-int x_shm_unmap(sqlite3_file* f, int del) { return real(f)->pMethods->xShmUnmap(real(f), del); }
+void x_shm_barrier(sqlite3_file* f) {
+    flush(f);  // empty after a commit frame; frames never outlive a change to the WAL index
+    real(f)->pMethods->xShmBarrier(real(f));
+}
+int x_shm_unmap(sqlite3_file* f, int del) {
+    flush(f);
+    return real(f)->pMethods->xShmUnmap(real(f), del);
+}
 
 int x_fetch(sqlite3_file* f, sqlite3_int64 at, int n, void** out) {
     auto* s = shim(f);
@@ -177,6 +269,9 @@ int v_open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags, int*
     s->map = nullptr;
     s->limit = 0;
     s->in_file = 0;
+    s->pending = nullptr;
+    s->wal = nullptr;
+    s->db = nullptr;
     f->pMethods = nullptr;
     const int rc = parent->xOpen(parent, name, s->real, flags, out_flags);
     if (rc != SQLITE_OK) {
@@ -189,6 +284,17 @@ int v_open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags, int*
         return SQLITE_CANTOPEN;
     }
     if ((flags & SQLITE_OPEN_MAIN_DB) != 0 && name != nullptr) s->map = attach(name);
+    if ((flags & SQLITE_OPEN_WAL) != 0 && name != nullptr) {
+        // The main database file is opened first, through this VFS: it is a shim_file.
+        if (auto* db = reinterpret_cast<shim_file*>(sqlite3_database_file_object(name));
+            db != nullptr && db->wal == nullptr) {
+            s->pending = new (std::nothrow) wal_buffer;
+            if (s->pending != nullptr) {
+                s->db = db;
+                db->wal = s;
+            }
+        }
+    }
     f->pMethods = &methods;
     return SQLITE_OK;
 }

@@ -9,6 +9,11 @@
 // per file that lives as long as a connection has the file open. Instead of unmapping, it reads
 // the file's size again (a page past the end is never handed out; SQLite's locks keep a page
 // inside a reader's snapshot from being truncated, as for its own mapping).
+//
+// It also collects the WAL frames a transaction writes (SQLite makes two pwrite calls per page)
+// and writes them in one call when the commit frame arrives, so that a commit that holds the
+// file's write lock makes one system call instead of dozens; the commit is in the kernel before
+// COMMIT returns and before the WAL index shows it to any reader.
 #pragma once
 
 #include <cstddef>

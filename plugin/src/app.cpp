@@ -582,22 +582,16 @@ class app_impl final : public app {
         }
         const bool search = sreq.method == "POST" && sreq.path.ends_with("/.search");
         if (is_get(sreq.method) || search) return service_->handle(sreq, who);
-        // A write, the admission check and the write's follow-up in the organization model
-        // (the leaver's fan-out, a new identity) are one unit of work: all commit, or nothing
+        // A write, the admission check before it and its follow-up in the organization model
+        // (the leaver's fan-out, a new identity) are one unit of work: both commit, or neither
         // does and the client gets the error; the check's read then runs on the unit's
         // connection (on SQLite the writer, whose page cache stays warm, not a read connection
-        // that every commit empties). The check comes after the write, inside the same
-        // transaction, so that the unit begins at the write's first statement: on SQLite it
-        // holds the file's write gate from there, and parsing and checking the body before it
-        // no longer hold the gate (W4 +38 %, W3 +10 %, docs/performance.md). A refused write
-        // rolls back with the unit; a write that failed anyway keeps its own error.
-        // PostgreSQL may ask for the whole unit again (serialization failure, deadlock).
+        // that every commit empties). PostgreSQL may ask for the whole unit again
+        // (serialization failure, deadlock).
         for (int attempt = 1;; ++attempt) {
             auto unit = backend_->begin_unit();
+            if (auto ok = admitted(); !ok) return error_response(ok.error());
             auto res = service_->handle(sreq, who);
-            if (res.status < 400) {
-                if (auto ok = admitted(); !ok) return error_response(ok.error());
-            }
             auto done = follow_up(sreq, res, who, facts);
             if (done && !unit->retry()) {
                 if (auto c = unit->commit(); !c) done = scim::to_scim_error(c.error(), "write");

@@ -129,7 +129,7 @@ TEST_F(orgs_blackbox, server_serves_organizations_and_events_per_org) {
     auto refused = http.request("POST", "/scim/v2/Users", auth, bob);
     EXPECT_EQ(refused.status, 403) << refused.body;
     EXPECT_THAT(refused.body, HasSubstr("disabled"));
-    // The check runs after the write, in its transaction: a refused DELETE leaves the user.
+    // A refused DELETE leaves the user.
     const std::string leo =
         "/scim/v2/Users/" + std::string(json::parse(user.body).at("id").as_string());
     EXPECT_EQ(http.request("DELETE", leo, auth).status, 403);

@@ -104,12 +104,49 @@ std::string template_dir() {
     return data;
 }
 
+std::string quoted(const std::string& s) {
+    std::string out = "'";
+    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+// Starts a shell that stops the server in `dir` and removes `dir` once the returned descriptor
+// is closed: by the destructor, or by the kernel when this process ends without one (an abort,
+// a SIGKILL, a ctest timeout), so no test leaves a server behind. The descriptor is the only
+// write end of the shell's stdin, kept from every other child by O_CLOEXEC.
+int start_watchdog(const std::string& dir, pid_t& pid) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pg_cluster: pipe failed");
+    std::string stop;
+    for (const auto& a :
+         as_server_user({bin("pg_ctl"), "-D", dir + "/data", "-m", "immediate", "-w", "stop"}))
+        stop += quoted(a) + " ";
+    const std::string script = "cat >/dev/null; " + stop + ">/dev/null 2>&1; rm -rf " + quoted(dir);
+    pid = ::fork();
+    if (pid < 0) throw std::runtime_error("pg_cluster: fork failed");
+    if (pid == 0) {
+        ::setsid();  // outside the test's process group, which a timeout kills
+        ::dup2(fds[0], 0);
+        const int null = ::open("/dev/null", O_WRONLY);
+        if (null >= 0) {
+            ::dup2(null, 1);
+            ::dup2(null, 2);
+        }
+        for (int f = 3; f < 1024; ++f) ::close(f);
+        ::execl("/bin/sh", "sh", "-c", script.c_str(), static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    ::close(fds[0]);
+    return fds[1];
+}
+
 }  // namespace
 
 pg_cluster::pg_cluster() {
     char tmpl[] = "/tmp/orgscim-pg-XXXXXX";
     if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("pg_cluster: mkdtemp failed");
     dir_ = tmpl;
+    watchdog_fd_ = start_watchdog(dir_, watchdog_pid_);
     if (::geteuid() == 0 && ::chown(dir_.c_str(), nobody_uid, static_cast<gid_t>(-1)) != 0) {
         throw std::runtime_error("pg_cluster: cannot chown " + dir_ + " to nobody");
     }
@@ -122,12 +159,14 @@ pg_cluster::pg_cluster() {
         }
     } catch (...) {
         std::filesystem::remove_all(dir_);
+        release_watchdog();
         throw;
     }
     try {
         start();
     } catch (...) {
         std::filesystem::remove_all(dir_);
+        release_watchdog();
         throw;
     }
 }
@@ -159,6 +198,15 @@ pg_cluster::~pg_cluster() {
     stop();
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
+    release_watchdog();
+}
+
+void pg_cluster::release_watchdog() noexcept {
+    if (watchdog_fd_ < 0) return;
+    ::close(watchdog_fd_);  // the shell finds nothing left to stop or remove
+    watchdog_fd_ = -1;
+    int status = 0;
+    ::waitpid(watchdog_pid_, &status, 0);
 }
 
 std::string pg_cluster::uri(std::string_view db) const {

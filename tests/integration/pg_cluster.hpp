@@ -4,6 +4,8 @@
 // PostgreSQL refuses to run as root, so under root the server runs as `nobody` via runuser.
 // Reusable by any test that needs a real server (storage suite, black-box tests).
 
+#include <sys/types.h>
+
 #include <memory>
 #include <orgscim/testing/process.hpp>  // ci_requires_services()
 #include <string>
@@ -16,7 +18,8 @@ class pg_cluster {
     /// Starts the cluster (takes a few seconds). Throws std::runtime_error naming the failing step
     /// and the tail of the server log. Binaries: $ORGSCIM_PG_BIN or /usr/lib/postgresql/15/bin.
     pg_cluster();
-    /// Stops the server (immediate mode) and removes the directory.
+    /// Stops the server (immediate mode) and removes the directory. A process that ends
+    /// without it (abort, SIGKILL) leaves a watchdog that does the same.
     ~pg_cluster();
     pg_cluster(const pg_cluster&) = delete;
     pg_cluster& operator=(const pg_cluster&) = delete;
@@ -42,9 +45,13 @@ class pg_cluster {
     static pg_cluster* shared(std::string* error = nullptr);
 
   private:
+    void release_watchdog() noexcept;
+
     std::string dir_;
     int port_ = 5432;
     bool started_ = false;
+    int watchdog_fd_ = -1;  // closing it (or this process ending) stops the server, see .cpp
+    pid_t watchdog_pid_ = -1;
 };
 
 }  // namespace orgscim::testing

@@ -220,27 +220,30 @@ TEST(shared_map_vfs, a_commit_is_in_the_file_when_commit_returns_though_the_proc
 TEST(shared_map_vfs, frames_a_rolled_back_transaction_spilled_never_land_over_the_next_commit) {
     orgscim::testing::temp_dir dir;
     const std::string path = dir.path() + "/r.db";
-    sqlite::connection a(path, writer_options());
-    a.exec("CREATE TABLE t (x INTEGER PRIMARY KEY, b BLOB)");
+    auto a = std::make_unique<sqlite::connection>(path, writer_options());
+    a->exec("CREATE TABLE t (x INTEGER PRIMARY KEY, b BLOB)");
     sqlite::connection b(path, writer_options());
     // A cache of ten pages: the transaction below writes most of its pages to the WAL before
     // its end, at the offsets where the next writer's frames will go.
-    a.exec("PRAGMA cache_size=10");
-    a.exec("BEGIN");
+    a->exec("PRAGMA cache_size=10");
+    a->exec("BEGIN");
     for (int x = 0; x < 100; ++x) {  // a page each, written once
-        sqlite::stmt s(a, "INSERT INTO t (x, b) VALUES (?1, randomblob(3000))");
+        sqlite::stmt s(*a, "INSERT INTO t (x, b) VALUES (?1, randomblob(3000))");
         s.bind(1, std::int64_t{x});
         s.run();
     }
-    a.exec("ROLLBACK");
+    a->exec("ROLLBACK");
     insert_rows(b, 1000, 1300);
 
-    const auto seen_by_a = read_all(a);  // a read of the WAL writes out whatever a still holds
+    const auto seen_by_a = read_all(*a);
     EXPECT_EQ(seen_by_a.rows, 300);
     EXPECT_EQ(seen_by_a.sum, sum_below(1300) - sum_below(1000));
+    // Whatever a still held would go out when it closes, over b's frames.
+    a.reset();
     sqlite::connection fresh(path, writer_options());
     const auto t = read_all(fresh);
     EXPECT_EQ(t.rows, 300);
+    EXPECT_EQ(t.sum, sum_below(1300) - sum_below(1000));
     EXPECT_EQ(t.bytes, 300'000);
     sqlite::stmt check(fresh, "PRAGMA integrity_check");
     ASSERT_TRUE(check.step());

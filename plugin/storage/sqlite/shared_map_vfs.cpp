@@ -112,7 +112,7 @@ sqlite3_file* real(sqlite3_file* f) { return shim(f)->real; }
 // connection) to the kernel. A failed write drops them: SQLite fails the commit they belong to.
 int flush(sqlite3_file* f) {
     auto* s = shim(f);
-    if (s->db == nullptr && s->wal != nullptr) s = s->wal;
+    if (s->wal != nullptr) s = s->wal;  // a main database file: its connection's WAL
     wal_buffer* w = s->pending;
     if (w == nullptr || w->bytes.empty()) return SQLITE_OK;
     int rc = SQLITE_OK;

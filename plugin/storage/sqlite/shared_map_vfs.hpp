@@ -11,9 +11,9 @@
 // inside a reader's snapshot from being truncated, as for its own mapping).
 //
 // It also collects the WAL frames a transaction writes (SQLite makes two pwrite calls per page)
-// and writes them in one call when the commit frame arrives, so that a commit that holds the
-// file's write lock makes one system call instead of dozens; the commit is in the kernel before
-// COMMIT returns and before the WAL index shows it to any reader.
+// and writes them when the commit frame arrives, one call per 96 KiB, so that a commit that
+// holds the file's write lock makes a few system calls instead of two per page; the commit is in
+// the kernel before COMMIT returns and before the WAL index shows it to any reader.
 #pragma once
 
 #include <cstddef>

@@ -147,25 +147,17 @@ pg_cluster::pg_cluster() {
     if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("pg_cluster: mkdtemp failed");
     dir_ = tmpl;
     watchdog_fd_ = start_watchdog(dir_, watchdog_pid_);
-    if (::geteuid() == 0 && ::chown(dir_.c_str(), nobody_uid, static_cast<gid_t>(-1)) != 0) {
-        throw std::runtime_error("pg_cluster: cannot chown " + dir_ + " to nobody");
-    }
-    const std::string data = dir_ + "/data";
     try {
-        std::string tmpl_dir = template_dir();
-        if (run_logged({"/bin/cp", "-a", tmpl_dir, data}, dir_ + "/cp.log") != 0) {
+        if (::geteuid() == 0 && ::chown(dir_.c_str(), nobody_uid, static_cast<gid_t>(-1)) != 0) {
+            throw std::runtime_error("pg_cluster: cannot chown " + dir_ + " to nobody");
+        }
+        const std::string data = dir_ + "/data";
+        if (run_logged({"/bin/cp", "-a", template_dir(), data}, dir_ + "/cp.log") != 0) {
             throw std::runtime_error("pg_cluster: copying the initdb template failed: " +
                                      log_tail(dir_ + "/cp.log"));
         }
-    } catch (...) {
-        std::filesystem::remove_all(dir_);
-        release_watchdog();
-        throw;
-    }
-    try {
         start();
     } catch (...) {
-        std::filesystem::remove_all(dir_);
         release_watchdog();
         throw;
     }
@@ -194,19 +186,16 @@ void pg_cluster::stop() {
     started_ = false;
 }
 
-pg_cluster::~pg_cluster() {
-    stop();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-    release_watchdog();
-}
+pg_cluster::~pg_cluster() { release_watchdog(); }
 
+// The watchdog's shell is the one way a cluster ends, with or without this process.
 void pg_cluster::release_watchdog() noexcept {
     if (watchdog_fd_ < 0) return;
-    ::close(watchdog_fd_);  // the shell finds nothing left to stop or remove
+    ::close(watchdog_fd_);  // the shell stops the server and removes the folder
     watchdog_fd_ = -1;
     int status = 0;
     ::waitpid(watchdog_pid_, &status, 0);
+    started_ = false;
 }
 
 std::string pg_cluster::uri(std::string_view db) const {

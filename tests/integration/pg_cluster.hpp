@@ -18,8 +18,8 @@ class pg_cluster {
     /// Starts the cluster (takes a few seconds). Throws std::runtime_error naming the failing step
     /// and the tail of the server log. Binaries: $ORGSCIM_PG_BIN or /usr/lib/postgresql/15/bin.
     pg_cluster();
-    /// Stops the server (immediate mode) and removes the directory. A process that ends
-    /// without it (abort, SIGKILL) leaves a watchdog that does the same.
+    /// Stops the server (immediate mode) and removes the directory, through a watchdog process
+    /// that does the same when this process ends without the destructor (abort, SIGKILL).
     ~pg_cluster();
     pg_cluster(const pg_cluster&) = delete;
     pg_cluster& operator=(const pg_cluster&) = delete;
@@ -50,7 +50,7 @@ class pg_cluster {
     std::string dir_;
     int port_ = 5432;
     bool started_ = false;
-    int watchdog_fd_ = -1;  // closing it (or this process ending) stops the server, see .cpp
+    int watchdog_fd_ = -1;  // closing it (or this process ending) ends the cluster, see .cpp
     pid_t watchdog_pid_ = -1;
 };
 

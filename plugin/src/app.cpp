@@ -8,6 +8,7 @@
 #include <orgscim/plugin/orgs/invitation_directory.hpp>
 #include <orgscim/plugin/orgs/orgs_api.hpp>
 #include <orgscim/plugin/orgs/provisioning_hook.hpp>
+#include <orgscim/plugin/waiter.hpp>
 #include <orgscim/scim/error.hpp>
 #include <orgscim/scim/schema.hpp>
 #include <orgscim/scim/service.hpp>
@@ -178,6 +179,7 @@ class app_impl final : public app {
             log_error("unhandled exception", {{"what", e.what()}, {"path", facts.path}});
             res = error_response(scim::error::internal());
         } catch (...) {
+            if (waiter::unwinding()) throw;  // a coroutine's stack going away, not a failure
             log_error("unhandled exception", {{"what", "unknown"}, {"path", facts.path}});
             res = error_response(scim::error::internal());
         }

@@ -11,6 +11,7 @@ build_pkgs=(
   cmake g++ make pkg-config ccache
   libboost1.81-dev libboost-json1.81-dev libboost-system1.81-dev libboost-url1.81-dev
   libboost-program-options1.81-dev
+  libboost-context1.81-dev      # coroutines for reads that wait for PostgreSQL (docs/storage.md)
   libssl-dev libcurl4-gnutls-dev libsqlite3-dev libpq-dev libcpp-jwt-dev
   libulfius-dev libjansson-dev
   libjemalloc-dev               # the orgscim program's allocator (docs/performance.md)

@@ -176,6 +176,7 @@ void read_storage(const json::value& v, storage_config& out, std::vector<std::st
         q.unsigned_int("pool_size", out.postgresql.pool_size, 1, 256);
         q.unsigned_int("connect_timeout_ms", out.postgresql.connect_timeout_ms, 1, max_ms);
         q.unsigned_int("statement_timeout_ms", out.postgresql.statement_timeout_ms, 1, max_ms);
+        q.boolean("pipeline_reads", out.postgresql.pipeline_reads);
         q.finish();
     }
     r.finish();

@@ -9,6 +9,7 @@
 #include <exception>
 
 #include "log.hpp"
+#include "read_coroutine.hpp"
 
 namespace orgscim::plugin::server_detail {
 
@@ -146,6 +147,13 @@ void http_session::handle_request() {
                        [self, out = std::move(out), version, keep_alive]() mutable {
                            self->respond(std::move(out), version, keep_alive);
                        });
+        });
+        return;
+    }
+    if (!writes && srv_.read_coroutines) {
+        // Until it answers, the coroutine owns the session's members as a writer does.
+        spawn_read(stream_.get_executor(), [self = shared_from_this(), version, keep_alive] {
+            self->respond(self->call_application(), version, keep_alive);
         });
         return;
     }

@@ -125,6 +125,8 @@ std::string http_server::local_address() const {
 
 void http_server::run(std::shared_ptr<app> a, bool handle_signals) {
     impl_->application = std::move(a);
+    const auto& storage = impl_->application->configuration().storage;
+    impl_->read_coroutines = storage.backend == "postgresql" && storage.postgresql.pipeline_reads;
     if (handle_signals) {
         impl_->signals = std::make_unique<asio::signal_set>(impl_->ioc(), SIGINT, SIGTERM);
         impl_->signals->async_wait([this](boost::system::error_code ec, int sig) {

@@ -29,6 +29,9 @@ struct server_impl {
     server_config cfg;
     std::shared_ptr<app> application;
     std::atomic<bool> stopping{false};
+    /// Reads run in coroutines that wait for the database through plugin::waiter (PostgreSQL
+    /// with storage.postgresql.pipeline_reads); set once before the threads start.
+    bool read_coroutines = false;
 
     // Live sessions, so that a shutdown can close the idle ones. Touched once per connection,
     // not per request.

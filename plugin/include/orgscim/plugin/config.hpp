@@ -66,6 +66,9 @@ struct postgres_config {
     unsigned pool_size = 8;
     unsigned connect_timeout_ms = 5000;
     unsigned statement_timeout_ms = 10000;
+    /// The HTTP host's reads of Users and Groups share one pipelined connection per I/O thread
+    /// and wait for it in coroutines (pg::pipe), instead of one blocking round trip each.
+    bool pipeline_reads = true;
 };
 
 struct storage_config {

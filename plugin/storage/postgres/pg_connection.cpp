@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <utility>
 #include <variant>
 
 namespace orgscim::plugin::pg {
@@ -180,12 +181,13 @@ connection::connection(const std::string& uri, const postgres_config& cfg) {
 connection::~connection() { PQfinish(c_); }
 
 bool connection::in_transaction() const {
+    if (pipe_ != nullptr) return false;
     const auto st = PQtransactionStatus(c_);
     return st == PQTRANS_INTRANS || st == PQTRANS_INERROR;
 }
 
 void connection::exec_quietly(const char* sql) {
-    if (PQstatus(c_) == CONNECTION_OK) PQclear(PQexec(c_, sql));
+    if (pipe_ == nullptr && PQstatus(c_) == CONNECTION_OK) PQclear(PQexec(c_, sql));
 }
 
 bool connection::reusable() const {
@@ -193,6 +195,7 @@ bool connection::reusable() const {
 }
 
 result connection::run(const std::string& sql, const params& p, plan how) {
+    if (pipe_ != nullptr) return pipe_->run(sql, p, how);
     auto it = prepared_.find(sql);
     if (it == prepared_.end()) {
         std::string name;
@@ -215,15 +218,236 @@ result connection::run(const std::string& sql, const params& p, plan how) {
 }
 
 void connection::exec(const std::string& sql) {
+    // A transaction cannot be shared: the statements of other coroutines would land in it.
+    if (pipe_ != nullptr) throw needs_session{};
     result r(PQexec(c_, sql.c_str()));
     check(c_, r, PGRES_COMMAND_OK, "exec");
 }
 
 void connection::rollback_quietly() {
-    if (PQstatus(c_) == CONNECTION_OK && PQtransactionStatus(c_) != PQTRANS_IDLE) {
+    if (pipe_ == nullptr && PQstatus(c_) == CONNECTION_OK &&
+        PQtransactionStatus(c_) != PQTRANS_IDLE) {
         PQclear(PQexec(c_, "ROLLBACK"));
     }
 }
+
+// --- pipe --------------------------------------------------------------------------------------
+
+struct pipe::slot {
+    waiter* w = nullptr;
+    PGresult* res = nullptr;  // its first result
+    bool done = false;        // its results are in, or the connection was lost
+    bool lost = false;
+    slot() = default;
+    slot(const slot&) = delete;
+    slot& operator=(const slot&) = delete;
+    ~slot() { PQclear(res); }
+};
+
+pipe::pipe(const std::string& uri, const postgres_config& cfg) : c_(uri, cfg) {
+    if (PQenterPipelineMode(c_.c_) != 1) {
+        log_pg("pipeline", PQerrorMessage(c_.c_));
+        fail(store_errc::unavailable);
+    }
+    c_.pipe_ = this;
+}
+
+pipe::~pipe() { c_.pipe_ = nullptr; }
+
+result pipe::run(const std::string& sql, const params& p, connection::plan how) {
+    waiter* w = waiter::current();
+    PGconn* pc = c_.c_;
+    for (int attempt = 1;; ++attempt) {
+        if (broken_) fail(store_errc::unavailable);
+        slot parse;  // the statement's Parse, the first time this connection runs it
+        slot s;
+        parse.w = s.w = w;
+        // Left while waiting (the coroutine unwound at shutdown): its results would be taken
+        // for the next statement's, so nothing on this connection can be trusted any more.
+        struct leave {
+            pipe& p;
+            slot& a;
+            slot& b;
+            ~leave() {
+                if (a.done && b.done) return;
+                std::erase(p.sent_, &a);
+                std::erase(p.sent_, &b);
+                p.fail_all(!waiter::unwinding());
+            }
+        } guard{*this, parse, s};
+        parse.done = true;
+        auto it = c_.prepared_.find(sql);
+        if (it == c_.prepared_.end()) {
+            std::string name;
+            if (how == connection::plan::reusable || !connection::plans_per_call(sql)) {
+                name = "s" + std::to_string(++names_);
+                // In a sync of its own: a statement of the batch failing before it would skip
+                // it, and statements queued later would name a statement that does not exist.
+                if (!sync()) fail(store_errc::unavailable);
+                if (PQsendPrepare(pc, name.c_str(), sql.c_str(), 0, nullptr) != 1) {
+                    log_pg("pipeline", PQerrorMessage(pc));
+                    fail_all();
+                    fail(store_errc::unavailable);
+                }
+                parse.done = false;
+                sent_.push_back(&parse);
+                unsynced_ = true;
+                if (!sync()) fail(store_errc::unavailable);
+            }
+            it = c_.prepared_.emplace(sql, std::move(name)).first;
+        }
+        const std::string name = it->second;
+        auto ptrs = p.pointers();
+        // Sent again after a statement of its batch failed: in a sync of its own this time,
+        // where only its own failure can stop it.
+        const bool alone = attempt > 1;
+        if (alone && !sync()) fail(store_errc::unavailable);
+        // Queued in libpq's buffer, not sent: the coroutine that next waits on the socket sends
+        // everything queued by then behind one sync, and PostgreSQL answers it in one write.
+        const bool queued =
+            (name.empty() ? PQsendQueryParams(pc, sql.c_str(), p.size(), nullptr, ptrs.data(),
+                                              p.lengths(), p.formats(), 0)
+                          : PQsendQueryPrepared(pc, name.c_str(), p.size(), ptrs.data(),
+                                                p.lengths(), p.formats(), 0)) == 1;
+        if (!queued) {
+            log_pg("pipeline", PQerrorMessage(pc));
+            fail_all();
+            fail(store_errc::unavailable);
+        }
+        sent_.push_back(&s);
+        unsynced_ = true;
+        if (alone && !sync()) fail(store_errc::unavailable);
+        while (!s.done) {
+            if (!reading_) {
+                read_until(s, *w);
+            } else {
+                w->park();
+            }
+        }
+        if (s.lost) fail(store_errc::unavailable);
+        if (parse.res != nullptr && PQresultStatus(parse.res) != PGRES_COMMAND_OK) {
+            c_.prepared_.erase(sql);  // a later call prepares it again
+            result r(std::exchange(parse.res, nullptr));
+            check(pc, r, PGRES_COMMAND_OK, "prepare");
+        }
+        if (s.res == nullptr || PQresultStatus(s.res) == PGRES_PIPELINE_ABORTED) {
+            // Skipped because a statement before it in the same sync failed: again, alone.
+            if (attempt < 2) continue;
+            log_pg("pipeline", "statement skipped in a sync of its own");
+            fail(store_errc::unavailable);
+        }
+        result r(std::exchange(s.res, nullptr));
+        check(pc, r,
+              PQresultStatus(r.raw()) == PGRES_TUPLES_OK ? PGRES_TUPLES_OK : PGRES_COMMAND_OK,
+              "statement");
+        return r;
+    }
+}
+
+bool pipe::sync() noexcept {
+    if (!unsynced_) return true;
+    if (PQpipelineSync(c_.c_) != 1) {
+        log_pg("pipeline", PQerrorMessage(c_.c_));
+        fail_all(!waiter::unwinding());
+        return false;
+    }
+    sent_.push_back(nullptr);
+    unsynced_ = false;
+    return true;
+}
+
+void pipe::read_until(slot& mine, waiter& w) {
+    reading_ = true;
+    struct done_reading {
+        pipe& p;
+        waiter& w;
+        ~done_reading() {
+            p.reading_ = false;
+            if (waiter::unwinding()) return;
+            // What others queued meanwhile goes out now, and the next statement's coroutine
+            // reads on: the others are parked.
+            if (!p.sync()) return;
+            for (slot* s : p.sent_) {
+                if (s != nullptr) {
+                    if (s->w != &w) s->w->wake();
+                    break;
+                }
+            }
+        }
+    } on_exit{*this, w};
+    PGconn* pc = c_.c_;
+    // The thread's other requests that arrived with this one queue their statements first (they
+    // find reading_ set and park), so the batch leaves with all of them.
+    w.yield();
+    while (!mine.done) {
+        if (!sync()) return;
+        if (PQconsumeInput(pc) != 1) {
+            log_pg("pipeline", PQerrorMessage(pc));
+            fail_all();
+            return;
+        }
+        take_results();
+        if (mine.done || broken_) return;
+        w.wait_readable(PQsocket(pc));
+    }
+}
+
+void pipe::take_results() {
+    PGconn* pc = c_.c_;
+    waiter* me = waiter::current();
+    while (!sent_.empty() && PQisBusy(pc) == 0) {
+        PGresult* r = PQgetResult(pc);
+        slot* head = sent_.front();
+        if (head == nullptr) {
+            // A sync: its own result, after every statement queued before it.
+            if (r == nullptr) return;  // not yet arrived
+            if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) sent_.pop_front();
+            PQclear(r);
+            continue;
+        }
+        if (r == nullptr) {
+            // The end of the head statement's results.
+            head->done = true;
+            sent_.pop_front();
+            if (head->w != me) head->w->wake();
+        } else if (head->res == nullptr) {
+            head->res = r;
+        } else {
+            PQclear(r);
+        }
+    }
+}
+
+void pipe::fail_all(bool wake) noexcept {
+    broken_ = true;
+    waiter* me = waiter::current();
+    for (slot* s : sent_) {
+        if (s == nullptr) continue;
+        s->done = true;
+        s->lost = true;
+        if (wake && s->w != me) s->w->wake();
+    }
+    sent_.clear();
+}
+
+std::shared_ptr<pipe> pool::pipe_for_this_thread() {
+    const auto self = std::this_thread::get_id();
+    {
+        std::lock_guard lk(pipes_mu_);
+        auto it = pipes_.find(self);
+        if (it != pipes_.end()) {
+            // A broken pipe has failed whatever it carried: a new connection replaces it.
+            if (!it->second->broken()) return it->second;
+            pipes_.erase(it);
+        }
+    }
+    auto p = std::make_shared<pipe>(uri_, cfg_);  // outside the lock: connecting takes a while
+    std::lock_guard lk(pipes_mu_);
+    pipes_[self] = p;
+    return p;
+}
+
+connection& pool::pipe_connection(pipe& p) noexcept { return p.c_; }
 
 // --- transaction -------------------------------------------------------------------------------
 

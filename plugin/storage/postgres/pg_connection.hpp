@@ -7,10 +7,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <orgscim/plugin/config.hpp>
+#include <orgscim/plugin/waiter.hpp>
 #include <orgscim/scim/store.hpp>
 #include <span>
 #include <string>
@@ -39,6 +41,11 @@ struct db_failure {
 };
 /// SQLSTATE 40001 / 40P01: pool::write() runs the whole transaction again.
 struct retry_failure {};
+/// A body given a shared pipelined connection asked for a transaction or a utility statement:
+/// pool::read_pipelined() runs it again on a connection of its own.
+struct needs_session {};
+
+class pipe;
 
 [[noreturn]] void fail(store_errc c);
 void log_pg(std::string_view what, const char* msg);
@@ -130,7 +137,9 @@ class connection {
     void exec_quietly(const char* sql);
 
   private:
+    friend class pipe;
     pg_conn* c_ = nullptr;
+    pipe* pipe_ = nullptr;  // set on a pipe's connection: run() goes through the pipe
     std::unordered_map<std::string, std::string> prepared_;  // SQL -> name, "" = per call
 };
 
@@ -220,6 +229,25 @@ class pool {
         });
     }
 
+    /// read() for a body that only reads and may run more than once. On a thread with a waiter
+    /// (a coroutine of the HTTP host) and outside a unit of work, its statements go through
+    /// this thread's pipe, which other coroutines of the thread share, and it waits without
+    /// holding the thread; a body that opens a transaction is run again through read().
+    template <class F>
+    auto read_pipelined(F&& body) -> decltype(body(std::declval<connection&>())) {
+        using R = decltype(body(std::declval<connection&>()));
+        waiter* w = waiter::current();
+        if (w == nullptr || !cfg_.pipeline_reads || joins_unit()) return read(body);
+        try {
+            return guarded([&]() -> R {
+                std::shared_ptr<pipe> p = pipe_for_this_thread();
+                return body(pipe_connection(*p));
+            });
+        } catch (const needs_session&) {
+            return read(body);
+        }
+    }
+
     /// Runs `body(connection&)` in a READ COMMITTED transaction, again (up to 3 times in all)
     /// after a serialization failure or deadlock, then unavailable; an error value from `body`
     /// rolls back. Other driver failures come back as guarded() maps them.
@@ -282,6 +310,8 @@ class pool {
     connection* unit_connection() const noexcept;  // once the unit has written, else null
     connection& unit_begin();                      // throws db_failure
     static void doom_unit() noexcept;
+    std::shared_ptr<pipe> pipe_for_this_thread();  // throws db_failure
+    static connection& pipe_connection(pipe& p) noexcept;
     template <class G>
     static auto in_unit(G&& g) -> decltype(g()) {
         try {
@@ -298,6 +328,47 @@ class pool {
     std::condition_variable cv_;
     std::vector<std::unique_ptr<connection>> idle_;
     unsigned open_ = 0;
+    // One pipe per thread that has read through one (the HTTP host's I/O threads), beside the
+    // pool's connections.
+    std::mutex pipes_mu_;
+    std::unordered_map<std::thread::id, std::shared_ptr<pipe>> pipes_;
+};
+
+/// One connection in libpq's pipeline mode, shared by the coroutines of one thread. A coroutine
+/// queues its statement and waits through its waiter; whichever coroutine waits on the socket
+/// first sends what is queued behind one sync, and the results come back in the order queued.
+/// So while one batch is out, the statements of the thread's other requests gather into the
+/// next, and PostgreSQL reads and answers each batch in one wake-up of its backend instead of
+/// one per statement (docs/performance.md). Statements run in autocommit; one skipped because
+/// another of its batch failed is sent again. Only its thread uses it; a lost connection fails
+/// every statement in flight (unavailable) and the pool replaces the pipe.
+class pipe {
+  public:
+    /// Throws db_failure{unavailable} when the server cannot be reached.
+    pipe(const std::string& uri, const postgres_config& cfg);
+    ~pipe();
+    pipe(const pipe&) = delete;
+    pipe& operator=(const pipe&) = delete;
+
+    /// Throws like connection::run; waits through waiter::current().
+    result run(const std::string& sql, const params& p, connection::plan how);
+    bool broken() const noexcept { return broken_; }
+
+  private:
+    friend class pool;
+    struct slot;
+    void read_until(slot& mine, waiter& w);
+    void take_results();
+    bool sync() noexcept;  // false: the connection is lost (fail_all done)
+    void fail_all(bool wake = true) noexcept;
+
+    connection c_;
+    // Statements (and null for a sync) in the order queued: the order the results come back.
+    std::deque<slot*> sent_;
+    bool unsynced_ = false;  // statements queued since the last sync
+    bool reading_ = false;   // one coroutine waits on the socket; the others park
+    bool broken_ = false;
+    unsigned names_ = 0;  // prepared statement names handed out
 };
 
 /// PostgreSQL's side of backend.hpp's unit_of_work: the writes, and reads, that this thread makes

@@ -626,7 +626,7 @@ store_result<resource_record> postgres_store::get(std::string_view tenant,
                                                   const scim::resource_type& type,
                                                   std::string_view id,
                                                   const scim::fetch_options& fetch) {
-    return impl_->pool.read([&](connection& c) -> store_result<resource_record> {
+    return impl_->pool.read_pipelined([&](connection& c) -> store_result<resource_record> {
         // One statement is one snapshot: the record, its relations and its membership agree
         // without a transaction, in one round trip.
         const bool members = lists_members(type);
@@ -655,7 +655,7 @@ store_result<resource_record> postgres_store::get(std::string_view tenant,
 store_result<scim::list_result> postgres_store::list(std::string_view tenant,
                                                      const scim::resource_type& type,
                                                      const scim::list_request& req) {
-    return impl_->pool.read([&](connection& c) -> store_result<scim::list_result> {
+    return impl_->pool.read_pipelined([&](connection& c) -> store_result<scim::list_result> {
         const bool members = lists_members(type);
         auto member_list = [&] {
             // The parts of a member list are read in several statements: one snapshot, in which

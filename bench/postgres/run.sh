@@ -12,6 +12,8 @@
 #   PORT [18090] (pg2 also uses PORT+1)      POOL_SIZE [8] (per instance)  THREADS [0] (per instance)
 #   WRITE_THREADS [unset: the server's default, 8 on SQLite and 0 on PostgreSQL]
 #       (server.write_threads per instance; 0: writes on the I/O threads)
+#   PIPELINE_READS [true]: storage.postgresql.pipeline_reads (false: every read blocks its I/O
+#       thread for its own round trip, as before the thirteenth session)
 #   PG_BIN [/usr/lib/postgresql/15/bin]      PG_SYNC [off]: synchronous_commit. `off` is the
 #       PostgreSQL counterpart of SQLite's `synchronous=normal` in WAL mode (commits survive a crash
 #       of orgscim, not of the machine); `on` fsyncs every commit.
@@ -32,7 +34,7 @@ bench_init pg
 read -r -a CONFIGS <<<"${CONFIGS:-sqlite pg1 pg2}"
 read -r -a WL <<<"${WORKLOADS:-W1 W2 W4 W5 W6 W3 W7}"
 export DURATION="${DURATION:-6}" WARMUP="${WARMUP:-2}" USERS="${USERS:-10000}"
-PORT="${PORT:-18090}"; POOL_SIZE="${POOL_SIZE:-8}"; THREADS="${THREADS:-0}"; WRITE_THREADS="${WRITE_THREADS:-}"
+PORT="${PORT:-18090}"; POOL_SIZE="${POOL_SIZE:-8}"; PIPELINE_READS="${PIPELINE_READS:-true}"; THREADS="${THREADS:-0}"; WRITE_THREADS="${WRITE_THREADS:-}"
 wt_key() { [[ -n "$WRITE_THREADS" ]] && printf ',"write_threads":%s' "$WRITE_THREADS"; return 0; }
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"; PG_SYNC="${PG_SYNC:-off}"; PG_STATS="${PG_STATS:-1}"; PG_ANALYZE="${PG_ANALYZE:-1}"
 
@@ -71,8 +73,8 @@ prepare() {
     psql_ postgres -c "CREATE DATABASE $name TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"
     [[ "$PG_STATS" == 1 ]] && psql_ "$name" -c "CREATE EXTENSION pg_stat_statements"
     export ORGSCIM_POSTGRES_URI="postgresql:///$name?host=$WORK&port=5432&user=postgres"
-    printf '{"storage":{"backend":"postgresql","postgresql":{"uri_env":"ORGSCIM_POSTGRES_URI","pool_size":%s}},"server":{"access_log":false,"threads":%s%s}}\n' \
-      "$POOL_SIZE" "$THREADS" "$(wt_key)" >"$CFG"
+    printf '{"storage":{"backend":"postgresql","postgresql":{"uri_env":"ORGSCIM_POSTGRES_URI","pool_size":%s,"pipeline_reads":%s}},"server":{"access_log":false,"threads":%s%s}}\n' \
+      "$POOL_SIZE" "$PIPELINE_READS" "$THREADS" "$(wt_key)" >"$CFG"
   fi
   bench_token "$CFG"
   [[ -n "$TOKEN" ]] || { echo "$name: could not create an organization and token" >&2; return 1; }

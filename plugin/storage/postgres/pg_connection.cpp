@@ -272,7 +272,7 @@ result pipe::run(const std::string& sql, const params& p, connection::plan how) 
                 if (a.done && b.done) return;
                 std::erase(p.sent_, &a);
                 std::erase(p.sent_, &b);
-                p.fail_all(!waiter::unwinding());
+                p.fail_all();
             }
         } guard{*this, parse, s};
         parse.done = true;
@@ -345,10 +345,11 @@ result pipe::run(const std::string& sql, const params& p, connection::plan how) 
 }
 
 bool pipe::sync() noexcept {
+    if (broken_) return false;  // failed already: nothing more goes out on it
     if (!unsynced_) return true;
     if (PQpipelineSync(c_.c_) != 1) {
         log_pg("pipeline", PQerrorMessage(c_.c_));
-        fail_all(!waiter::unwinding());
+        fail_all();
         return false;
     }
     sent_.push_back(nullptr);
@@ -418,8 +419,10 @@ void pipe::take_results() {
     }
 }
 
-void pipe::fail_all(bool wake) noexcept {
+void pipe::fail_all() noexcept {
     broken_ = true;
+    // While a coroutine's stack unwinds, the others are being destroyed too: nobody to wake.
+    const bool wake = !waiter::unwinding();
     waiter* me = waiter::current();
     for (slot* s : sent_) {
         if (s == nullptr) continue;

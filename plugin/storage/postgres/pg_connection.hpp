@@ -360,7 +360,7 @@ class pipe {
     void read_until(slot& mine, waiter& w);
     void take_results();
     bool sync() noexcept;  // false: the connection is lost (fail_all done)
-    void fail_all(bool wake = true) noexcept;
+    void fail_all() noexcept;
 
     connection c_;
     // Statements (and null for a sync) in the order queued: the order the results come back.

@@ -1,5 +1,5 @@
 // Reads that wait for PostgreSQL in coroutines (pg::pool::read_pipelined, pg::pipe) through the
-// HTTP host's own coroutines (read_coroutine.hpp): the coroutines of one thread share one
+// HTTP host's own coroutines (request_coroutine.hpp): the coroutines of one thread share one
 // pipelined connection, each gets its own result, a failing statement fails alone, a body that
 // needs a transaction gets a connection of its own, a lost connection fails what was in flight
 // and the next read connects again.
@@ -17,7 +17,7 @@
 
 #include "pg_cluster.hpp"
 #include "postgres/pg_connection.hpp"
-#include "read_coroutine.hpp"
+#include "request_coroutine.hpp"
 
 namespace {
 
@@ -26,7 +26,7 @@ using orgscim::plugin::pg::connection;
 using orgscim::plugin::pg::params;
 using orgscim::plugin::pg::pool;
 using orgscim::plugin::pg::transaction;
-using orgscim::plugin::server_detail::spawn_read;
+using orgscim::plugin::server_detail::spawn_request;
 using orgscim::scim::store_errc;
 using orgscim::scim::store_result;
 
@@ -53,7 +53,7 @@ class pg_pipe : public ::testing::Test {
         boost::asio::io_context io(1);
         std::vector<answer> out(static_cast<std::size_t>(n));
         for (int i = 0; i < n; ++i) {
-            spawn_read(io.get_executor(), [&, i] {
+            spawn_request(io.get_executor(), [&, i] {
                 auto& a = out[static_cast<std::size_t>(i)];
                 a.value = db_pool_->read_pipelined(
                     [&](connection& c) -> store_result<std::pair<std::int64_t, std::string>> {
@@ -110,7 +110,7 @@ TEST_F(pg_pipe, a_body_that_opens_a_transaction_runs_again_on_a_connection_of_it
     boost::asio::io_context io(1);
     std::string pipe_backend, own_backend;
     int runs = 0;
-    spawn_read(io.get_executor(), [&] {
+    spawn_request(io.get_executor(), [&] {
         auto r = db_pool_->read_pipelined([&](connection& c) -> store_result<std::string> {
             ++runs;
             auto first = c.run("SELECT pg_backend_pid()::text");

@@ -9,7 +9,7 @@
 #include <exception>
 
 #include "log.hpp"
-#include "read_coroutine.hpp"
+#include "request_coroutine.hpp"
 
 namespace orgscim::plugin::server_detail {
 

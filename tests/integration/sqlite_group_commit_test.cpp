@@ -1,10 +1,12 @@
 // SQLite's group commit (sqlite::unit and its file_gate): a unit that finishes while another
 // waits at the gate leaves its work in the open transaction, and the waiting unit's commit, or
 // whoever takes the gate next, commits it. The threads are sequenced through the gate's own
-// counters, so each test takes the path it names, every time.
+// counters, so each test takes the path it names, every time. The coroutine cases run units in
+// the HTTP host's own request coroutines on one thread, as the server's writer does.
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <functional>
 #include <future>
@@ -12,12 +14,14 @@
 #include <string>
 #include <thread>
 
+#include "request_coroutine.hpp"
 #include "sqlite/sqlite_db.hpp"
 #include "sqlite/write_gate.hpp"
 
 namespace {
 
 using namespace orgscim::plugin;
+using orgscim::plugin::server_detail::spawn_request;
 using orgscim::scim::store_errc;
 using namespace std::chrono_literals;
 
@@ -239,6 +243,122 @@ TEST(group_commit, many_threads_of_units_lose_nothing_and_keep_no_failed_work) {
     q.step();
     EXPECT_EQ(q.int64(0), threads * per_thread * 4 / 5);
     EXPECT_EQ(q.int64(1), 0);
+}
+
+// --- units in coroutines of one thread (the server's writer) ------------------------------
+
+// How one coroutine's unit ended: nullopt committed, else the error its commit() threw.
+struct outcome {
+    bool ran = false;
+    std::optional<store_errc> failed;
+    bool committed_on_return =
+        false;  // its row visible to another connection when commit() returned
+};
+
+// Runs n units in n coroutines of one thread, all spawned before the first runs; unit i inserts
+// row first + i into `table` and commits unless `abandon(i)`.
+std::vector<outcome> run_coroutine_units(
+    file& f,
+    int n,
+    std::int64_t first,
+    const char* table = "t",
+    const std::function<bool(int)>& abandon = [](int) { return false; },
+    const std::function<void(int)>& before = [](int) {}) {
+    boost::asio::io_context io(1);
+    std::vector<outcome> out(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) {
+        spawn_request(io.get_executor(), [&, i] {
+            auto& o = out[static_cast<std::size_t>(i)];
+            o.ran = true;
+            before(i);
+            sqlite::unit u(*f.gate, *f.writer);
+            insert(*sqlite::unit_connection(*f.gate), table, first + i);
+            if (abandon(i)) return;
+            try {
+                u.commit();
+                o.committed_on_return = f.committed(first + i) == 1;
+            } catch (const sqlite::db_failure& e) {
+                o.failed = e.code;
+            }
+        });
+    }
+    io.run();
+    return out;
+}
+
+TEST(group_commit, coroutines_of_one_thread_share_commits_of_at_most_64_units) {
+    file f;
+    const auto out = run_coroutine_units(f, 100, 1);
+    for (int i = 0; i < 100; ++i) {
+        const auto& o = out[static_cast<std::size_t>(i)];
+        EXPECT_TRUE(o.ran && !o.failed && o.committed_on_return) << i;
+        EXPECT_EQ(f.committed(1 + i), 1) << i;
+    }
+    // No unit committed alone: the first 64 shared one COMMIT, the other 36 the next.
+    EXPECT_EQ(f.gate->units_in_shared_commits(), 100u);
+    expect_a_lone_unit_commits(f, 1000);
+}
+
+TEST(group_commit, a_coroutine_unit_that_fails_takes_only_its_own_work) {
+    file f;
+    const auto out = run_coroutine_units(f, 20, 1, "t", [](int i) { return i % 5 == 2; });
+    for (int i = 0; i < 20; ++i) {
+        const bool abandoned = i % 5 == 2;
+        EXPECT_EQ(f.committed(1 + i), abandoned ? 0 : 1) << i;
+        if (!abandoned) {
+            EXPECT_TRUE(out[static_cast<std::size_t>(i)].committed_on_return) << i;
+        }
+    }
+    expect_a_lone_unit_commits(f, 1000);
+}
+
+TEST(group_commit, a_shared_commit_that_fails_fails_every_coroutine_in_it) {
+    file f;
+    // Row 7's unit inserts a child with no parent: the deferred foreign key fails the COMMIT
+    // that the eight units share.
+    boost::asio::io_context io(1);
+    std::vector<std::optional<store_errc>> failed(8, std::nullopt);
+    for (int i = 0; i < 8; ++i) {
+        spawn_request(io.get_executor(), [&, i] {
+            sqlite::unit u(*f.gate, *f.writer);
+            insert(*sqlite::unit_connection(*f.gate), i == 7 ? "child" : "t", 1 + i);
+            try {
+                u.commit();
+            } catch (const sqlite::db_failure& e) {
+                failed[static_cast<std::size_t>(i)] = e.code;
+            }
+        });
+    }
+    io.run();
+    for (int i = 0; i < 8; ++i) {
+        EXPECT_EQ(failed[static_cast<std::size_t>(i)], store_errc::internal) << i;
+        EXPECT_EQ(f.committed(1 + i), 0) << i;
+    }
+    expect_a_lone_unit_commits(f, 1000);
+}
+
+TEST(group_commit, a_writer_on_another_thread_commits_what_yielded_coroutines_left_open) {
+    file f;
+    bool first_committed_by_other = false;
+    const auto out = run_coroutine_units(
+        f, 2, 1, "t", [](int) { return false; },
+        [&](int i) {
+            if (i != 1) return;
+            // Unit 0 has finished and yielded with its row in the open transaction; a plain writer
+            // on another thread takes the gate, which commits that row before its own write.
+            EXPECT_EQ(f.committed(1), 0);
+            std::thread([&] {
+                sqlite::write_scope w(*f.gate, *f.writer);
+                insert(w.conn(), "t", 500);
+                w.commit();
+            }).join();
+            first_committed_by_other = f.committed(1) == 1 && f.committed(500) == 1;
+        });
+    EXPECT_TRUE(first_committed_by_other);
+    for (int i = 0; i < 2; ++i) {
+        EXPECT_TRUE(out[static_cast<std::size_t>(i)].committed_on_return) << i;
+        EXPECT_FALSE(out[static_cast<std::size_t>(i)].failed) << i;
+    }
 }
 
 }  // namespace

@@ -8,12 +8,10 @@ namespace orgscim::plugin::sql {
 template <class Unit>
 class thread_unit {
   public:
-    explicit thread_unit(Unit* self) noexcept : joined_(open_ != nullptr) {
+    explicit thread_unit(Unit* self) noexcept : self_(self), joined_(open_ != nullptr) {
         if (!joined_) open_ = self;
     }
-    ~thread_unit() {
-        if (!joined_) open_ = nullptr;
-    }
+    ~thread_unit() { release(); }
     thread_unit(const thread_unit&) = delete;
     thread_unit& operator=(const thread_unit&) = delete;
 
@@ -21,8 +19,14 @@ class thread_unit {
     bool joined() const noexcept { return joined_; }
     /// This thread's open unit, or null.
     static Unit* open() noexcept { return open_; }
+    /// Unregisters the unit before it ends, so that another request's coroutine that runs on
+    /// this thread while the unit waits for its COMMIT opens a unit of its own.
+    void release() noexcept {
+        if (!joined_ && open_ == self_) open_ = nullptr;
+    }
 
   private:
+    Unit* self_;
     bool joined_;
     static inline thread_local Unit* open_ = nullptr;
 };

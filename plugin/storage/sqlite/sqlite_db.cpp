@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <orgscim/plugin/config.hpp>
+#include <orgscim/plugin/waiter.hpp>
 #include <orgscim/scim/text.hpp>
 #include <string>
 #include <string_view>
@@ -333,6 +334,25 @@ void file_gate::pass_on() noexcept {
     end_batch(finished_ > 0);
 }
 
+void file_gate::leave_open() noexcept {
+    if (finished_ >= max_units_per_commit) end_batch(true);
+    unlock();
+}
+
+void file_gate::finish(const std::shared_ptr<batch>& b) {
+    bool done = false;
+    {
+        std::lock_guard lk(done_mu_);
+        done = b->done;
+    }
+    if (!done) {
+        // Batches end in order, so the open one is `b`: lock() commits it.
+        lock();
+        unlock();
+    }
+    wait_for(b);
+}
+
 void file_gate::wait_for(const std::shared_ptr<batch>& b) {
     std::unique_lock lk(done_mu_);
     done_cv_.wait(lk, [&] { return b->done; });
@@ -381,6 +401,16 @@ void unit::commit() {
     done_ = true;
     auto mine = gate_.current_;
     ++gate_.finished_;
+    if (waiter* w = waiter::current()) {
+        // A request's coroutine (the server's writer thread): the writes of the coroutines
+        // ready on this thread join the open transaction while this one yields, with no thread
+        // to wake; the first of them to come back with it still open commits it for all.
+        slot_.release();
+        gate_.leave_open();
+        w->yield();
+        gate_.finish(mine);
+        return;
+    }
     leave();
     gate_.wait_for(mine);
 }

@@ -186,7 +186,10 @@ class transaction {
 /// transaction, hands the gate on and waits; the unit that finds nobody waiting (or the 64th)
 /// commits for all of them. A unit that joins an open transaction runs in a savepoint of its
 /// own, so its failure takes only its own writes. commit() returns once the work is committed:
-/// a shared COMMIT that fails fails every unit in it, and none of their work stays.
+/// a shared COMMIT that fails fails every unit in it, and none of their work stays. In a
+/// coroutine (plugin::waiter::current(), the server's writer thread) a finished unit always
+/// leaves its work open and yields once: the other coroutines ready on the thread add theirs,
+/// and the first to come back commits (no thread hand-over between them).
 class unit {
   public:
     unit(file_gate& gate, connection& c);

@@ -49,6 +49,11 @@ class file_gate {
     /// Under the gate, when a unit is done with it: hands the open transaction to a unit that
     /// waits at the gate, else ends it.
     void pass_on() noexcept;
+    /// Under the gate, for a unit in a coroutine that yields next: leaves its work in the open
+    /// transaction (unless it is the 64th unit there) and releases the gate.
+    void leave_open() noexcept;
+    /// Gate released: commits `b` unless someone did; throws db_failure if that failed.
+    void finish(const std::shared_ptr<batch>& b);
     /// Waits (gate released) until `b` is committed; throws db_failure if it failed.
     void wait_for(const std::shared_ptr<batch>& b);
 

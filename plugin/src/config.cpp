@@ -165,6 +165,7 @@ void read_storage(const json::value& v, storage_config& out, std::vector<std::st
         if (q.ok() && out.sqlite.synchronous != "normal" && out.sqlite.synchronous != "full") {
             q.fail("storage.sqlite.synchronous", "expected \"normal\" or \"full\"");
         }
+        q.boolean("write_coroutines", out.sqlite.write_coroutines);
         q.finish();
     }
     if (const auto* p = r.get("postgresql")) {

@@ -138,21 +138,25 @@ void http_session::handle_request() {
     head_ = verb == http::verb::head;
     const bool writes = verb == http::verb::post || verb == http::verb::put ||
                         verb == http::verb::patch || verb == http::verb::delete_;
+    // This connection reads nothing more until the answer, so the session's members are the
+    // writer's until it posts back (the posts order the accesses).
+    if (writes && srv_.writer) {
+        // The writer thread's coroutines: SQLite's group commit without thread hand-overs.
+        spawn_request(srv_.writer->get_executor(),
+                      [self = shared_from_this(), version, keep_alive] {
+                          self->answer_from_writer(self->call_application(), version, keep_alive);
+                      });
+        return;
+    }
     if (writes && srv_.writers) {
-        // This connection reads nothing more until the answer, so the session's members are
-        // the writer's until it posts back (the posts order the accesses).
         asio::post(*srv_.writers, [self = shared_from_this(), version, keep_alive] {
-            auto out = self->call_application();
-            asio::post(self->stream_.get_executor(),
-                       [self, out = std::move(out), version, keep_alive]() mutable {
-                           self->respond(std::move(out), version, keep_alive);
-                       });
+            self->answer_from_writer(self->call_application(), version, keep_alive);
         });
         return;
     }
     if (!writes && srv_.read_coroutines) {
         // Until it answers, the coroutine owns the session's members as a writer does.
-        spawn_read(stream_.get_executor(), [self = shared_from_this(), version, keep_alive] {
+        spawn_request(stream_.get_executor(), [self = shared_from_this(), version, keep_alive] {
             self->respond(self->call_application(), version, keep_alive);
         });
         return;
@@ -169,6 +173,13 @@ scim::response http_session::call_application() {
                 {{"Content-Type", "application/scim+json"}},
                 scim::to_body(scim::error::internal())};
     }
+}
+
+void http_session::answer_from_writer(scim::response out, unsigned version, bool keep_alive) {
+    asio::post(stream_.get_executor(),
+               [self = shared_from_this(), out = std::move(out), version, keep_alive]() mutable {
+                   self->respond(std::move(out), version, keep_alive);
+               });
 }
 
 void http_session::respond(scim::response out, unsigned version, bool keep_alive) {

@@ -33,6 +33,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
     void on_read(boost::beast::error_code ec);
     void handle_request();
     scim::response call_application();
+    /// From a writer thread: respond() on the connection's own thread.
+    void answer_from_writer(scim::response out, unsigned version, bool keep_alive);
     void respond(scim::response out, unsigned version, bool keep_alive);
     void write_response(bool keep_alive);
     void on_write(boost::beast::error_code ec, bool keep_alive);

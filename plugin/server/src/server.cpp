@@ -2,6 +2,7 @@
 #include <boost/asio/post.hpp>
 #include <chrono>
 #include <csignal>
+#include <optional>
 #include <orgscim/plugin/server.hpp>
 #include <thread>
 #include <vector>
@@ -25,7 +26,6 @@ server_detail::server_impl::server_impl(const server_config& c) : cfg(c) {
         contexts.push_back(std::make_unique<asio::io_context>(1));
         keep.push_back(asio::make_work_guard(*contexts.back()));
     }
-    if (cfg.write_threads != 0) writers = std::make_unique<asio::thread_pool>(cfg.write_threads);
 }
 
 asio::io_context& server_detail::server_impl::next_context() {
@@ -127,6 +127,15 @@ void http_server::run(std::shared_ptr<app> a, bool handle_signals) {
     impl_->application = std::move(a);
     const auto& storage = impl_->application->configuration().storage;
     impl_->read_coroutines = storage.backend == "postgresql" && storage.postgresql.pipeline_reads;
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> writer_keep;
+    std::thread writer_thread;
+    if (storage.backend == "sqlite" && storage.sqlite.write_coroutines) {
+        impl_->writer = std::make_unique<asio::io_context>(1);
+        writer_keep.emplace(asio::make_work_guard(*impl_->writer));
+        writer_thread = std::thread([w = impl_->writer.get()] { w->run(); });
+    } else if (impl_->cfg.write_threads != 0) {
+        impl_->writers = std::make_unique<asio::thread_pool>(impl_->cfg.write_threads);
+    }
     if (handle_signals) {
         impl_->signals = std::make_unique<asio::signal_set>(impl_->ioc(), SIGINT, SIGTERM);
         impl_->signals->async_wait([this](boost::system::error_code ec, int sig) {
@@ -148,6 +157,10 @@ void http_server::run(std::shared_ptr<app> a, bool handle_signals) {
     // A write still running past the grace period answers into a stopped context: its
     // session goes with the context, after the write has committed or rolled back.
     if (impl_->writers) impl_->writers->join();
+    if (writer_thread.joinable()) {
+        writer_keep.reset();  // run() returns once the writes in flight have answered
+        writer_thread.join();
+    }
     log_info("stopped");
 }
 

@@ -57,8 +57,11 @@ struct server_impl {
     std::shared_ptr<listener> acceptor;
     std::unique_ptr<boost::asio::signal_set> signals;
     std::unique_ptr<boost::asio::steady_timer> drain_timer;
-    /// server.write_threads; null when writes run on the I/O threads.
+    /// server.write_threads; null when writes run on the I/O threads or in coroutines.
     std::unique_ptr<boost::asio::thread_pool> writers;
+    /// SQLite with storage.sqlite.write_coroutines: the one thread whose coroutines run every
+    /// write (set up in run(), before the I/O threads start); null otherwise.
+    std::unique_ptr<boost::asio::io_context> writer;
 };
 
 }  // namespace orgscim::plugin::server_detail

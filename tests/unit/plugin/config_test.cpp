@@ -30,6 +30,7 @@ TEST(config, empty_document_gives_defaults) {
     EXPECT_EQ(c.server.credential_cache_ms, 5000u);
     EXPECT_EQ(c.storage.backend, "sqlite");
     EXPECT_EQ(c.storage.sqlite.path, "orgscim.db");
+    EXPECT_TRUE(c.storage.sqlite.write_coroutines);
     EXPECT_EQ(c.public_base_url, "http://127.0.0.1:8080");
     EXPECT_EQ(c.base_path, "");
     EXPECT_EQ(c.scim.default_count, 100);
@@ -55,7 +56,8 @@ TEST(config, every_key_is_read) {
                  "max_header_bytes": 16384, "read_timeout_ms": 100, "idle_timeout_ms": 200,
                  "shutdown_grace_ms": 300, "credential_cache_ms": 0, "access_log": false},
       "storage": {"backend": "postgresql",
-                  "sqlite": {"path": "x.db", "busy_timeout_ms": 7, "synchronous": "full"},
+                  "sqlite": {"path": "x.db", "busy_timeout_ms": 7, "synchronous": "full",
+                             "write_coroutines": false},
                   "postgresql": {"uri_env": "PGURI", "pool_size": 3, "connect_timeout_ms": 4,
                                  "statement_timeout_ms": 5}},
       "scim": {"default_count": 10, "max_results": 20, "max_filter_length": 300,
@@ -80,6 +82,7 @@ TEST(config, every_key_is_read) {
     EXPECT_EQ(c.storage.sqlite.path, "x.db");
     EXPECT_EQ(c.storage.sqlite.busy_timeout_ms, 7u);
     EXPECT_EQ(c.storage.sqlite.synchronous, "full");
+    EXPECT_FALSE(c.storage.sqlite.write_coroutines);
     EXPECT_EQ(c.storage.postgresql.uri_env, "PGURI");
     EXPECT_EQ(c.storage.postgresql.pool_size, 3u);
     EXPECT_EQ(c.storage.postgresql.connect_timeout_ms, 4u);
@@ -152,6 +155,8 @@ INSTANTIATE_TEST_SUITE_P(
             "storage.backend: unknown backend \"mysql\" (expected \"sqlite\" or \"postgresql\")"},
         bad_case{R"({"storage": {"sqlite": {"path": ""}}})",
                  "storage.sqlite.path: must not be empty"},
+        bad_case{R"({"storage": {"sqlite": {"write_coroutines": 1}}})",
+                 "storage.sqlite.write_coroutines: expected boolean"},
         bad_case{R"({"storage": {"sqlite": {"synchronous": "off"}}})",
                  "storage.sqlite.synchronous: expected \"normal\" or \"full\""},
         bad_case{R"({"storage": {"sqlite": {"journal": "wal"}}})",

@@ -59,6 +59,10 @@ struct sqlite_config {
     unsigned busy_timeout_ms = 5000;
     /// "normal" survives a crash of the process (kill -9); "full" also survives power loss.
     std::string synchronous = "normal";
+    /// `orgscim serve` runs writes as coroutines of one writer thread, and those queued together
+    /// share one transaction and one COMMIT; false: server.write_threads hand the file's gate
+    /// from thread to thread.
+    bool write_coroutines = true;
 };
 
 struct postgres_config {

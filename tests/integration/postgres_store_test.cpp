@@ -243,18 +243,24 @@ TEST_F(postgres_only, unfiltered_totals_follow_every_writer) {
         EXPECT_EQ(total(s, "t2", *user_), 0);
         EXPECT_EQ(total(s, "t1", *user_), 25);
     }
-    // The same database as it was before migration 6, with resources in it (migrations 7 to 9
+    // The same database as it was before migration 6, with resources in it (migrations 7 to 10
     // undone too, so that all of them run again).
     cluster_->query(
         "DROP TABLE resource_counts; DROP FUNCTION resource_counts_add, resource_counts_remove "
         "CASCADE; DROP TABLE member_flow_counts; DROP TABLE member_flow; DROP FUNCTION "
         "member_flow_keep, member_flow_count_keep CASCADE; DROP INDEX memberships_user, "
-        "memberships_unlisted, memberships_guest; DELETE FROM schema_migrations WHERE version >= "
-        "6",
+        "memberships_unlisted, memberships_guest; DROP TABLE resource_blocks; DROP FUNCTION "
+        "resource_blocks_add, resource_blocks_remove CASCADE; DELETE FROM schema_migrations "
+        "WHERE version >= 6",
         db);
     plugin::postgres_store s(pg_config(), uri);
     EXPECT_EQ(total(s, "t1", *user_), 25);
     EXPECT_EQ(total(s, "t1", *group_), 1);
+    // Migration 10's backfill counted every row in its block.
+    EXPECT_EQ(cluster_->query("SELECT (SELECT sum(n) FROM resource_blocks) = (SELECT count(*) "
+                              "FROM resources)",
+                              db),
+              "t");
     write_set w;
     w.attrs = json::object{{"userName", "after"}};
     ASSERT_TRUE(s.create("t1", *user_, w).has_value());

@@ -990,9 +990,9 @@ TYPED_TEST_P(store_conformance, filtered_totals_wherever_the_page_starts) {
     }
 }
 
-// Pages past row 1,000 take another path on SQLite (resource_blocks) and PostgreSQL (an
-// index-only skip): they must give the same rows as the plain creation order, also when the
-// tenant's rows are spread among another tenant's and some were deleted.
+// Pages past row 1,000 take another path (resource_blocks on both backends): they must give the
+// same rows as the plain creation order, also when the tenant's rows are spread among another
+// tenant's and some were deleted.
 TYPED_TEST_P(store_conformance, deep_pages_follow_creation_order) {
     std::vector<std::string> live;
     for (int i = 0; i < 2600; ++i) {

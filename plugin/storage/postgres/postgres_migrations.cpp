@@ -176,7 +176,47 @@ CREATE INDEX memberships_guest ON memberships (org_id, user_ref, kind, home_org)
     WHERE user_ref IS NOT NULL AND kind <> 'home';
 )sql";
 
-const std::array<sql::migration, 9> all{{
+// Deep pages in creation order (migration 9 on SQLite): rows per tenant, type and block of 1,024
+// seq values, so that a page at offset N adds block counts up to its block and skips fewer than
+// 1,024 index entries from there instead of N. Spread over the same 16 slots as resource_counts,
+// kept by the same kind of statement triggers, derived and not exported; the triggers are created
+// before the backfill for the reason given at v6.
+constexpr std::string_view v10 = R"sql(
+CREATE TABLE resource_blocks (
+    tenant TEXT COLLATE "C" NOT NULL,
+    type   TEXT COLLATE "C" NOT NULL,
+    block  BIGINT NOT NULL,
+    slot   INTEGER NOT NULL,
+    n      BIGINT NOT NULL,
+    PRIMARY KEY (tenant, type, block, slot)
+);
+CREATE FUNCTION resource_blocks_add() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO resource_blocks (tenant, type, block, slot, n)
+        SELECT tenant, type, seq >> 10, pg_backend_pid() % 16, count(*) FROM added
+        GROUP BY tenant, type, seq >> 10
+        ON CONFLICT (tenant, type, block, slot) DO UPDATE SET n = resource_blocks.n + excluded.n;
+    RETURN NULL;
+END
+$$;
+CREATE FUNCTION resource_blocks_remove() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO resource_blocks (tenant, type, block, slot, n)
+        SELECT tenant, type, seq >> 10, pg_backend_pid() % 16, -count(*) FROM removed
+        GROUP BY tenant, type, seq >> 10
+        ON CONFLICT (tenant, type, block, slot) DO UPDATE SET n = resource_blocks.n + excluded.n;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER resources_block_insert AFTER INSERT ON resources
+    REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION resource_blocks_add();
+CREATE TRIGGER resources_block_delete AFTER DELETE ON resources
+    REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION resource_blocks_remove();
+INSERT INTO resource_blocks (tenant, type, block, slot, n)
+    SELECT tenant, type, seq >> 10, 0, count(*) FROM resources GROUP BY tenant, type, seq >> 10;
+)sql";
+
+const std::array<sql::migration, 10> all{{
     {1, "orgs, tokens, resources, emails, group members", v1},
     {2, "organization directory", directory_schema},
     {3, "invitations, access requests, outbox", invitation_schema},
@@ -186,6 +226,7 @@ const std::array<sql::migration, 9> all{{
     {7, "inherited members: member_flow, membership indexes", v7},
     {8, "member flow counts", v8},
     {9, "memberships that are not home ones, by User", v9},
+    {10, "resource rows per block of 1,024 seq values", v10},
 }};
 
 }  // namespace

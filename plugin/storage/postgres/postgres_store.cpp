@@ -717,11 +717,23 @@ store_result<scim::list_result> postgres_store::list(std::string_view tenant,
             p.int64(offset);
             std::string page = std::string("SELECT r.tenant, r.seq, ") + record_columns + sort_key;
             if (!sort_col && w.sql.empty() && offset > 1000) {
-                // Deep page in creation order: skip rows with an index-only scan of
-                // (tenant, type, seq) instead of fetching every skipped row from the heap.
-                page += from + " AND r.seq >= (SELECT r.seq" + from +
-                        " ORDER BY r.seq LIMIT 1 OFFSET " + offset_sql + ")" + order + " LIMIT " +
-                        limit_sql;
+                // Deep page in creation order: resource_blocks (migration 10) names the block of
+                // 1,024 seq values that holds the page's first row and how many of the block's
+                // rows come before it, so the index walk skips fewer than 1,024 entries instead
+                // of `offset` (about half of a page's time at 10,000 users). One snapshot: the
+                // triggers keep the blocks in the same transactions as the rows. Past the end
+                // no block qualifies, and the page is empty.
+                const std::string start =
+                    "(SELECT b.block << 10 AS from_seq, " + offset_sql +
+                    " - b.before AS skip FROM (SELECT block, n, "
+                    "(sum(n) OVER (ORDER BY block))::bigint - n AS before FROM "
+                    "(SELECT block, sum(n)::bigint AS n FROM resource_blocks "
+                    "WHERE tenant = $1 AND type = $2 GROUP BY block) g) b "
+                    "WHERE b.before + b.n > " +
+                    offset_sql + " ORDER BY b.block LIMIT 1)";
+                page = "WITH start AS " + start + " " + page + from +
+                       " AND r.seq >= (SELECT from_seq FROM start)" + order + " LIMIT " +
+                       limit_sql + " OFFSET (SELECT skip FROM start)";
             } else {
                 page += from + order + " LIMIT " + limit_sql + " OFFSET " + offset_sql;
             }

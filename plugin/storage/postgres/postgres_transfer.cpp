@@ -42,12 +42,12 @@ int schema_version_of(pg::connection& c) {
 }
 
 schema_description describe_database(pg::connection& c) {
-    // resource_counts, member_flow and its counts are kept by triggers, so they are not carried
-    // over.
+    // resource_counts, resource_blocks, member_flow and its counts are kept by triggers, so they
+    // are not carried over.
     auto r = c.run(
         "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = "
         "current_schema() AND table_name NOT IN ('schema_migrations', 'resource_counts', "
-        "'member_flow', 'member_flow_counts')");
+        "'resource_blocks', 'member_flow', 'member_flow_counts')");
     schema_description out;
     for (int i = 0; i < r.rows(); ++i) out[std::string(r.text(i, 0))].emplace(r.text(i, 1));
     return out;

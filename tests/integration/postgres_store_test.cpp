@@ -250,8 +250,7 @@ TEST_F(postgres_only, unfiltered_totals_follow_every_writer) {
         "CASCADE; DROP TABLE member_flow_counts; DROP TABLE member_flow; DROP FUNCTION "
         "member_flow_keep, member_flow_count_keep CASCADE; DROP INDEX memberships_user, "
         "memberships_unlisted, memberships_guest; DROP TABLE resource_blocks; DROP FUNCTION "
-        "resource_blocks_add, resource_blocks_remove CASCADE; DELETE FROM schema_migrations "
-        "WHERE version >= 6",
+        "resource_blocks_keep CASCADE; DELETE FROM schema_migrations WHERE version >= 6",
         db);
     plugin::postgres_store s(pg_config(), uri);
     EXPECT_EQ(total(s, "t1", *user_), 25);

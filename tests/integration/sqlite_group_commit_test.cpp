@@ -251,8 +251,8 @@ TEST(group_commit, many_threads_of_units_lose_nothing_and_keep_no_failed_work) {
 struct outcome {
     bool ran = false;
     std::optional<store_errc> failed;
-    bool committed_on_return =
-        false;  // its row visible to another connection when commit() returned
+    // Its row was visible to another connection when commit() returned.
+    bool committed_on_return = false;
 };
 
 // Runs n units in n coroutines of one thread, all spawned before the first runs; unit i inserts

@@ -179,8 +179,9 @@ CREATE INDEX memberships_guest ON memberships (org_id, user_ref, kind, home_org)
 // Deep pages in creation order (migration 9 on SQLite): rows per tenant, type and block of 1,024
 // seq values, so that a page at offset N adds block counts up to its block and skips fewer than
 // 1,024 index entries from there instead of N. Spread over the same 16 slots as resource_counts,
-// kept by the same kind of statement triggers, derived and not exported; the triggers are created
-// before the backfill for the reason given at v6.
+// kept by the same kind of statement triggers (one function for both: each trigger names its
+// transition table `changed`), derived and not exported; the triggers are created before the
+// backfill for the reason given at v6.
 constexpr std::string_view v10 = R"sql(
 CREATE TABLE resource_blocks (
     tenant TEXT COLLATE "C" NOT NULL,
@@ -190,28 +191,20 @@ CREATE TABLE resource_blocks (
     n      BIGINT NOT NULL,
     PRIMARY KEY (tenant, type, block, slot)
 );
-CREATE FUNCTION resource_blocks_add() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION resource_blocks_keep() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO resource_blocks (tenant, type, block, slot, n)
-        SELECT tenant, type, seq >> 10, pg_backend_pid() % 16, count(*) FROM added
-        GROUP BY tenant, type, seq >> 10
-        ON CONFLICT (tenant, type, block, slot) DO UPDATE SET n = resource_blocks.n + excluded.n;
-    RETURN NULL;
-END
-$$;
-CREATE FUNCTION resource_blocks_remove() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO resource_blocks (tenant, type, block, slot, n)
-        SELECT tenant, type, seq >> 10, pg_backend_pid() % 16, -count(*) FROM removed
-        GROUP BY tenant, type, seq >> 10
+        SELECT tenant, type, seq >> 10, pg_backend_pid() % 16,
+               CASE TG_OP WHEN 'INSERT' THEN count(*) ELSE -count(*) END
+        FROM changed GROUP BY tenant, type, seq >> 10
         ON CONFLICT (tenant, type, block, slot) DO UPDATE SET n = resource_blocks.n + excluded.n;
     RETURN NULL;
 END
 $$;
 CREATE TRIGGER resources_block_insert AFTER INSERT ON resources
-    REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION resource_blocks_add();
+    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION resource_blocks_keep();
 CREATE TRIGGER resources_block_delete AFTER DELETE ON resources
-    REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION resource_blocks_remove();
+    REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION resource_blocks_keep();
 INSERT INTO resource_blocks (tenant, type, block, slot, n)
     SELECT tenant, type, seq >> 10, 0, count(*) FROM resources GROUP BY tenant, type, seq >> 10;
 )sql";

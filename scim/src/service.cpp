@@ -49,6 +49,33 @@ bool service::is_discovery(std::string_view path) noexcept {
 
 void service::set_write_hook(operation_hook hook) { impl_->write_hook = std::move(hook); }
 
+void service::staged_write::store() {
+    hooked_.reset();
+    outcome_.reset();
+    if (hook_) {
+        if (auto r = hook_()) {
+            hooked_ = std::move(r);
+            return;
+        }
+    }
+    if (!answered_) outcome_ = call_();
+}
+
+const resource_record* service::staged_write::written() const noexcept {
+    return outcome_ && *outcome_ ? &**outcome_ : nullptr;
+}
+
+response service::staged_write::answer() {
+    if (hooked_) return std::move(*hooked_);
+    if (answered_) return std::move(*answered_);
+    if (!outcome_) return detail::error_response(error::internal());  // store() never ran
+    return render_(std::move(*outcome_));
+}
+
+std::optional<service::staged_write> service::stage(const request& req, const caller& who) const {
+    return impl_->stage(req, who);
+}
+
 response service::handle(const request& req, const caller& who) const {
     return impl_->dispatch(req, who);
 }
@@ -201,13 +228,41 @@ result<std::vector<std::string>> take_members(boost::json::object& body) {
 
 }  // namespace
 
-response service::impl::dispatch(const request& req, const caller& who) const {
-    std::string_view path = req.path;
+namespace {
+
+// "/Users/42/" -> ("Users", "42"): the endpoint and what follows it.
+std::pair<std::string_view, std::string_view> split_path(std::string_view path) {
     if (path.starts_with('/')) path.remove_prefix(1);
     while (path.ends_with('/')) path.remove_suffix(1);
-    auto slash = path.find('/');
-    std::string_view first = path.substr(0, slash);
-    std::string_view rest = slash == std::string_view::npos ? "" : path.substr(slash + 1);
+    const auto slash = path.find('/');
+    return {path.substr(0, slash),
+            slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1)};
+}
+
+}  // namespace
+
+// The requests dispatch() sends to create, replace and patch, once it has checked the caller
+// (every other outcome is handle()'s to give).
+std::optional<service::staged_write> service::impl::stage(const request& req,
+                                                          const caller& who) const {
+    const bool post = req.method == "POST";
+    if (!post && req.method != "PUT" && req.method != "PATCH") return std::nullopt;
+    if (!who.can_write) return std::nullopt;
+    const auto [first, rest] = split_path(req.path);
+    const resource_type* t = first.empty() ? nullptr : reg.find_by_endpoint(first);
+    if (!t || rest == ".search" || rest.find('/') != std::string_view::npos) return std::nullopt;
+    if (post != rest.empty()) return std::nullopt;
+    auto s = post ? stage_create(req, who, *t)
+                  : (req.method == "PUT" ? stage_replace(req, who, *t, rest)
+                                         : stage_patch(req, who, *t, rest));
+    // dispatch() asks the hook before it parses anything: store() does so too, inside the
+    // store call's unit of work.
+    if (write_hook) s.hook_ = [this, &req, &who] { return write_hook(req, who); };
+    return s;
+}
+
+response service::impl::dispatch(const request& req, const caller& who) const {
+    const auto [first, rest] = split_path(req.path);
 
     if (service::is_discovery(first)) {
         if (req.method != "GET") return error_response(error::not_implemented("use GET"));
@@ -453,84 +508,140 @@ detail::page_window service::impl::window(const list_params& p) const {
             std::clamp<std::int64_t>(p.count.value_or(cfg.default_count), 0, cfg.max_results)};
 }
 
+// create, replace and patch are staged writes run at once; service::stage() hands them out
+// so that a host can run the store call elsewhere.
 response service::impl::create(const request& req,
                                const caller& who,
                                const resource_type& t) const {
-    auto body = body_object(req, cfg);
-    if (!body) return error_response(body.error());
-    if (auto s = check_schemas(*body, t); !s) return error_response(s.error());
-    write_set ws;
-    if (has_members(t)) {
-        auto ids = take_members(*body);
-        if (!ids) return error_response(ids.error());
-        ws.add_members = std::move(*ids);
-    }
-    if (auto v = validate_resource(*body, t, cfg.compat, validation_mode::create); !v) {
-        return error_response(v.error());
-    }
-    ws.attrs = std::move(*body);
-    auto proj = parse_projection(req.param("attributes").value_or(""),
-                                 req.param("excludedAttributes").value_or(""), t);
-    if (!proj) return error_response(proj.error());
-    auto rec = store.create(who.tenant, t, ws);
-    if (!rec) return error_response(to_scim_error(rec.error(), t.name));
-    return resource_response(201, std::move(*rec), t, req, *proj);
+    return run(stage_create(req, who, t));
 }
 
 response service::impl::replace(const request& req,
                                 const caller& who,
                                 const resource_type& t,
                                 std::string_view id) const {
-    auto body = body_object(req, cfg);
-    if (!body) return error_response(body.error());
-    if (auto s = check_schemas(*body, t); !s) return error_response(s.error());
-    auto match = if_match(req);
-    if (!match) return error_response(match.error());
-    write_set ws;
-    if (has_members(t)) {
-        // PUT is a full replace (RFC 7644 §3.5.1): members left out means no members.
-        auto ids = take_members(*body);
-        if (!ids) return error_response(ids.error());
-        ws.clear_members = true;
-        ws.add_members = std::move(*ids);
-    }
-    if (auto v = validate_resource(*body, t, cfg.compat, validation_mode::replace); !v) {
-        return error_response(v.error());
-    }
-    ws.attrs = std::move(*body);
-    auto proj = parse_projection(req.param("attributes").value_or(""),
-                                 req.param("excludedAttributes").value_or(""), t);
-    if (!proj) return error_response(proj.error());
-    std::optional<error> refused;
-    auto rec = store.update(who.tenant, t, id, *match, fetch_for(*proj, t),
-                            [&](const resource_record& current) -> result<write_set> {
-                                if (auto c = check_immutable(current.attrs, ws.attrs, t); !c) {
-                                    refused = c.error();
-                                    return c.error();
-                                }
-                                return ws;
-                            });
-    if (!rec) {
-        if (rec.error() == store_errc::aborted && refused) return error_response(*refused);
-        return error_response(to_scim_error(rec.error(), t.name));
-    }
-    return resource_response(200, std::move(*rec), t, req, *proj);
+    return run(stage_replace(req, who, t, id));
 }
 
 response service::impl::patch(const request& req,
                               const caller& who,
                               const resource_type& t,
                               std::string_view id) const {
+    return run(stage_patch(req, who, t, id));
+}
+
+response service::impl::run(staged_write s) {
+    s.store();
+    return s.answer();
+}
+
+service::staged_write service::impl::refuse(const error& e) {
+    staged_write s;
+    s.answered_ = error_response(e);
+    return s;
+}
+
+namespace {
+
+// A failed update's answer: the service's own verdict when it refused the change inside the
+// store call (the store then reports `aborted`), else the store's outcome.
+response update_failure(store_errc e, const std::optional<error>& refused, const resource_type& t) {
+    if (e == store_errc::aborted && refused) return error_response(*refused);
+    return error_response(to_scim_error(e, t.name));
+}
+
+}  // namespace
+
+service::staged_write service::impl::stage_create(const request& req,
+                                                  const caller& who,
+                                                  const resource_type& t) const {
     auto body = body_object(req, cfg);
-    if (!body) return error_response(body.error());
-    auto ops = parse_patch(boost::json::value(std::move(*body)), t, cfg.compat);
-    if (!ops) return error_response(ops.error());
+    if (!body) return refuse(body.error());
+    if (auto c = check_schemas(*body, t); !c) return refuse(c.error());
+    write_set ws;
+    if (has_members(t)) {
+        auto ids = take_members(*body);
+        if (!ids) return refuse(ids.error());
+        ws.add_members = std::move(*ids);
+    }
+    if (auto v = validate_resource(*body, t, cfg.compat, validation_mode::create); !v) {
+        return refuse(v.error());
+    }
+    ws.attrs = std::move(*body);
+    auto proj = parse_projection(req.param("attributes").value_or(""),
+                                 req.param("excludedAttributes").value_or(""), t);
+    if (!proj) return refuse(proj.error());
+    staged_write s;
+    s.call_ = [this, tenant = who.tenant, &t, ws = std::move(ws)] {
+        return store.create(tenant, t, ws);
+    };
+    s.render_ = [&req, &t, p = std::move(*proj)](store_result<resource_record>&& rec) {
+        if (!rec) return error_response(to_scim_error(rec.error(), t.name));
+        return resource_response(201, std::move(*rec), t, req, p);
+    };
+    return s;
+}
+
+service::staged_write service::impl::stage_replace(const request& req,
+                                                   const caller& who,
+                                                   const resource_type& t,
+                                                   std::string_view id) const {
+    auto body = body_object(req, cfg);
+    if (!body) return refuse(body.error());
+    if (auto c = check_schemas(*body, t); !c) return refuse(c.error());
     auto match = if_match(req);
-    if (!match) return error_response(match.error());
+    if (!match) return refuse(match.error());
+    write_set ws;
+    if (has_members(t)) {
+        // PUT is a full replace (RFC 7644 §3.5.1): members left out means no members.
+        auto ids = take_members(*body);
+        if (!ids) return refuse(ids.error());
+        ws.clear_members = true;
+        ws.add_members = std::move(*ids);
+    }
+    if (auto v = validate_resource(*body, t, cfg.compat, validation_mode::replace); !v) {
+        return refuse(v.error());
+    }
+    ws.attrs = std::move(*body);
+    auto proj = parse_projection(req.param("attributes").value_or(""),
+                                 req.param("excludedAttributes").value_or(""), t);
+    if (!proj) return refuse(proj.error());
+    // The store's verdict on an immutable attribute, which the response then names.
+    auto refused = std::make_shared<std::optional<error>>();
+    staged_write s;
+    s.call_ = [this, tenant = who.tenant, &t, id = std::string(id), match = *match,
+               fetch = fetch_for(*proj, t), ws = std::move(ws), refused] {
+        refused->reset();
+        return store.update(tenant, t, id, match, fetch,
+                            [&](const resource_record& current) -> result<write_set> {
+                                if (auto c = check_immutable(current.attrs, ws.attrs, t); !c) {
+                                    *refused = c.error();
+                                    return c.error();
+                                }
+                                return ws;
+                            });
+    };
+    s.render_ = [&req, &t, p = std::move(*proj), refused](store_result<resource_record>&& rec) {
+        if (!rec) return update_failure(rec.error(), *refused, t);
+        return resource_response(200, std::move(*rec), t, req, p);
+    };
+    return s;
+}
+
+service::staged_write service::impl::stage_patch(const request& req,
+                                                 const caller& who,
+                                                 const resource_type& t,
+                                                 std::string_view id) const {
+    auto body = body_object(req, cfg);
+    if (!body) return refuse(body.error());
+    auto ops = parse_patch(boost::json::value(std::move(*body)), t, cfg.compat);
+    if (!ops) return refuse(ops.error());
+    auto match = if_match(req);
+    if (!match) return refuse(match.error());
     auto attrs_param = req.param("attributes").value_or("");
     auto excluded_param = req.param("excludedAttributes").value_or("");
     auto proj = parse_projection(attrs_param, excluded_param, t);
-    if (!proj) return error_response(proj.error());
+    if (!proj) return refuse(proj.error());
 
     const bool group = has_members(t);
     const bool whole_list = group && needs_member_list(*ops);
@@ -539,51 +650,61 @@ response service::impl::patch(const request& req,
     fetch_options fetch = echo ? fetch_for(*proj, t) : fetch_options{false, false};
     if (whole_list) fetch.members = true;
 
-    std::optional<error> refused;
-    auto rec = store.update(
-        who.tenant, t, id, *match, fetch, [&](const resource_record& current) -> result<write_set> {
-            write_set ws;
-            ws.attrs = current.attrs;
-            if (whole_list) {
-                boost::json::array members;
-                for (const auto& m : current.members) {
-                    members.emplace_back(boost::json::object{{"value", m.value}, {"type", m.type}});
+    auto refused = std::make_shared<std::optional<error>>();
+    // Shared: the operations only move (std::function copies).
+    auto operations = std::make_shared<std::decay_t<decltype(*ops)>>(std::move(*ops));
+    staged_write s;
+    s.call_ = [this, tenant = who.tenant, &t, id = std::string(id), match = *match, fetch,
+               ops = std::move(operations), group, whole_list, refused] {
+        refused->reset();
+        return store.update(
+            tenant, t, id, match, fetch, [&](const resource_record& current) -> result<write_set> {
+                write_set ws;
+                ws.attrs = current.attrs;
+                if (whole_list) {
+                    boost::json::array members;
+                    for (const auto& m : current.members) {
+                        members.emplace_back(
+                            boost::json::object{{"value", m.value}, {"type", m.type}});
+                    }
+                    ws.attrs["members"] = std::move(members);
+                    if (auto a = apply_patch(ws.attrs, *ops, t, cfg.compat, nullptr); !a) {
+                        *refused = a.error();
+                        return a.error();
+                    }
+                    auto ids = take_members(ws.attrs);
+                    if (!ids) {
+                        *refused = ids.error();
+                        return ids.error();
+                    }
+                    ws.clear_members = true;
+                    ws.add_members = std::move(*ids);
+                    return ws;
                 }
-                ws.attrs["members"] = std::move(members);
-                if (auto a = apply_patch(ws.attrs, *ops, t, cfg.compat, nullptr); !a) {
-                    refused = a.error();
+                member_delta delta;
+                if (auto a = apply_patch(ws.attrs, *ops, t, cfg.compat, group ? &delta : nullptr);
+                    !a) {
+                    *refused = a.error();
                     return a.error();
                 }
-                auto ids = take_members(ws.attrs);
-                if (!ids) {
-                    refused = ids.error();
-                    return ids.error();
-                }
-                ws.clear_members = true;
-                ws.add_members = std::move(*ids);
+                ws.clear_members = delta.clear_all;
+                ws.add_members = std::move(delta.add);
+                ws.remove_members = std::move(delta.remove);
                 return ws;
-            }
-            member_delta delta;
-            if (auto a = apply_patch(ws.attrs, *ops, t, cfg.compat, group ? &delta : nullptr); !a) {
-                refused = a.error();
-                return a.error();
-            }
-            ws.clear_members = delta.clear_all;
-            ws.add_members = std::move(delta.add);
-            ws.remove_members = std::move(delta.remove);
-            return ws;
-        });
-    if (!rec) {
-        if (rec.error() == store_errc::aborted && refused) return error_response(*refused);
-        return error_response(to_scim_error(rec.error(), t.name));
-    }
-    if (!echo) {
-        response r;
-        r.status = 204;
-        r.headers.emplace_back("ETag", etag(rec->meta.version));
-        return r;
-    }
-    return resource_response(200, std::move(*rec), t, req, *proj);
+            });
+    };
+    s.render_ = [&req, &t, p = std::move(*proj), refused,
+                 echo](store_result<resource_record>&& rec) {
+        if (!rec) return update_failure(rec.error(), *refused, t);
+        if (!echo) {
+            response r;
+            r.status = 204;
+            r.headers.emplace_back("ETag", etag(rec->meta.version));
+            return r;
+        }
+        return resource_response(200, std::move(*rec), t, req, p);
+    };
+    return s;
 }
 
 response service::impl::remove(const request& req,

@@ -104,6 +104,19 @@ struct service::impl {
                     const resource_type& t,
                     std::string_view id) const;
     response bulk(const request& req, const caller& who) const;
+
+    std::optional<staged_write> stage(const request& req, const caller& who) const;
+    staged_write stage_create(const request& req, const caller& who, const resource_type& t) const;
+    staged_write stage_replace(const request& req,
+                               const caller& who,
+                               const resource_type& t,
+                               std::string_view id) const;
+    staged_write stage_patch(const request& req,
+                             const caller& who,
+                             const resource_type& t,
+                             std::string_view id) const;
+    static staged_write refuse(const error& e);
+    static response run(staged_write s);
     response discovery(const request& req) const;
 
     result<detail::list_params> search_body(const request& req) const;

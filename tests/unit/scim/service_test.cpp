@@ -296,3 +296,99 @@ TEST(service_time, meta_times_are_utc_with_milliseconds) {
 }
 
 }  // namespace
+
+// stage() is handle() split around the store call (a host runs the call on its write thread):
+// the same answers, nothing stored before store(), and a store() run again (a retried unit of
+// work) writes once more from the same parsed request.
+TEST_F(service_test, staged_writes_answer_as_handle_does) {
+    request post;
+    post.method = "POST";
+    post.path = "/Users";
+    post.base_url = "https://scim.example.com/scim/v2";
+    post.body = R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"st"})";
+    auto staged = svc_.stage(post, writer());
+    ASSERT_TRUE(staged.has_value());
+    EXPECT_EQ(parse(call("GET", "/Users")).at("totalResults"), 0);  // parsed, not stored
+    staged->store();
+    ASSERT_NE(staged->written(), nullptr);
+    EXPECT_EQ(staged->written()->attrs.at("userName"), "st");
+    const std::string id = staged->written()->id;
+    auto r = staged->answer();
+    ASSERT_EQ(r.status, 201) << r.body;
+    EXPECT_EQ(parse(r).at("id").as_string(), id);
+    EXPECT_EQ(parse(call("GET", "/Users/" + id)).at("userName"), "st");
+
+    // Run again: the uniqueness rule answers the second store call, as it would a second POST.
+    staged->store();
+    EXPECT_EQ(staged->written(), nullptr);
+    EXPECT_EQ(staged->answer().status, 409);
+
+    // An error found before storage: no store call, the same error body handle() gives.
+    request bad = post;
+    bad.body = R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"]})";
+    auto refused = svc_.stage(bad, writer());
+    ASSERT_TRUE(refused.has_value());
+    refused->store();
+    EXPECT_EQ(refused->written(), nullptr);
+    EXPECT_EQ(refused->answer().body, svc_.handle(bad, writer()).body);
+
+    request patch;
+    patch.method = "PATCH";
+    patch.path = "/Users/" + id;
+    patch.base_url = post.base_url;
+    patch.body =
+        R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]})";
+    auto p = svc_.stage(patch, writer());
+    ASSERT_TRUE(p.has_value());
+    p->store();
+    ASSERT_NE(p->written(), nullptr);
+    EXPECT_EQ(p->written()->attrs.at("active"), false);
+    EXPECT_EQ(p->answer().status, 200);
+
+    request put = post;
+    put.method = "PUT";
+    put.path = "/Users/" + id;
+    put.headers = {{"if-match", "W/\"1\""}};  // the PATCH made it 2
+    auto u = svc_.stage(put, writer());
+    ASSERT_TRUE(u.has_value());
+    u->store();
+    EXPECT_EQ(u->answer().status, 412);
+
+    // Everything else is handle()'s whole: reads, DELETE, Bulk, searches, callers who may not
+    // write.
+    for (const auto& [method, path] :
+         std::vector<std::pair<std::string, std::string>>{{"GET", "/Users"},
+                                                          {"DELETE", "/Users/" + id},
+                                                          {"POST", "/Users/.search"},
+                                                          {"POST", "/Bulk"},
+                                                          {"POST", "/Users/" + id}}) {
+        request other = post;
+        other.method = method;
+        other.path = path;
+        EXPECT_FALSE(svc_.stage(other, writer()).has_value()) << method << " " << path;
+    }
+    EXPECT_FALSE(svc_.stage(post, caller{"t1", "r", "c", true, false}).has_value());
+}
+
+// The write hook answers first, before the body is even looked at, as in handle().
+TEST_F(service_test, staged_writes_ask_the_write_hook_first) {
+    int asked = 0;
+    svc_.set_write_hook([&](const request&, const caller&) -> std::optional<response> {
+        ++asked;
+        response r;
+        r.status = 418;
+        return r;
+    });
+    request post;
+    post.method = "POST";
+    post.path = "/Users";
+    post.body = "not json";
+    auto s = svc_.stage(post, writer());
+    ASSERT_TRUE(s.has_value());
+    EXPECT_EQ(asked, 0);  // asked inside store(), the unit of work
+    s->store();
+    EXPECT_EQ(asked, 1);
+    EXPECT_EQ(s->written(), nullptr);
+    EXPECT_EQ(s->answer().status, 418);
+    EXPECT_EQ(svc_.handle(post, writer()).status, 418);
+}

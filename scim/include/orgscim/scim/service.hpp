@@ -39,12 +39,41 @@ class service {
     /// Set before the service handles requests (not synchronized with handle()).
     void set_write_hook(operation_hook hook);
 
+    class staged_write;
+    /// handle() for a single-resource write (POST to /Users or /Groups, PUT or PATCH of one
+    /// resource), split around its one store call, so that a host can run that call, and what
+    /// must share its transaction, apart from the parsing, validation and rendering (on another
+    /// thread). nullopt for every other request, which handle() serves whole. `req` must
+    /// outlive the staged write.
+    std::optional<staged_write> stage(const request& req, const caller& who) const;
+
     /// True for the discovery endpoints that may be served without authentication.
     static bool is_discovery(std::string_view path) noexcept;
 
   private:
     struct impl;
     std::unique_ptr<impl> impl_;
+};
+
+class service::staged_write {
+  public:
+    /// The write hook, then the store call unless the hook answered or the request failed
+    /// before storage. May run again (a unit of work the database asked to repeat).
+    void store();
+    /// After store(): the written resource, or null when nothing was written (an error, or
+    /// the write hook answered). Valid until answer().
+    const resource_record* written() const noexcept;
+    /// After store(): the response, the same handle() gives.
+    response answer();
+
+  private:
+    friend struct service::impl;
+    std::optional<response> answered_;  ///< an error found before storage
+    std::function<std::optional<response>()> hook_;
+    std::function<store_result<resource_record>()> call_;
+    std::function<response(store_result<resource_record>&&)> render_;
+    std::optional<response> hooked_;
+    std::optional<store_result<resource_record>> outcome_;
 };
 
 /// Maps a storage outcome to the SCIM error the client sees (the one mapping function).

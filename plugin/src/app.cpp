@@ -4,6 +4,8 @@
 #include <boost/url/parse.hpp>
 #include <chrono>
 #include <exception>
+#include <functional>
+#include <optional>
 #include <orgscim/plugin/invitations/module.hpp>
 #include <orgscim/plugin/orgs/invitation_directory.hpp>
 #include <orgscim/plugin/orgs/orgs_api.hpp>
@@ -334,7 +336,7 @@ class app_impl final : public app {
             if (s[0] == "oauth2" && s[1] == "token") {
                 facts.rt = route::oauth_token;
                 if (req.method != "POST") return method_not_allowed("POST");
-                return identity_->token_endpoint(req);
+                return on_write_thread([&] { return identity_->token_endpoint(req); });
             }
             if (s[0] == "oauth2" && s[1] == "jwks") {
                 facts.rt = route::oauth_jwks;
@@ -350,7 +352,8 @@ class app_impl final : public app {
         }
         if ((n == 2 || (n == 3 && (s[2] == "accept" || s[2] == "decline"))) &&
             s[0] == "invitations") {
-            return invitation_link(req, s, n, facts);
+            if (is_get(req.method)) return invitation_link(req, s, n, facts);
+            return on_write_thread([&] { return invitation_link(req, s, n, facts); });
         }
         if (n >= 2 && s[0] == "scim" && s[1] == "v2") {
             return scim_request(req, target, q, s + 2, n - 2, {}, facts);
@@ -403,7 +406,8 @@ class app_impl final : public app {
             asker.subject = person->key();
             asker.credential_id = facts.credential_id;
             complete(sreq, req, path_org);
-            return *inv_->http().handle_scim(sreq, asker, &*person);
+            return on_write_thread(
+                [&] { return *inv_->http().handle_scim(sreq, asker, &*person); });
         }
 
         scim::caller who;
@@ -571,30 +575,57 @@ class app_impl final : public app {
         if (orgs::orgs_api::handles(sreq.path)) {
             if (!orgs_api_)
                 return error_response(scim::error::unavailable("organizations unavailable"));
-            return orgs_api_->handle(sreq, actor_for(who), path_org);
+            return on_write_thread(
+                [&] { return orgs_api_->handle(sreq, actor_for(who), path_org); });
         }
-        // A disabled organization takes no writes, SCIM or invitations (reads pass).
-        auto admitted = [&]() -> scim::result<void> {
-            if (!orgs_svc_) return {};
-            return orgs::admit_scim_request(*orgs_svc_, sreq, who);
-        };
         if (inv_ && invitations::handlers::is_management_path(sreq.path)) {
-            if (auto ok = admitted(); !ok) return error_response(ok.error());
-            if (auto r = inv_->http().handle_scim(sreq, who, nullptr)) return *r;
+            auto r = on_write_thread([&]() -> std::optional<scim::response> {
+                if (auto ok = admitted(sreq, who); !ok) return error_response(ok.error());
+                return inv_->http().handle_scim(sreq, who, nullptr);
+            });
+            if (r) return std::move(*r);  // else not a path the handlers serve after all
         }
         const bool search = sreq.method == "POST" && sreq.path.ends_with("/.search");
         if (is_get(sreq.method) || search) return service_->handle(sreq, who);
-        // A write, the admission check before it and its follow-up in the organization model
-        // (the leaver's fan-out, a new identity) are one unit of work: both commit, or neither
-        // does and the client gets the error; the check's read then runs on the unit's
-        // connection (on SQLite the writer, whose page cache stays warm, not a read connection
-        // that every commit empties). PostgreSQL may ask for the whole unit again
-        // (serialization failure, deadlock).
+        if (auto staged = service_->stage(sreq, who)) {
+            // Parsing and validation ran here and rendering follows here: only the store call,
+            // with the admission check and the follow-up of its unit of work, goes to the
+            // write thread (half of a POST /Users there, docs/performance.md).
+            auto refused = on_write_thread([&] { return write_unit(sreq, who, facts, &*staged); });
+            if (refused) return std::move(*refused);
+            return staged->answer();
+        }
+        return *on_write_thread([&] { return write_unit(sreq, who, facts, nullptr); });
+    }
+
+    // A write, the admission check before it and its follow-up in the organization model
+    // (the leaver's fan-out, a new identity) are one unit of work: both commit, or neither
+    // does and the client gets the error; the check's read then runs on the unit's
+    // connection (on SQLite the writer, whose page cache stays warm, not a read connection
+    // that every commit empties). PostgreSQL may ask for the whole unit again
+    // (serialization failure, deadlock).
+    // With `staged`, the unit runs its store call and answers nullopt when the staged write
+    // has the answer; without, the service serves the whole request inside the unit.
+    std::optional<scim::response> write_unit(const scim::request& sreq,
+                                             const scim::caller& who,
+                                             const request_facts& facts,
+                                             scim::service::staged_write* staged) {
         for (int attempt = 1;; ++attempt) {
             auto unit = backend_->begin_unit();
-            if (auto ok = admitted(); !ok) return error_response(ok.error());
-            auto res = service_->handle(sreq, who);
-            auto done = follow_up(sreq, res, who, facts);
+            if (auto ok = admitted(sreq, who); !ok) return error_response(ok.error());
+            std::optional<scim::response> res;
+            scim::result<void> done;
+            if (staged) {
+                staged->store();
+                done = follow_up(who, facts, [&](std::vector<membership_record>* gone) {
+                    return orgs::follow_user_record(*orgs_svc_, sreq, staged->written(), who, gone);
+                });
+            } else {
+                res = service_->handle(sreq, who);
+                done = follow_up(who, facts, [&](std::vector<membership_record>* gone) {
+                    return orgs::follow_user_write(*orgs_svc_, sreq, *res, who, gone);
+                });
+            }
             if (done && !unit->retry()) {
                 if (auto c = unit->commit(); !c) done = scim::to_scim_error(c.error(), "write");
             }
@@ -609,18 +640,34 @@ class app_impl final : public app {
         }
     }
 
+    // A disabled organization takes no writes, SCIM or invitations (reads pass).
+    scim::result<void> admitted(const scim::request& sreq, const scim::caller& who) {
+        if (!orgs_svc_) return {};
+        return orgs::admit_scim_request(*orgs_svc_, sreq, who);
+    }
+
+    // Runs `f` (which answers the request) where a write's unit of work belongs: on the host's
+    // write thread when it has one (the Beast server on SQLite), else right here.
+    template <class F>
+    auto on_write_thread(F&& f) -> decltype(f()) {
+        std::optional<decltype(f())> out;
+        const std::function<void()> work = [&] { out.emplace(f()); };
+        if (waiter* w = waiter::current(); w == nullptr || !w->run_on_writer(work)) work();
+        return std::move(*out);
+    }
+
     // What a SCIM write leads to in the organization model, inside the write's unit of work:
     // a created User becomes an identity; a deprovisioned one leaves every other organization,
     // and the Users those organizations hold for the person (made when they accepted an
     // invitation) go too, with their group memberships there. Errors: 503/500, which roll the
-    // whole unit back.
-    scim::result<void> follow_up(const scim::request& sreq,
-                                 const scim::response& res,
-                                 const scim::caller& who,
-                                 const request_facts& facts) {
+    // whole unit back. `follow` is orgs::follow_user_write or follow_user_record.
+    template <class Follow>
+    scim::result<void> follow_up(const scim::caller& who,
+                                 const request_facts& facts,
+                                 Follow&& follow) {
         if (!orgs_svc_) return {};
         std::vector<membership_record> gone;
-        if (auto f = orgs::follow_user_write(*orgs_svc_, sreq, res, who, &gone); !f) {
+        if (auto f = follow(&gone); !f) {
             log_error("organization follow-up failed",
                       {{"org", who.tenant}, {"path", facts.path}, {"detail", f.error().detail}});
             return f;

@@ -226,6 +226,24 @@ scim::service::operation_hook member_write_hook(directory_service& svc,
     };
 }
 
+scim::result<void> follow_user_record(directory_service& svc,
+                                      const scim::request& req,
+                                      const scim::resource_record* written,
+                                      const scim::caller& who,
+                                      std::vector<membership_record>* removed) {
+    if (written == nullptr || who.tenant.empty()) return {};
+    const auto [type, id] = split(req.path);
+    if (!scim::iequals(type, "Users") || id == ".search") return {};
+    if (req.method == "POST" && !id.empty()) return {};
+    user_write w{req.method, written->id, {}, false};
+    const auto& o = written->attrs;
+    if (const auto* n = o.if_contains("userName"); n && n->is_string())
+        w.display = std::string(n->get_string());
+    const auto* act = o.if_contains("active");
+    w.inactive = act && act->is_bool() && !act->get_bool();
+    return follow_one(svc, actor::from_caller(who), who.tenant, w, removed);
+}
+
 scim::result<void> follow_user_write(directory_service& svc,
                                      const scim::request& req,
                                      const scim::response& res,

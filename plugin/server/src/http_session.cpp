@@ -139,17 +139,23 @@ void http_session::handle_request() {
     const bool writes = verb == http::verb::post || verb == http::verb::put ||
                         verb == http::verb::patch || verb == http::verb::delete_;
     // This connection reads nothing more until the answer, so the session's members are the
-    // writer's until it posts back (the posts order the accesses).
-    if (writes && (srv_.writer || srv_.writers)) {
-        auto write = [self = shared_from_this(), version, keep_alive] {
+    // request's until it answers.
+    if (writes && srv_.writer) {
+        // A coroutine of this thread, whose unit of work runs as a coroutine of the writer
+        // thread (SQLite's group commit without thread hand-overs); parsing, authentication
+        // and rendering stay here (waiter::run_on_writer).
+        spawn_request(
+            stream_.get_executor(),
+            [self = shared_from_this(), version, keep_alive] {
+                self->respond(self->call_application(), version, keep_alive);
+            },
+            srv_.writer->get_executor());
+        return;
+    }
+    if (writes && srv_.writers) {
+        asio::post(*srv_.writers, [self = shared_from_this(), version, keep_alive] {
             self->answer_from_writer(self->call_application(), version, keep_alive);
-        };
-        if (srv_.writer) {
-            // The writer thread's coroutines: SQLite's group commit without thread hand-overs.
-            spawn_request(srv_.writer->get_executor(), std::move(write));
-        } else {
-            asio::post(*srv_.writers, std::move(write));
-        }
+        });
         return;
     }
     if (!writes && srv_.read_coroutines) {

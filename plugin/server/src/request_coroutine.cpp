@@ -7,6 +7,8 @@
 #include <boost/asio/spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/context/protected_fixedsize_stack.hpp>
+#include <exception>
+#include <optional>
 #include <orgscim/plugin/waiter.hpp>
 #include <utility>
 #include <vector>
@@ -55,7 +57,8 @@ class pooled_stack {
 
 class asio_waiter final : public waiter {
   public:
-    explicit asio_waiter(const asio::yield_context& y) : y_(y), timer_(y.get_executor()) {
+    asio_waiter(const asio::yield_context& y, std::optional<asio::any_io_executor> writer)
+        : y_(y), timer_(y.get_executor()), writer_(std::move(writer)) {
         set_current(this);
     }
     ~asio_waiter() {
@@ -103,6 +106,31 @@ class asio_waiter final : public waiter {
         }
     }
 
+    bool run_on_writer(const std::function<void()>& work) override {
+        if (!writer_) return false;
+        std::exception_ptr failed;
+        suspend([&] {
+            asio::async_initiate<asio::yield_context, void()>(
+                [&](auto handler) {
+                    // std::function copies; the handler only moves.
+                    auto resume = std::make_shared<decltype(handler)>(std::move(handler));
+                    spawn_request(*writer_, [&work, &failed, resume] {
+                        try {
+                            work();
+                        } catch (...) {
+                            if (waiter::unwinding()) throw;
+                            failed = std::current_exception();
+                        }
+                        // Back on the caller's thread: its coroutine resumes there.
+                        asio::post(std::move(*resume));
+                    });
+                },
+                y_);
+        });
+        if (failed) std::rethrow_exception(failed);
+        return true;
+    }
+
   private:
     template <class F>
     void suspend(F&& start) {
@@ -118,21 +146,24 @@ class asio_waiter final : public waiter {
 
     asio::yield_context y_;
     asio::steady_timer timer_;
+    std::optional<asio::any_io_executor> writer_;
     bool parked_ = false;
     bool woken_ = false;
 };
 
 }  // namespace
 
-void spawn_request(const asio::any_io_executor& ex, std::function<void()> work) {
+void spawn_request(const asio::any_io_executor& ex,
+                   std::function<void()> work,
+                   std::optional<asio::any_io_executor> writer) {
     // Spawned on `ex`'s own thread, so the stack comes from that thread's cache and goes back
     // to it: spawned from an I/O thread onto the writer, every stack was a new mapping and its
     // page faults (W3 ran at half speed).
-    asio::dispatch(ex, [ex, work = std::move(work)]() mutable {
+    asio::dispatch(ex, [ex, work = std::move(work), writer = std::move(writer)]() mutable {
         asio::spawn(
             ex, std::allocator_arg, pooled_stack{},
-            [work = std::move(work)](asio::yield_context y) {
-                asio_waiter w(y);
+            [work = std::move(work), writer = std::move(writer)](asio::yield_context y) {
+                asio_waiter w(y, writer);
                 work();
             },
             asio::detached);

@@ -6,6 +6,8 @@
 // C ABI, Glewlwyd, the CLI, writes). No transport type appears here: the Beast host implements
 // it with Boost.Asio, a test with anything that can suspend.
 
+#include <functional>
+
 namespace orgscim::plugin {
 
 class waiter {
@@ -24,6 +26,12 @@ class waiter {
     virtual void park() = 0;
     /// Lets this waiter's park() return; called from another coroutine of the same thread.
     virtual void wake() noexcept = 0;
+    /// Runs `work` on the host's write thread, as one of that thread's coroutines, and suspends
+    /// the caller until it has returned (an exception it throws comes out here). False, with
+    /// nothing run, when the host has no write thread: the caller runs `work` itself. Only a
+    /// write's unit of work needs that thread (SQLite's group commit, sqlite::unit); parsing,
+    /// authentication and rendering stay on the caller's.
+    virtual bool run_on_writer(const std::function<void()>& work) = 0;
 
     /// True while a coroutine destroyed in a wait (its server stopped past the grace period)
     /// unwinds its stack with the coroutine library's own exception: a `catch (...)` on the way

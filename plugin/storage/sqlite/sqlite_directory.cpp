@@ -371,6 +371,47 @@ class sqlite_directory_conn final : public directory_tx {
         });
     }
 
+    store_result<identity_record> provision_home(identity_record i, event_draft ev) override {
+        return guarded([&]() -> store_result<identity_record> {
+            if (!path_of_opt(i.home_org)) return store_errc::not_found;
+            if (i.id.empty()) i.id = scim::new_id();
+            if (i.created_ms == 0) i.created_ms = now_();
+            i.issuer.reset();
+            i.subject.reset();
+            // Insert first, look up only on a conflict: a User's first provisioning (nearly
+            // every call) then costs no lookup.
+            stmt s(db_,
+                   "INSERT INTO identities (id, issuer, subject, home_org, home_user_id, display, "
+                   "created_ms) VALUES (?1, NULL, NULL, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING");
+            s.bind(1, i.id)
+                .bind(2, i.home_org)
+                .bind(3, i.home_user_id)
+                .bind(4, i.display)
+                .bind(5, i.created_ms)
+                .run();
+            if (db_.changes() == 0) {
+                if (!i.home_user_id) return store_errc::conflict;
+                auto found = find_identity_by_home_user(i.home_org, *i.home_user_id);
+                if (!found && found.error() == store_errc::not_found) return store_errc::conflict;
+                return found;
+            }
+            // A new identity has no membership yet: a plain insert.
+            stmt m(db_,
+                   "INSERT INTO memberships (identity_id, org_id, kind, home_org, user_ref, "
+                   "override_inherited, roles, created_ms) VALUES (?1, ?2, ?3, ?2, ?4, 0, '[]', "
+                   "?5)");
+            m.bind(1, i.id)
+                .bind(2, i.home_org)
+                .bind(3, to_string(membership_kind::home))
+                .bind(4, i.home_user_id)
+                .bind(5, now_())
+                .run();
+            ev.target_id = i.id;
+            if (auto e = append_event(std::move(ev)); !e) return e.error();
+            return i;
+        });
+    }
+
     store_result<membership_record> put_membership(membership_record m) override {
         return guarded([&]() -> store_result<membership_record> {
             if (!path_of_opt(m.org_id)) return store_errc::not_found;

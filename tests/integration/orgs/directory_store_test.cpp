@@ -158,6 +158,87 @@ TEST_P(directory_store_suite, events_page_newest_first_and_outlive_their_org) {
     EXPECT_EQ(dir_store_->list_events(a.id, 0, 10)->total, 5);
 }
 
+// What every User a provisioning client creates makes: its identity, its home membership and an
+// event, once; a second call finds the identity and writes nothing; an unknown org writes nothing.
+TEST_P(directory_store_suite, provisioning_a_home_user_finds_or_creates_its_identity_once) {
+    const auto a = make("A");
+    auto provision = [&](std::string user, std::string display) {
+        store_result<identity_record> out = store_errc::internal;
+        auto w = dir_store_->write([&](directory_tx& tx) -> store_result<void> {
+            identity_record i;
+            i.home_org = a.id;
+            i.home_user_id = user;
+            i.display = display;
+            out = tx.provision_home(std::move(i), event_draft{a.id,
+                                                              "token:t1",
+                                                              "cred-1",
+                                                              "identity.provisioned",
+                                                              "Identity",
+                                                              "",
+                                                              {{"userId", user}}});
+            if (!out) return out.error();
+            return {};
+        });
+        if (!w && out) return store_result<identity_record>(w.error());
+        return out;
+    };
+    auto first = provision("u-1", "alice@example.com");
+    ASSERT_TRUE(first) << static_cast<int>(first.error());
+    EXPECT_FALSE(first->id.empty());
+    EXPECT_EQ(first->home_org, a.id);
+    EXPECT_EQ(first->home_user_id, std::optional<std::string>("u-1"));
+    EXPECT_FALSE(first->issuer.has_value());
+    auto stored = dir_store_->find_identity_by_home_user(a.id, "u-1");
+    ASSERT_TRUE(stored);
+    EXPECT_EQ(stored->id, first->id);
+    EXPECT_EQ(stored->display, "alice@example.com");
+    auto m = dir_store_->get_membership(a.id, first->id);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->kind, membership_kind::home);
+    EXPECT_EQ(m->home_org, a.id);
+    EXPECT_EQ(m->user_ref, std::optional<std::string>("u-1"));
+    EXPECT_TRUE(m->roles.empty());
+    EXPECT_FALSE(m->override_inherited);
+    auto ev = dir_store_->list_events(a.id, 0, 10);
+    ASSERT_TRUE(ev);
+    ASSERT_EQ(ev->total, 1);
+    EXPECT_EQ(ev->items[0].ev.action, "identity.provisioned");
+    EXPECT_EQ(ev->items[0].ev.target_id, first->id);
+    EXPECT_EQ(ev->items[0].ev.actor, "token:t1");
+    EXPECT_EQ(ev->items[0].ev.detail.at("userId").as_string(), "u-1");
+
+    auto again = provision("u-1", "someone else");
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->id, first->id);
+    EXPECT_EQ(again->display, "alice@example.com");
+    EXPECT_EQ(dir_store_->list_events(a.id, 0, 10)->total, 1);
+    EXPECT_EQ(dir_store_->members(a.id)->size(), 1u);
+
+    auto second = provision("u-2", "bob@example.com");
+    ASSERT_TRUE(second);
+    EXPECT_NE(second->id, first->id);
+    EXPECT_EQ(dir_store_->members(a.id)->size(), 2u);
+    EXPECT_EQ(dir_store_->list_events(a.id, 0, 10)->total, 2);
+
+    auto nowhere = dir_store_->write([&](directory_tx& tx) -> store_result<void> {
+        identity_record i;
+        i.home_org = "no-such-org";
+        i.home_user_id = std::string("u-3");
+        i.display = "carol";
+        auto r = tx.provision_home(
+            std::move(i),
+            event_draft{
+                "no-such-org", "token:t1", "cred-1", "identity.provisioned", "Identity", "", {}});
+        if (!r) return r.error();
+        return {};
+    });
+    ASSERT_FALSE(nowhere);
+    EXPECT_EQ(nowhere.error(), store_errc::not_found);
+    EXPECT_EQ(dir_store_->find_identity_by_home_user("no-such-org", "u-3").error(),
+              store_errc::not_found);
+    EXPECT_EQ(dir_store_->list_events("no-such-org", 0, 10)->total, 0);
+}
+
 TEST_P(directory_store_suite, identities_memberships_and_roles) {
     const auto msp = make("MSP");
     const auto a = make("A", msp.id);

@@ -189,6 +189,13 @@ class directory_tx : public directory_reader {
     virtual store_result<identity_record> put_identity(identity_record i) = 0;
     /// Errors: not_found, unavailable, internal.
     virtual store_result<void> delete_identity(std::string_view id) = 0;
+    /// The identity of the User `i.home_user_id` of org `i.home_org`: the one it has, else `i`
+    /// (id assigned when empty; no issuer or subject) with its home membership (no roles) and
+    /// the event `ev` about it, whose target_id becomes the identity's id. What put_identity,
+    /// put_membership and append_event would do, in fewer statements: every User a provisioning
+    /// client creates makes one. Errors: not_found (org), conflict (the id is taken),
+    /// unavailable, internal.
+    virtual store_result<identity_record> provision_home(identity_record i, event_draft ev) = 0;
 
     /// Inserts or replaces (org, identity). Errors: not_found (org or identity), unavailable,
     /// internal.

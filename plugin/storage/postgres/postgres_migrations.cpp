@@ -209,7 +209,34 @@ INSERT INTO resource_blocks (tenant, type, block, slot, n)
     SELECT tenant, type, seq >> 10, 0, count(*) FROM resources GROUP BY tenant, type, seq >> 10;
 )sql";
 
-const std::array<sql::migration, 10> all{{
+// A directory write's tree lock in one round trip instead of three (the org's root, its lock,
+// the root read again under it). A move between trees changes an org's root only under both
+// trees' locks, so the root read once the lock is held is final unless it differs; then that
+// tree is locked too, as postgres_directory.cpp's lock_trees() does. NULL when the org does not
+// exist.
+constexpr std::string_view v11 = R"sql(
+CREATE FUNCTION directory_lock_org(org TEXT) RETURNS TEXT LANGUAGE plpgsql AS $$
+DECLARE
+    root TEXT;
+    again TEXT;
+BEGIN
+    SELECT coalesce(split_part(path, '/', 2), id) INTO root FROM orgs WHERE id = org;
+    LOOP
+        IF root IS NULL THEN
+            RETURN NULL;
+        END IF;
+        PERFORM directory_lock(1, root);
+        SELECT coalesce(split_part(path, '/', 2), id) INTO again FROM orgs WHERE id = org;
+        IF again IS NOT DISTINCT FROM root THEN
+            RETURN root;
+        END IF;
+        root := again;
+    END LOOP;
+END
+$$;
+)sql";
+
+const std::array<sql::migration, 11> all{{
     {1, "orgs, tokens, resources, emails, group members", v1},
     {2, "organization directory", directory_schema},
     {3, "invitations, access requests, outbox", invitation_schema},
@@ -220,6 +247,7 @@ const std::array<sql::migration, 10> all{{
     {8, "member flow counts", v8},
     {9, "memberships that are not home ones, by User", v9},
     {10, "resource rows per block of 1,024 seq values", v10},
+    {11, "a write's tree lock in one statement", v11},
 }};
 
 }  // namespace

@@ -420,36 +420,24 @@ class sqlite_directory_conn final : public directory_tx {
                 e.bind(1, m.identity_id);
                 if (!e.step()) return store_errc::not_found;
             }
-            // A new membership (nearly every call: each provisioned User makes one) is a plain
-            // insert; RETURNING or an upsert would cost the insert a temporary table in SQLite
-            // (12 % of the writer's time in a POST /Users, docs/performance.md). An existing one
-            // keeps its created_ms.
-            const auto now = now_();
-            auto bind_fields = [&](stmt& q) -> stmt& {
-                return q.bind(1, m.identity_id)
-                    .bind(2, m.org_id)
-                    .bind(3, to_string(m.kind))
-                    .bind(4, m.home_org)
-                    .bind(5, m.user_ref)
-                    .bind(6, std::int64_t{m.override_inherited ? 1 : 0})
-                    .bind(7, sql::strings_to_json(m.roles));
-            };
+            // An existing membership keeps its created_ms: RETURNING gives it back. (A
+            // provisioned User's membership, the frequent one, comes from provision_home.)
             stmt s(db_,
                    "INSERT INTO memberships (identity_id, org_id, kind, home_org, user_ref, "
                    "override_inherited, roles, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-                   "?8) ON CONFLICT (identity_id, org_id) DO NOTHING");
-            bind_fields(s).bind(8, now).run();
-            if (db_.changes() == 1) {
-                m.created_ms = now;
-                return m;
-            }
-            stmt u(db_,
-                   "UPDATE memberships SET kind = ?3, home_org = ?4, user_ref = ?5, "
-                   "override_inherited = ?6, roles = ?7 WHERE identity_id = ?1 AND org_id = ?2 "
-                   "RETURNING created_ms");
-            if (!bind_fields(u).step()) return store_errc::internal;
-            m.created_ms = u.int64(0);
-            u.run();  // to SQLITE_DONE: the statement ends here, not when it is reset
+                   "?8) ON CONFLICT (identity_id, org_id) DO UPDATE SET kind = ?3, home_org = "
+                   "?4, user_ref = ?5, override_inherited = ?6, roles = ?7 RETURNING created_ms");
+            s.bind(1, m.identity_id)
+                .bind(2, m.org_id)
+                .bind(3, to_string(m.kind))
+                .bind(4, m.home_org)
+                .bind(5, m.user_ref)
+                .bind(6, std::int64_t{m.override_inherited ? 1 : 0})
+                .bind(7, sql::strings_to_json(m.roles))
+                .bind(8, now_());
+            if (!s.step()) return store_errc::internal;
+            m.created_ms = s.int64(0);
+            s.run();  // to SQLITE_DONE: the statement ends here, not when it is reset
             return m;
         });
     }

@@ -775,7 +775,7 @@ class pg_directory_conn final : public directory_tx {
 
     void lock_tree(std::string_view org_id) {
         if (!in_tx_ || root_of_.contains(std::string(org_id))) return;
-        // lock_trees() for one org, in one round trip (migration 11): taking a lock the
+        // lock_trees()'s loop for one org, in one round trip (migration 11): taking a lock the
         // transaction already holds again costs nothing more.
         auto q = c_.run("SELECT directory_lock_org($1)", params().text(org_id),
                         pg::connection::plan::reusable);
@@ -795,17 +795,12 @@ class pg_directory_conn final : public directory_tx {
             if (!root_of_.contains(id)) todo.push_back(id);
         }
         while (!todo.empty()) {
-            // One org (nearly every write) by `=`: PostgreSQL plans `= ANY` of an array afresh
-            // on every call, as its generic plan looks dearer than a custom one for a short list.
-            auto q = todo.size() == 1
-                         ? c_.run(
-                               "SELECT id, coalesce(split_part(path, '/', 2), id) FROM orgs "
-                               "WHERE id = $1",
-                               params().text(todo.front()))
-                         : c_.run(
-                               "SELECT id, coalesce(split_part(path, '/', 2), id) FROM orgs "
-                               "WHERE id = ANY($1::text[])",
-                               params().text_array(todo));
+            // One org left (nearly every write): directory_lock_org does this loop itself.
+            if (todo.size() == 1) return lock_tree(todo.front());
+            auto q = c_.run(
+                "SELECT id, coalesce(split_part(path, '/', 2), id) FROM orgs WHERE id = "
+                "ANY($1::text[])",
+                params().text_array(todo));
             std::vector<std::string> roots;
             todo.clear();
             for (int r = 0; r < q.rows(); ++r) {

@@ -243,9 +243,8 @@ scim::result<void> follow_user_record(directory_service& svc,
                                       const scim::caller& who,
                                       std::vector<membership_record>* removed) {
     if (written == nullptr || who.tenant.empty()) return {};
-    const auto [type, id] = split(req.path);
-    if (!scim::iequals(type, "Users") || id == ".search") return {};
-    if (req.method == "POST" && !id.empty()) return {};
+    // A staged write is a POST to /Users or /Groups or a PUT or PATCH of one resource.
+    if (!scim::iequals(split(req.path).first, "Users")) return {};
     return follow_one(svc, actor::from_caller(who), who.tenant,
                       written_user(req.method, written->id, written->attrs), removed);
 }

@@ -14,6 +14,7 @@
 
 #include "scale_figures.hpp"
 #include "sql/filter_to_sql.hpp"
+#include "sqlite/sqlite_db.hpp"
 #include "sqlite/sqlite_migrations.hpp"
 #include "store_conformance.hpp"
 
@@ -121,6 +122,66 @@ TEST_F(sqlite_file, reopening_keeps_data_and_does_not_migrate_twice) {
         std::string n = std::to_string(plugin::sqlite::migrations().size());
         EXPECT_EQ(out, n + "|" + n + "\n");
     }
+}
+
+// Migration 13 copies events and identities into new tables: every row comes through, in order,
+// and what the old tables enforced (one identity per home User, append-only events) still holds.
+TEST_F(sqlite_file, migration_13_keeps_events_and_identities) {
+    namespace sq = plugin::sqlite;
+    const auto all = sq::migrations();
+    ASSERT_GE(all.size(), 13u);
+    ASSERT_EQ(all[12].version, 13);
+    sq::connection c(dir_.path() + "/orgscim.db", {.create = true, .wal = true});
+    sq::migrate(c, all.first(12), 1);
+    c.exec(
+        "INSERT INTO identities (id, issuer, subject, home_org, home_user_id, display, "
+        "created_ms) VALUES ('i1', NULL, NULL, 'o1', 'u1', 'Ann', 5), ('i2', 'https://idp', "
+        "'sub', 'o1', NULL, 'Bo', 6)");
+    c.exec(
+        "INSERT INTO events (id, org_id, time_ms, actor, credential_id, action, target_type, "
+        "target_id, detail) VALUES ('e1', 'o1', 7, 'a', 'c', 'user.created', 'User', 'u1', '{}'), "
+        "('e2', 'o1', 8, 'a', 'c', 'user.deleted', 'User', 'u1', '{\"x\":1}')");
+    EXPECT_EQ(sq::migrate(c, all, 2), std::vector<int>{13});
+
+    std::vector<std::string> ids;
+    {
+        sq::stmt q(c,
+                   "SELECT id || '|' || coalesce(issuer, '-') || '|' || coalesce(subject, '-') || "
+                   "'|' || home_org || '|' || coalesce(home_user_id, '-') || '|' || display || "
+                   "'|' || created_ms FROM identities ORDER BY id");
+        while (q.step()) ids.push_back(q.text(0));
+    }
+    EXPECT_EQ(ids,
+              (std::vector<std::string>{"i1|-|-|o1|u1|Ann|5", "i2|https://idp|sub|o1|-|Bo|6"}));
+    std::vector<std::string> events;
+    {
+        sq::stmt q(c,
+                   "SELECT seq, id, action, detail FROM events WHERE org_id = 'o1' ORDER BY seq");
+        while (q.step()) {
+            events.push_back(std::to_string(q.int64(0)) + "|" + q.text(1) + "|" + q.text(2) + "|" +
+                             q.text(3));
+        }
+    }
+    EXPECT_EQ(events,
+              (std::vector<std::string>{"1|e1|user.created|{}", "2|e2|user.deleted|{\"x\":1}"}));
+
+    EXPECT_THROW(c.exec("INSERT INTO identities (id, home_org, home_user_id, display, created_ms) "
+                        "VALUES ('i3', 'o1', 'u1', 'Dup', 9)"),
+                 sq::db_failure);
+    EXPECT_THROW(c.exec("INSERT INTO identities (id, issuer, subject, home_org, display, "
+                        "created_ms) VALUES ('i4', 'https://idp', 'sub', 'o2', 'Dup', 9)"),
+                 sq::db_failure);
+    EXPECT_THROW(c.exec("INSERT INTO identities (id, home_org, display, created_ms) VALUES "
+                        "('i1', 'o2', 'Dup', 9)"),
+                 sq::db_failure);
+    EXPECT_THROW(c.exec("UPDATE events SET action = 'x'"), sq::db_failure);
+    EXPECT_THROW(c.exec("DELETE FROM events"), sq::db_failure);
+    c.exec(
+        "INSERT INTO events (id, org_id, time_ms, actor, credential_id, action, target_type, "
+        "target_id, detail) VALUES ('e3', 'o1', 9, 'a', 'c', 'user.created', 'User', 'u2', '{}')");
+    sq::stmt last(c, "SELECT max(seq) FROM events");
+    ASSERT_TRUE(last.step());
+    EXPECT_EQ(last.int64(0), 3);
 }
 
 TEST_F(sqlite_file, bad_settings_fail_at_startup) {

@@ -236,7 +236,20 @@ END
 $$;
 )sql";
 
-const std::array<sql::migration, 11> all{{
+// One index entry less per User write: a User's ukey is its folded userName, so resources_ukey
+// answers userName filters and sorts (filter_to_sql) and resources_username held the same keys a
+// second time. username_f stays a column: export format 1 carries it.
+constexpr std::string_view v12 = R"sql(
+DROP INDEX resources_username;
+)sql";
+
+// One index entry less per provisioned User: nothing looks an event up by id, and its id is a
+// fresh UUIDv7 (new_id()), so the UNIQUE index only cost an insert per event.
+constexpr std::string_view v13 = R"sql(
+ALTER TABLE events DROP CONSTRAINT events_id_key;
+)sql";
+
+const std::array<sql::migration, 13> all{{
     {1, "orgs, tokens, resources, emails, group members", v1},
     {2, "organization directory", directory_schema},
     {3, "invitations, access requests, outbox", invitation_schema},
@@ -248,6 +261,8 @@ const std::array<sql::migration, 11> all{{
     {9, "memberships that are not home ones, by User", v9},
     {10, "resource rows per block of 1,024 seq values", v10},
     {11, "a write's tree lock in one statement", v11},
+    {12, "userName through resources_ukey", v12},
+    {13, "events without a unique id index", v13},
 }};
 
 }  // namespace

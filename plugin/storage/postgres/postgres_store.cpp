@@ -297,14 +297,14 @@ std::string all_members(const member_scope& s) {
     std::string q =
         "SELECT 0 AS grp, r.seq AS seq, r.tenant AS tenant, r.id AS id, r.body AS body, "
         "r.version AS version, r.created_ms AS created_ms, r.modified_ms AS modified_ms, "
-        "r.username_f AS username_f, r.display_f AS display_f, r.external_id AS external_id, "
+        "r.ukey AS ukey, r.display_f AS display_f, r.external_id AS external_id, "
         "coalesce(m.kind, 'home') AS kind, coalesce(m.home_org, r.tenant) AS home_org FROM "
         "resources r LEFT JOIN memberships m ON m.org_id = r.tenant AND m.user_ref = r.id AND "
         "m.kind <> 'home' WHERE r.tenant = $1 AND r.type = 'User' AND cardinality($2::text[]) "
         ">= 0";
     auto part = [&](int grp, const std::string& ids) {
         q += " UNION ALL SELECT " + std::to_string(grp) + ", 0::bigint, $1::text, " + member_row +
-             ", coalesce(h.username_f, lower(coalesce(i.subject, i.id))), coalesce(h.display_f, "
+             ", coalesce(h.ukey, lower(coalesce(i.subject, i.id))), coalesce(h.display_f, "
              "lower(i.display COLLATE \"C\")), h.external_id, v.kind, i.home_org FROM (" +
              ids + ")" + member_join;
     };

@@ -25,7 +25,9 @@ std::optional<column> column_for(const scim::attr_path& p) {
     if (p.sub.empty()) {
         if (iequals(p.attr, "id")) return column{col_kind::exact, "r.id", false};
         if (iequals(p.attr, "externalId")) return column{col_kind::exact, "r.external_id", true};
-        if (iequals(p.attr, "userName")) return column{col_kind::folded, "r.username_f", true};
+        // A User's ukey is its folded userName (compute_columns) and only Users have a userName
+        // (bind() rejects it elsewhere): the uniqueness index answers it, so no second index.
+        if (iequals(p.attr, "userName")) return column{col_kind::folded, "r.ukey", true};
         if (iequals(p.attr, "displayName")) return column{col_kind::folded, "r.display_f", true};
         return std::nullopt;
     }

@@ -5,7 +5,7 @@
 // scim::matches() after a narrowing query.
 //
 // The generated text refers to the common schema of both backends: `resources r` (tenant, type,
-// id, seq, created_ms, modified_ms, username_f, display_f, external_id, body), `resource_emails`
+// id, seq, created_ms, modified_ms, ukey, display_f, external_id, body), `resource_emails`
 // (tenant, rid, value_f) and `group_members` (tenant, group_id, member_id).
 //
 // Attributes without a column (name.familyName, title, active, emails[type eq "work"], extension

@@ -408,7 +408,64 @@ INSERT INTO sqlite_stat1 (tbl, idx, stat)
     VALUES ('memberships', 'memberships_guest', '1000 10 1 1 1');
 )sql";
 
-constexpr std::array<sql::migration, 11> all{{
+// One b-tree insert less per User write (issue 2: W3): a User's ukey is its folded userName, so
+// resources_ukey answers userName filters and sorts (filter_to_sql) and resources_username held
+// the same keys a second time. username_f stays a column: export format 1 carries it.
+constexpr std::string_view v12 = R"sql(
+DROP INDEX resources_username;
+DELETE FROM sqlite_stat1 WHERE idx = 'resources_username';
+)sql";
+
+// Two b-trees less per provisioned User (issue 2: W3). Nothing looks an event up by id, and its
+// id is a fresh UUIDv7 (new_id()), so its UNIQUE index only cost an insert per event. An identity
+// is found by its TEXT id, which a rowid table kept in a second b-tree (its autoindex); WITHOUT
+// ROWID keeps the row in the id's b-tree. SQLite cannot drop either in place: both tables are
+// copied (every event, so the migration takes a while on a large log).
+constexpr std::string_view v13 = R"sql(
+CREATE TABLE events_v13 (
+    seq           INTEGER PRIMARY KEY,
+    id            TEXT NOT NULL,
+    org_id        TEXT NOT NULL,
+    time_ms       INTEGER NOT NULL,
+    actor         TEXT NOT NULL,
+    credential_id TEXT NOT NULL,
+    action        TEXT NOT NULL,
+    target_type   TEXT NOT NULL,
+    target_id     TEXT NOT NULL,
+    detail        TEXT NOT NULL
+);
+INSERT INTO events_v13 (seq, id, org_id, time_ms, actor, credential_id, action, target_type,
+                        target_id, detail)
+    SELECT seq, id, org_id, time_ms, actor, credential_id, action, target_type, target_id, detail
+    FROM events;
+DROP TABLE events;
+ALTER TABLE events_v13 RENAME TO events;
+CREATE INDEX events_org ON events (org_id, seq);
+CREATE TRIGGER events_append_only_u BEFORE UPDATE ON events BEGIN
+    SELECT RAISE(ABORT, 'events are append-only');
+END;
+CREATE TRIGGER events_append_only_d BEFORE DELETE ON events BEGIN
+    SELECT RAISE(ABORT, 'events are append-only');
+END;
+CREATE TABLE identities_v13 (
+    id           TEXT PRIMARY KEY,
+    issuer       TEXT,
+    subject      TEXT,
+    home_org     TEXT NOT NULL,
+    home_user_id TEXT,
+    display      TEXT NOT NULL,
+    created_ms   INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO identities_v13 (id, issuer, subject, home_org, home_user_id, display, created_ms)
+    SELECT id, issuer, subject, home_org, home_user_id, display, created_ms FROM identities;
+DROP TABLE identities;
+ALTER TABLE identities_v13 RENAME TO identities;
+CREATE UNIQUE INDEX identities_subject ON identities (issuer, subject) WHERE issuer IS NOT NULL;
+CREATE UNIQUE INDEX identities_home_user ON identities (home_org, home_user_id)
+    WHERE home_user_id IS NOT NULL;
+)sql";
+
+constexpr std::array<sql::migration, 13> all{{
     {1, "orgs, tokens, resources, emails, group members", v1},
     {2, "invitations, access requests, history, mail outbox", v2},
     {3, "org tree, identities, memberships, roles, group roles, events", v3},
@@ -420,6 +477,8 @@ constexpr std::array<sql::migration, 11> all{{
     {9, "resource blocks for deep pages", v9},
     {10, "member flow counts", v10},
     {11, "memberships that are not home ones, by User", v11},
+    {12, "userName through resources_ukey", v12},
+    {13, "events without a unique id index, identities without rowid", v13},
 }};
 
 }  // namespace

@@ -220,8 +220,22 @@ result connection::run(const std::string& sql, const params& p, plan how) {
 void connection::exec(const std::string& sql) {
     // A transaction cannot be shared: the statements of other coroutines would land in it.
     if (pipe_ != nullptr) throw needs_session{};
+    // Outside a transaction no savepoint is open, whatever ended the last one.
+    if (PQtransactionStatus(c_) == PQTRANS_IDLE) release_owed_ = false;
     result r(PQexec(c_, sql.c_str()));
     check(c_, r, PGRES_COMMAND_OK, "exec");
+}
+
+void connection::savepoint() {
+    exec(release_owed_ ? "RELEASE SAVEPOINT nested; SAVEPOINT nested" : "SAVEPOINT nested");
+    release_owed_ = false;
+}
+
+void connection::release_savepoint() { release_owed_ = true; }
+
+void connection::rollback_savepoint_quietly() {
+    // The newest savepoint named `nested` is this one: an owed one is older and stays owed.
+    exec_quietly("ROLLBACK TO SAVEPOINT nested; RELEASE SAVEPOINT nested");
 }
 
 void connection::rollback_quietly() {
@@ -455,21 +469,29 @@ connection& pool::pipe_connection(pipe& p) noexcept { return p.c_; }
 // --- transaction -------------------------------------------------------------------------------
 
 transaction::transaction(connection& c, const char* begin) : c_(c), nested_(c.in_transaction()) {
-    c_.exec(nested_ ? "SAVEPOINT nested" : begin);
+    if (nested_) {
+        c_.savepoint();
+    } else {
+        c_.exec(begin);
+    }
 }
 
 transaction::~transaction() {
     if (done_) return;
     // A savepoint is rolled back and released: the enclosing transaction goes on without it.
     if (nested_) {
-        c_.exec_quietly("ROLLBACK TO SAVEPOINT nested; RELEASE SAVEPOINT nested");
+        c_.rollback_savepoint_quietly();
     } else {
         c_.rollback_quietly();
     }
 }
 
 void transaction::commit() {
-    c_.exec(nested_ ? "RELEASE SAVEPOINT nested" : "COMMIT");
+    if (nested_) {
+        c_.release_savepoint();
+    } else {
+        c_.exec("COMMIT");
+    }
     done_ = true;
 }
 

@@ -135,12 +135,21 @@ class connection {
     void rollback_quietly();
     /// Runs utility statements, ignoring failure (a rollback on the way out).
     void exec_quietly(const char* sql);
+    /// A savepoint inside the open transaction, and its end. Releasing one is owed rather than
+    /// sent: it rides on the next savepoint's round trip, and COMMIT or ROLLBACK releases it
+    /// anyway, so a unit of work's store calls cost one round trip each fewer (a PostgreSQL
+    /// directory write holds its tree's lock across them until COMMIT). Throw as exec() does.
+    void savepoint();
+    void release_savepoint();
+    /// Rolls the newest savepoint back and releases it, ignoring failure.
+    void rollback_savepoint_quietly();
 
   private:
     friend class pipe;
     pg_conn* c_ = nullptr;
     pipe* pipe_ = nullptr;  // set on a pipe's connection: run() goes through the pipe
     std::unordered_map<std::string, std::string> prepared_;  // SQL -> name, "" = per call
+    bool release_owed_ = false;  // a savepoint its transaction committed is still open
 };
 
 /// Opened with `begin` ("BEGIN", "BEGIN ISOLATION LEVEL ..."), or as a SAVEPOINT when the

@@ -558,30 +558,20 @@ class pg_directory_conn final : public directory_tx {
     }
 
     store_result<identity_record> provision_home(identity_record i, event_draft ev) override {
-        return in_org(i.home_org, [&]() -> store_result<identity_record> {
+        return caught([&]() -> store_result<identity_record> {
             if (i.id.empty()) i.id = scim::new_id();
             if (i.created_ms == 0) i.created_ms = now_();
             i.issuer.reset();
             i.subject.reset();
-            // One statement under the tree lock instead of seven (the lookup, put_identity's
-            // check and insert, put_membership's two checks and insert, the event): the tree's
-            // writers queue on that lock, so its round trips bound a tree's provisioning rate.
-            // The event's seq still follows commit order, as append_event's does.
+            // One round trip instead of eight (the tree lock, the lookup, put_identity's check
+            // and insert, put_membership's two checks and insert, the event), through
+            // directory_provision_home (migration 14), which takes the tree lock as lock_tree()
+            // does and then runs the find-or-create statement: the tree's writers queue on that
+            // lock, so its round trips bound a tree's provisioning rate. The event's seq still
+            // follows commit order, as append_event's does.
             auto q = c_.run(
-                "WITH found AS (SELECT " + identity_cols +
-                    " FROM identities WHERE home_org = $2 AND home_user_id = $3), "
-                    "org AS (SELECT 1 FROM orgs WHERE id = $2), "
-                    "ins AS (INSERT INTO identities (id, home_org, home_user_id, display, "
-                    "created_ms) SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM found) "
-                    "AND EXISTS (SELECT 1 FROM org) ON CONFLICT DO NOTHING RETURNING id), "
-                    "mem AS (INSERT INTO memberships (identity_id, org_id, kind, home_org, "
-                    "user_ref, override_inherited, roles, created_ms) SELECT id, $2, $6, $2, $3, "
-                    "false, '[]', $7 FROM ins), "
-                    "ev AS (INSERT INTO events (id, org_id, time_ms, actor, credential_id, action, "
-                    "target_type, target_id, detail) SELECT $8, $2, $7, $9, $10, $11, $12, id, "
-                    "$13 FROM ins) "
-                    "SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM org), f.* FROM "
-                    "(SELECT 1) AS one LEFT JOIN found f ON true",
+                "SELECT * FROM directory_provision_home($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+                "$11, $12, $13)",
                 params()
                     .text(i.id)
                     .text(i.home_org)
@@ -596,11 +586,15 @@ class pg_directory_conn final : public directory_tx {
                     .text(ev.action)
                     .text(ev.target_type)
                     .text(boost::json::serialize(ev.detail)),
-                // Every lookup is by a unique key, so one plan serves every call.
                 pg::connection::plan::reusable);
-            if (!q.is_null(0, 2)) return read_identity(q, 0, 2);
-            if (q.int64(0, 0) == 1) return i;
-            if (q.int64(0, 1) == 0) return store_errc::not_found;
+            if (!q.is_null(0, 0) && in_tx_) {
+                std::string root(q.text(0, 0));
+                locked_.insert(root);
+                root_of_.emplace(i.home_org, std::move(root));
+            }
+            if (!q.is_null(0, 3)) return read_identity(q, 0, 3);
+            if (q.int64(0, 1) == 1) return i;
+            if (q.int64(0, 2) == 0) return store_errc::not_found;
             return store_errc::conflict;  // the id is taken
         });
     }

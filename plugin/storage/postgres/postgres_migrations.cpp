@@ -249,7 +249,49 @@ constexpr std::string_view v13 = R"sql(
 ALTER TABLE events DROP CONSTRAINT events_id_key;
 )sql";
 
-const std::array<sql::migration, 13> all{{
+// Provisioning a home User (postgres_directory.cpp, provision_home) in one round trip: the tree
+// lock, then the find-or-create statement. The tree's writers queue on that lock until COMMIT,
+// so each round trip it is held across bounds the tree's provisioning rate. The statement after
+// the lock reads with a snapshot taken once the lock is held (READ COMMITTED gives each statement
+// of a function its own), as it did when the lock was a statement of its own. Returns the tree's
+// root (NULL when the org does not exist), how many identities it inserted, whether the org
+// exists, and the identity that was already there.
+constexpr std::string_view v14 = R"sql(
+CREATE FUNCTION directory_provision_home(
+    TEXT, TEXT, TEXT, TEXT, BIGINT, TEXT, BIGINT, TEXT, TEXT, TEXT, TEXT, TEXT, TEXT)
+RETURNS TABLE (root TEXT, inserted BIGINT, org_found BIGINT, f_id TEXT, f_issuer TEXT,
+               f_subject TEXT, f_home_org TEXT, f_home_user_id TEXT, f_display TEXT,
+               f_created_ms BIGINT)
+LANGUAGE plpgsql AS $$
+DECLARE
+    tree TEXT;
+BEGIN
+    tree := directory_lock_org($2);
+    RETURN QUERY
+    WITH found AS (
+        SELECT i.id, i.issuer, i.subject, i.home_org, i.home_user_id, i.display, i.created_ms
+        FROM identities i WHERE i.home_org = $2 AND i.home_user_id = $3),
+    org AS (SELECT 1 FROM orgs o WHERE o.id = $2),
+    ins AS (
+        INSERT INTO identities AS t (id, home_org, home_user_id, display, created_ms)
+        SELECT $1, $2, $3, $4, $5
+        WHERE NOT EXISTS (SELECT 1 FROM found) AND EXISTS (SELECT 1 FROM org)
+        ON CONFLICT DO NOTHING RETURNING t.id),
+    mem AS (
+        INSERT INTO memberships (identity_id, org_id, kind, home_org, user_ref,
+                                 override_inherited, roles, created_ms)
+        SELECT ins.id, $2, $6, $2, $3, false, '[]', $7 FROM ins),
+    ev AS (
+        INSERT INTO events (id, org_id, time_ms, actor, credential_id, action, target_type,
+                            target_id, detail)
+        SELECT $8, $2, $7, $9, $10, $11, $12, ins.id, $13 FROM ins)
+    SELECT tree, (SELECT count(*) FROM ins), (SELECT count(*) FROM org), f.*
+    FROM (SELECT 1) AS one LEFT JOIN found f ON true;
+END
+$$;
+)sql";
+
+const std::array<sql::migration, 14> all{{
     {1, "orgs, tokens, resources, emails, group members", v1},
     {2, "organization directory", directory_schema},
     {3, "invitations, access requests, outbox", invitation_schema},
@@ -263,6 +305,7 @@ const std::array<sql::migration, 13> all{{
     {11, "a write's tree lock in one statement", v11},
     {12, "userName through resources_ukey", v12},
     {13, "events without a unique id index", v13},
+    {14, "a home User's provisioning in one round trip", v14},
 }};
 
 }  // namespace

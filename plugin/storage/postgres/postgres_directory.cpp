@@ -587,11 +587,7 @@ class pg_directory_conn final : public directory_tx {
                     .text(ev.target_type)
                     .text(boost::json::serialize(ev.detail)),
                 pg::connection::plan::reusable);
-            if (!q.is_null(0, 0) && in_tx_) {
-                std::string root(q.text(0, 0));
-                locked_.insert(root);
-                root_of_.emplace(i.home_org, std::move(root));
-            }
+            if (!q.is_null(0, 0) && in_tx_) holds_tree(i.home_org, std::string(q.text(0, 0)));
             if (!q.is_null(0, 3)) return read_identity(q, 0, 3);
             if (q.int64(0, 1) == 1) return i;
             if (q.int64(0, 2) == 0) return store_errc::not_found;
@@ -773,8 +769,11 @@ class pg_directory_conn final : public directory_tx {
         // transaction already holds again costs nothing more.
         auto q = c_.run("SELECT directory_lock_org($1)", params().text(org_id),
                         pg::connection::plan::reusable);
-        if (q.is_null(0, 0)) return;
-        std::string root(q.text(0, 0));
+        if (!q.is_null(0, 0)) holds_tree(org_id, std::string(q.text(0, 0)));
+    }
+
+    // This transaction holds the lock of `root`, the tree of org `org_id`.
+    void holds_tree(std::string_view org_id, std::string root) {
         locked_.insert(root);
         root_of_.emplace(std::string(org_id), std::move(root));
     }

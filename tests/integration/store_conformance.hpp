@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
@@ -815,6 +816,73 @@ TYPED_TEST_P(store_conformance, groups_of_a_user) {
     EXPECT_TRUE(written->groups.empty());
 }
 
+// Every User on a page carries its own groups, as a read of that User alone gives them: pages of
+// every shape (first rows, deep in creation order, sorted), with Users in none, one and three
+// groups, and a group renamed after its members joined.
+TYPED_TEST_P(store_conformance, a_page_of_users_carries_each_users_groups) {
+    std::vector<std::string> ids;
+    for (int i = 0; i < 130; ++i) ids.push_back(this->user("pg", "p" + std::to_string(i)).id);
+    std::vector<std::string> a, b, c;
+    for (int i = 0; i < 130; ++i) {
+        if (i % 2 == 0) a.push_back(ids[i]);
+        if (i % 3 == 0) b.push_back(ids[i]);
+        if (i % 6 == 0 || i == 125) c.push_back(ids[i]);
+    }
+    // Alpha is created first and filled last, so that no store hands its Users' groups out in
+    // id order by the way they were written.
+    auto ga = this->group("pg", "Alpha");
+    this->group("pg", "Beta", b);
+    this->group("pg", "Gamma", c);
+    this->group("pg", "Empty");
+    ASSERT_TRUE(this->members("pg", ga.id, a).has_value());
+    ASSERT_TRUE(
+        this->put("pg", this->G(), ga.id, this->obj(R"({"displayName":"Aleph"})")).has_value());
+    this->user("other", "p1");  // another tenant's User of the same name, in no group
+    auto groups_of = [](const resource_record& r) {
+        std::vector<std::string> out;
+        for (const auto& m : r.groups) out.push_back(m.value + " " + m.display + " " + m.type);
+        return out;
+    };
+    std::map<std::string, std::vector<std::string>> want;
+    for (const auto& id : ids) want[id] = groups_of(*this->s().get("pg", this->U(), id, {}));
+    EXPECT_EQ(want[ids[0]].size(), 3u);
+    EXPECT_EQ(want[ids[1]].size(), 0u);
+    EXPECT_EQ(want[ids[125]].size(), 1u);
+    EXPECT_TRUE(std::any_of(want[ids[0]].begin(), want[ids[0]].end(), [](const std::string& g) {
+        return g.find(" Aleph ") != std::string::npos;
+    }));
+    struct shape {
+        std::int64_t offset;
+        std::int64_t limit;
+        const char* sort;
+        bool desc;
+    };
+    for (const auto& sh : std::vector<shape>{{0, 100, nullptr, false},
+                                             {0, 7, nullptr, false},
+                                             {101, 20, nullptr, false},
+                                             {120, 50, nullptr, false},
+                                             {130, 10, nullptr, false},
+                                             {0, 30, "userName", false},
+                                             {5, 40, "userName", true}}) {
+        scim::list_request req;
+        req.offset = sh.offset;
+        req.limit = sh.limit;
+        if (sh.sort != nullptr) req.sort_by = this->sort_path(sh.sort, this->U());
+        req.descending = sh.desc;
+        auto page = this->s().list("pg", this->U(), req);
+        ASSERT_TRUE(page.has_value()) << sh.offset;
+        EXPECT_EQ(page->items.size(),
+                  static_cast<std::size_t>(std::clamp<std::int64_t>(130 - sh.offset, 0, sh.limit)));
+        for (const auto& r : page->items) {
+            EXPECT_EQ(groups_of(r), want.at(r.id)) << "offset " << sh.offset << ": " << r.id;
+        }
+        req.fetch.groups = false;
+        page = this->s().list("pg", this->U(), req);
+        ASSERT_TRUE(page.has_value());
+        for (const auto& r : page->items) EXPECT_TRUE(r.groups.empty()) << r.id;
+    }
+}
+
 TYPED_TEST_P(store_conformance, thousand_members_in_one_write) {
     std::vector<std::string> ids;
     for (int i = 0; i < 1000; ++i) ids.push_back(this->user("t1", "m" + std::to_string(i)).id);
@@ -1102,6 +1170,7 @@ REGISTER_TYPED_TEST_SUITE_P(store_conformance,
                             bad_reference_writes_nothing,
                             delete_removes_memberships,
                             groups_of_a_user,
+                            a_page_of_users_carries_each_users_groups,
                             thousand_members_in_one_write,
                             filters_agree_with_the_oracle,
                             body_filters_fold_like_the_evaluator,

@@ -95,6 +95,55 @@ std::string relations_column(const scim::resource_type& type, const scim::fetch_
            "= m.member_id WHERE m.tenant = r.tenant AND m.group_id = r.id)";
 }
 
+// load_relations' order (byte order, as under COLLATE "C"), whatever order a plan reads them in.
+void in_id_order(std::vector<scim::member_info>& groups) {
+    std::sort(
+        groups.begin(), groups.end(),
+        [](const scim::member_info& a, const scim::member_info& b) { return a.value < b.value; });
+}
+
+// The groups of every User on a page, in one cell: [[member, group, label], ...] (NULL when
+// none). The page's ids are looked up in one index scan, and each group's label once per group
+// (PostgreSQL memoizes the lookup), where a column per row ran a subplan per User and looked a
+// label up per membership. At 10,000 Users, half of them in two groups each, a page's statement
+// runs 15-23 % shorter (in-server, paired with the old form).
+// `page` is the CTE of the page's rows.
+constexpr const char* page_groups_cell =
+    "(SELECT json_agg(json_build_array(g.member_id, g.group_id, gr.label)) FROM group_members g "
+    "JOIN resources gr ON gr.tenant = g.tenant AND gr.id = g.group_id WHERE g.tenant = $1 AND "
+    "g.member_id = ANY(ARRAY(SELECT id FROM page)))";
+
+[[noreturn]] void fail_groups_cell() {
+    log_pg("read", "a page's groups cell is not an array of [member, group, label]");
+    fail(store_errc::internal);
+}
+
+// Hands page_groups_cell's triples to their Users, each User's groups in byte order.
+void read_page_groups(std::string_view cell, std::span<resource_record> users) {
+    std::unordered_map<std::string_view, resource_record*> by_id;
+    for (auto& u : users) {
+        u.groups.clear();
+        by_id.emplace(u.id, &u);
+    }
+    boost::system::error_code ec;
+    json::value v = json::parse(cell, ec);
+    const json::array* all = ec ? nullptr : v.if_array();
+    if (all == nullptr) fail_groups_cell();
+    for (const auto& e : *all) {
+        const json::array* a = e.if_array();
+        if (a == nullptr || a->size() != 3 ||
+            !std::all_of(a->begin(), a->end(),
+                         [](const json::value& f) { return f.is_string(); })) {
+            fail_groups_cell();
+        }
+        auto it = by_id.find(std::string_view((*a)[0].get_string()));
+        if (it == by_id.end()) continue;
+        it->second->groups.push_back(
+            {std::string((*a)[1].get_string()), "direct", std::string((*a)[2].get_string())});
+    }
+    for (auto& u : users) in_id_order(u.groups);
+}
+
 void read_relations(const result& q, int row, int col, resource_record& r) {
     if (q.is_null(row, col)) {
         r.members.clear();
@@ -105,9 +154,7 @@ void read_relations(const result& q, int row, int col, resource_record& r) {
         log_pg("read", "a relations column is not an array of [id, (type,) label]");
         fail(store_errc::internal);
     }
-    std::sort(
-        r.groups.begin(), r.groups.end(),
-        [](const scim::member_info& a, const scim::member_info& b) { return a.value < b.value; });
+    in_id_order(r.groups);
 }
 
 // The relations of many records in one statement, instead of one statement per record.
@@ -161,6 +208,14 @@ bool lists_members(const scim::resource_type& type) {
 constexpr const char* own_membership_column =
     "(SELECT json_build_array(m.kind, m.home_org)::text FROM memberships m WHERE m.org_id = "
     "r.tenant AND m.user_ref = r.id AND m.kind <> 'home' LIMIT 1)";
+
+// The same for a page of rows: the org's guests are looked for once, and each row's own
+// membership only when it has any (most orgs have none: 100 index probes fewer per page).
+constexpr const char* own_membership_guarded =
+    "CASE WHEN EXISTS (SELECT 1 FROM memberships x WHERE x.org_id = $1 AND x.user_ref IS NOT NULL "
+    "AND x.kind <> 'home') THEN (SELECT json_build_array(m.kind, m.home_org)::text FROM "
+    "memberships m WHERE m.org_id = r.tenant AND m.user_ref = r.id AND m.kind <> 'home' LIMIT 1) "
+    "END";
 
 void read_own_membership(
     const result& q, int row, int col, std::string_view tenant, resource_record& r) {
@@ -760,20 +815,37 @@ store_result<scim::list_result> postgres_store::list(std::string_view tenant,
             const auto how = connection::plans_per_call(page) || connection::plans_per_call(total)
                                  ? connection::plan::by_text
                                  : connection::plan::reusable;
+            // An unfiltered User page's groups come in one cell, in the row of its first User
+            // (page_groups_cell). A filtered page is mostly one User (the userName and
+            // externalId lookups identity providers send), for which that cell's set-up costs
+            // more than one subplan: 15 % more PostgreSQL CPU per W2 request.
+            const bool page_groups = type.id == "User" && req.fetch.groups && w.sql.empty();
+            const std::string relations =
+                page_groups ? "CASE WHEN r.seq = (SELECT min(seq) FROM page) THEN t.groups END"
+                            : relations_column(type, req.fetch);
             auto q = c.run("WITH page AS (" + page + ") SELECT t.total, " + record_columns + ", " +
-                               relations_column(type, req.fetch) + ", " +
-                               (members ? own_membership_column : "NULL") + ", " +
-                               (members ? has_member_scope : "false") + " FROM (" + total +
-                               ") AS t (total) LEFT JOIN page r ON true" + outer_order,
+                               relations + ", " + (members ? own_membership_guarded : "NULL") +
+                               ", " + (members ? has_member_scope : "false") + " FROM (SELECT (" +
+                               total + "), " + (page_groups ? page_groups_cell : "NULL") +
+                               ") AS t (total, groups) LEFT JOIN page r ON true" + outer_order,
                            p, how);
             if (members && q.text(0, 8) == "t") return member_list();
             out.total = q.int64(0, 0);
+            int groups_row = -1;
             for (int i = 0; i < q.rows(); ++i) {
                 if (q.is_null(i, 1)) continue;
                 resource_record r = read_record(q, i, 1);
-                read_relations(q, i, 6, r);
+                if (page_groups) {
+                    if (!q.is_null(i, 6)) groups_row = i;
+                } else {
+                    read_relations(q, i, 6, r);
+                }
                 if (members) read_own_membership(q, i, 7, tenant, r);
                 out.items.push_back(std::move(r));
+            }
+            if (page_groups) {
+                read_page_groups(groups_row < 0 ? std::string_view("[]") : q.text(groups_row, 6),
+                                 std::span(out.items));
             }
             return out;
         }

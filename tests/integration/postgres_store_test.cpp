@@ -243,7 +243,7 @@ TEST_F(postgres_only, unfiltered_totals_follow_every_writer) {
         EXPECT_EQ(total(s, "t2", *user_), 0);
         EXPECT_EQ(total(s, "t1", *user_), 25);
     }
-    // The same database as it was before migration 6, with resources in it (migrations 7 to 14
+    // The same database as it was before migration 6, with resources in it (migrations 7 to 15
     // undone too, so that all of them run again).
     cluster_->query(
         "DROP TABLE resource_counts; DROP FUNCTION resource_counts_add, resource_counts_remove "
@@ -252,8 +252,9 @@ TEST_F(postgres_only, unfiltered_totals_follow_every_writer) {
         "memberships_unlisted, memberships_guest; DROP TABLE resource_blocks; DROP FUNCTION "
         "resource_blocks_keep CASCADE; DROP FUNCTION directory_lock_org; CREATE INDEX "
         "resources_username ON resources (tenant, type, username_f); ALTER TABLE events ADD "
-        "CONSTRAINT events_id_key UNIQUE (id); DROP FUNCTION directory_provision_home; DELETE FROM "
-        "schema_migrations WHERE version >= 6",
+        "CONSTRAINT events_id_key UNIQUE (id); DROP FUNCTION directory_provision_home; DROP INDEX "
+        "group_members_by_member; CREATE INDEX group_members_member ON group_members (tenant, "
+        "member_id); DELETE FROM schema_migrations WHERE version >= 6",
         db);
     plugin::postgres_store s(pg_config(), uri);
     EXPECT_EQ(total(s, "t1", *user_), 25);

@@ -295,8 +295,8 @@ $$;
 // by member names the tenant as well, but a member id is a resource's UUIDv7, so its entries are
 // those of one tenant: a descent compares one key column where it compared two (the first, the
 // tenant, the same 36 bytes on every entry of an org), and reads no table row. A page of 100 Users
-// finds its groups in 100 descents (postgres_store.cpp, page_groups_cell): 23 % less time for that
-// part of the statement.
+// finds its groups in 100 descents (postgres_store.cpp, page_groups_cell): that part of the
+// statement took about a fifth less time (docs/performance.md, nineteenth session).
 constexpr std::string_view v15 = R"sql(
 CREATE INDEX group_members_by_member ON group_members (member_id) INCLUDE (tenant, group_id);
 DROP INDEX group_members_member;

@@ -211,11 +211,11 @@ constexpr const char* own_membership_column =
 
 // The same for a page of rows: the org's guests are looked for once, and each row's own
 // membership only when it has any (most orgs have none: 100 index probes fewer per page).
-constexpr const char* own_membership_guarded =
-    "CASE WHEN EXISTS (SELECT 1 FROM memberships x WHERE x.org_id = $1 AND x.user_ref IS NOT NULL "
-    "AND x.kind <> 'home') THEN (SELECT json_build_array(m.kind, m.home_org)::text FROM "
-    "memberships m WHERE m.org_id = r.tenant AND m.user_ref = r.id AND m.kind <> 'home' LIMIT 1) "
-    "END";
+const std::string own_membership_guarded =
+    std::string(
+        "CASE WHEN EXISTS (SELECT 1 FROM memberships x WHERE x.org_id = $1 AND x.user_ref "
+        "IS NOT NULL AND x.kind <> 'home') THEN ") +
+    own_membership_column + " END";
 
 void read_own_membership(
     const result& q, int row, int col, std::string_view tenant, resource_record& r) {

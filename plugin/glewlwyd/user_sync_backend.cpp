@@ -101,7 +101,9 @@ class user_sync_backend final : public backend {
     bool healthy() override { return inner_->healthy(); }
     // A user change reaches Glewlwyd when the store call returns, before the unit commits: a unit
     // rolled back afterwards (its follow-up failed) leaves the mirror ahead until the next write.
-    std::unique_ptr<unit_of_work> begin_unit() override { return inner_->begin_unit(); }
+    std::unique_ptr<unit_of_work> begin_unit(unit_mode mode) override {
+        return inner_->begin_unit(mode);
+    }
 
   private:
     void notify(user_event event,

@@ -602,7 +602,8 @@ class app_impl final : public app {
     // does and the client gets the error; the check's read then runs on the unit's
     // connection (on SQLite the writer, whose page cache stays warm, not a read connection
     // that every commit empties). PostgreSQL may ask for the whole unit again
-    // (serialization failure, deadlock).
+    // (serialization failure, deadlock); so may SQLite, whose first run goes without
+    // savepoints (unit_mode::rerunnable), and whose second run has them.
     // With `staged`, the unit runs its store call and answers nullopt when the staged write
     // has the answer; without, the service serves the whole request inside the unit.
     std::optional<scim::response> write_unit(const scim::request& sreq,
@@ -610,7 +611,8 @@ class app_impl final : public app {
                                              const request_facts& facts,
                                              scim::service::staged_write* staged) {
         for (int attempt = 1;; ++attempt) {
-            auto unit = backend_->begin_unit();
+            auto unit =
+                backend_->begin_unit(attempt == 1 ? unit_mode::rerunnable : unit_mode::once);
             if (auto ok = admitted(sreq, who); !ok) return error_response(ok.error());
             std::optional<scim::response> res;
             scim::result<void> done;

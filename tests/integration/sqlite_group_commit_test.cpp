@@ -361,4 +361,137 @@ TEST(group_commit, a_writer_on_another_thread_commits_what_yielded_coroutines_le
     }
 }
 
+// --- rerunnable units: no savepoints; a failure after writing sends its batch to run again ---
+
+// How one rerunnable coroutine unit ended.
+struct rerun_outcome {
+    std::optional<store_errc> failed;  // what commit() threw, if it threw
+    bool rerun = false;                // unit::rerun() afterwards
+};
+
+// Runs n units in n coroutines of one thread, rerunnable unless `once(i)`; unit i inserts row
+// first + i through a write_scope, then `body(i)` decides how it ends: true commits it, false
+// abandons it.
+std::vector<rerun_outcome> run_rerunnable_units(
+    file& f,
+    int n,
+    std::int64_t first,
+    const std::function<bool(int)>& body,
+    const std::function<bool(int)>& once = [](int) { return false; }) {
+    boost::asio::io_context io(1);
+    std::vector<rerun_outcome> out(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) {
+        spawn_request(io.get_executor(), [&, i] {
+            auto& o = out[static_cast<std::size_t>(i)];
+            sqlite::unit u(*f.gate, *f.writer, !once(i));
+            {
+                sqlite::write_scope w(*f.gate, *f.writer);
+                insert(w.conn(), "t", first + i);
+                w.commit();
+            }
+            const bool commit = body(i);
+            if (commit) {
+                try {
+                    u.commit();
+                } catch (const sqlite::db_failure& e) {
+                    o.failed = e.code;
+                }
+            }
+            o.rerun = u.rerun();
+        });
+    }
+    io.run();
+    return out;
+}
+
+TEST(group_commit,
+     a_rerunnable_unit_that_fails_after_writing_sends_the_units_before_it_to_run_again) {
+    file f;
+    // Units 0-4 leave their rows in the open transaction; unit 5 writes and is abandoned, which
+    // only a rollback of the whole transaction undoes. Units 6 and 7 begin the next one.
+    const auto out = run_rerunnable_units(f, 8, 1, [](int i) { return i != 5; });
+    for (int i = 0; i < 5; ++i) {
+        EXPECT_EQ(out[static_cast<std::size_t>(i)].failed, store_errc::unavailable) << i;
+        EXPECT_TRUE(out[static_cast<std::size_t>(i)].rerun) << i;
+        EXPECT_EQ(f.committed(1 + i), 0) << i;
+    }
+    EXPECT_FALSE(out[5].rerun);  // it failed by itself: nothing to run again
+    EXPECT_EQ(f.committed(6), 0);
+    for (int i = 6; i < 8; ++i) {
+        EXPECT_FALSE(out[static_cast<std::size_t>(i)].failed) << i;
+        EXPECT_EQ(f.committed(1 + i), 1) << i;
+    }
+    // Run again (not rerunnable), the first five commit.
+    const auto again = run_rerunnable_units(
+        f, 5, 1, [](int) { return true; }, [](int) { return true; });
+    for (int i = 0; i < 5; ++i) {
+        EXPECT_FALSE(again[static_cast<std::size_t>(i)].failed) << i;
+        EXPECT_EQ(f.committed(1 + i), 1) << i;
+    }
+    expect_a_lone_unit_commits(f, 1000);
+}
+
+TEST(group_commit,
+     a_rerunnable_unit_after_a_unit_run_once_takes_a_savepoint_and_only_its_own_work) {
+    file f;
+    // Unit 0 is not rerunnable: unit 1 joins its transaction in a savepoint, so unit 1's
+    // failure rolls back unit 1 alone, and unit 2 (after it) joins the same way.
+    const auto out = run_rerunnable_units(
+        f, 3, 1, [](int i) { return i != 1; }, [](int i) { return i == 0; });
+    EXPECT_FALSE(out[0].failed);
+    EXPECT_FALSE(out[0].rerun);
+    EXPECT_EQ(f.committed(1), 1);
+    EXPECT_EQ(f.committed(2), 0);
+    EXPECT_FALSE(out[2].failed);
+    EXPECT_EQ(f.committed(3), 1);
+}
+
+TEST(group_commit, a_store_call_that_fails_after_writing_spoils_a_rerunnable_unit) {
+    file f;
+    const auto out = run_rerunnable_units(f, 4, 1, [&f](int i) {
+        if (i == 2) {
+            // A call that wrote row 100 and then failed: no savepoint can take row 100 back.
+            sqlite::write_scope w(*f.gate, *f.writer);
+            insert(w.conn(), "t", 100);
+        }
+        if (i == 3) {
+            // A call that failed in its first statement changed nothing: the unit goes on.
+            sqlite::write_scope w(*f.gate, *f.writer);
+            EXPECT_THROW(insert(w.conn(), "t", 1 + i), sqlite::db_failure);  // its own row again
+        }
+        return true;
+    });
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(out[static_cast<std::size_t>(i)].failed, store_errc::unavailable) << i;
+        EXPECT_TRUE(out[static_cast<std::size_t>(i)].rerun) << i;
+        EXPECT_EQ(f.committed(1 + i), 0) << i;
+    }
+    EXPECT_EQ(f.committed(100), 0);
+    EXPECT_FALSE(out[3].failed);
+    EXPECT_FALSE(out[3].rerun);
+    EXPECT_EQ(f.committed(4), 1);
+    expect_a_lone_unit_commits(f, 1000);
+}
+
+TEST(group_commit, a_rerunnable_unit_alone_that_fails_after_writing_is_rolled_back_and_runs_again) {
+    file f;
+    {
+        sqlite::unit u(*f.gate, *f.writer, true);
+        {
+            sqlite::write_scope w(*f.gate, *f.writer);
+            insert(w.conn(), "t", 1);
+            w.commit();
+        }
+        {
+            sqlite::write_scope w(*f.gate, *f.writer);
+            insert(w.conn(), "t", 2);
+        }
+        EXPECT_THROW(u.commit(), sqlite::db_failure);
+        EXPECT_TRUE(u.rerun());
+    }
+    EXPECT_EQ(f.committed(1), 0);
+    EXPECT_EQ(f.committed(2), 0);
+    expect_a_lone_unit_commits(f, 3);
+}
+
 }  // namespace

@@ -1122,7 +1122,8 @@ class postgres_unit final : public unit_of_work {
 
 }  // namespace
 
-std::unique_ptr<unit_of_work> postgres_store::begin_unit() {
+std::unique_ptr<unit_of_work> postgres_store::begin_unit(unit_mode /*mode*/) {
+    // Every unit keeps its savepoints: a PostgreSQL SAVEPOINT copies no pages.
     return std::make_unique<postgres_unit>(impl_->pool);
 }
 

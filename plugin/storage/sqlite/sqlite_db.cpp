@@ -300,7 +300,7 @@ void file_gate::acquire_for_unit() {
     ++depth_;
 }
 
-void file_gate::end_batch(bool commit) noexcept {
+void file_gate::end_batch(bool commit, bool rerun) noexcept {
     if (open_ == nullptr) return;
     std::optional<store_errc> failed;
     if (commit) {
@@ -318,6 +318,7 @@ void file_gate::end_batch(bool commit) noexcept {
         std::lock_guard lk(done_mu_);
         current_->done = true;
         current_->failed = failed;
+        current_->rerun = rerun;
     }
     done_cv_.notify_all();
     current_ = std::make_shared<batch>();
@@ -357,14 +358,34 @@ void file_gate::wait_for(const std::shared_ptr<batch>& b) {
     std::unique_lock lk(done_mu_);
     done_cv_.wait(lk, [&] { return b->done; });
     if (b->failed) fail(*b->failed);
+    if (b->rerun) {
+        throw db_failure{store_errc::unavailable, "commit",
+                         "another unit failed after writing in the shared transaction"};
+    }
 }
 
-unit::unit(file_gate& gate, connection& c) : gate_(gate), c_(c), slot_(this) {}
+unit::unit(file_gate& gate, connection& c, bool rerunnable)
+    : gate_(gate), c_(c), slot_(this), rerunnable_(rerunnable) {}
 
 unit::~unit() {
     if (slot_.joined() || !begun_ || done_) return;
-    if (in_savepoint_)
+    undo();
+}
+
+bool unit::wrote() const noexcept { return sqlite3_total_changes64(c_.db_) != changes_at_begin_; }
+
+void unit::undo() noexcept {
+    if (in_savepoint_) {
         sqlite3_exec(c_.db_, "ROLLBACK TO unit; RELEASE unit", nullptr, nullptr, nullptr);
+    } else if (gate_.finished_ > 0 && (spoiled_ || wrote())) {
+        // No savepoint to go back to: the transaction goes, and with it the work that the
+        // (rerunnable) units before this one left in it; they run again.
+        gate_.end_batch(false, true);
+    }
+    // Else this unit began the transaction, so pass_on() rolls back the unit's work alone, or
+    // it wrote nothing and the others' work goes on.
+    if (spoiled_) rerun_ = true;
+    done_ = true;
     leave();
 }
 
@@ -380,14 +401,17 @@ void unit::begin() {
         if (gate_.open_ == nullptr) {
             stmt(c_, "BEGIN IMMEDIATE").run();
             gate_.open_ = &c_;
-        } else {
+            gate_.rerunnable_only_ = rerunnable_;
+        } else if (!rerunnable_ || !gate_.rerunnable_only_) {
             stmt(c_, "SAVEPOINT unit").run();
             in_savepoint_ = true;
+            gate_.rerunnable_only_ = false;
         }
     } catch (...) {
         leave();
         throw;
     }
+    changes_at_begin_ = sqlite3_total_changes64(c_.db_);
     begun_ = true;
 }
 
@@ -397,22 +421,33 @@ void unit::commit() {
         done_ = true;
         return;
     }
+    if (spoiled_) {
+        undo();
+        throw db_failure{store_errc::unavailable, "commit",
+                         "a store call failed after writing; the unit runs again"};
+    }
     if (in_savepoint_) stmt(c_, "RELEASE unit").run();
     done_ = true;
     auto mine = gate_.current_;
     ++gate_.finished_;
-    if (waiter* w = waiter::current()) {
-        // A request's coroutine (the server's writer thread): the writes of the coroutines
-        // ready on this thread join the open transaction while this one yields, with no thread
-        // to wake; the first of them to come back with it still open commits it for all.
-        slot_.release();
-        gate_.leave_open();
-        w->yield();
-        gate_.finish(mine);
-        return;
+    try {
+        if (waiter* w = waiter::current()) {
+            // A request's coroutine (the server's writer thread): the writes of the coroutines
+            // ready on this thread join the open transaction while this one yields, with no
+            // thread to wake; the first of them to come back with it still open commits it for
+            // all.
+            slot_.release();
+            gate_.leave_open();
+            w->yield();
+            gate_.finish(mine);
+            return;
+        }
+        leave();
+        gate_.wait_for(mine);
+    } catch (const db_failure&) {
+        rerun_ = mine->rerun;  // read after wait_for() saw the batch done
+        throw;
     }
-    leave();
-    gate_.wait_for(mine);
 }
 
 connection* unit_connection(const file_gate& gate) {
@@ -426,12 +461,29 @@ write_scope::write_scope(file_gate& gate, connection& own, std::mutex* own_mu) {
     if (unit* u = sql::thread_unit<unit>::open(); u != nullptr && &u->gate_ == &gate && !u->done_) {
         if (!u->begun_) u->begin();
         c_ = &u->c_;
+        if (u->rerunnable_) {
+            bare_in_ = u;
+            changes_at_start_ = sqlite3_total_changes64(c_->db_);
+            return;
+        }
     } else {
         gate_lock_ = std::unique_lock(gate);
         if (own_mu != nullptr) own_lock_ = std::unique_lock(*own_mu);
         c_ = &own;
     }
     t_.emplace(*c_, true);
+}
+
+write_scope::~write_scope() {
+    // SQLite undoes a failed statement itself, and a statement counts its changes only when it
+    // succeeds: a scope that changed no row has nothing to undo.
+    if (bare_in_ != nullptr && !committed_ && sqlite3_total_changes64(c_->db_) != changes_at_start_)
+        bare_in_->spoiled_ = true;
+}
+
+void write_scope::commit() {
+    if (t_) t_->commit();
+    committed_ = true;
 }
 
 // --- migrations ------------------------------------------------------------------------------

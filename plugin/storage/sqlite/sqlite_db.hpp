@@ -105,6 +105,7 @@ class connection {
     friend class stmt;
     friend class transaction;
     friend class unit;
+    friend class write_scope;
     friend class file_gate;
     sqlite3_stmt* prepare(std::string_view sql);
     [[noreturn]] void fail(int rc, std::string_view where) const;
@@ -190,28 +191,47 @@ class transaction {
 /// coroutine (plugin::waiter::current(), the server's writer thread) a finished unit always
 /// leaves its work open and yields once: the other coroutines ready on the thread add theirs,
 /// and the first to come back commits (no thread hand-over between them).
+///
+/// A `rerunnable` unit is one whose caller runs it again from the start when rerun() says so
+/// (plugin::unit_of_work::retry()). It goes without savepoints: SQLite copies every page that a
+/// savepoint's writes change first into a sub-journal, a tenth of the writer's time in a POST
+/// (docs/performance.md). A store call inside it that fails after writing, or the unit left
+/// uncommitted after writing, cannot be undone alone, so the whole transaction is rolled back:
+/// the unit and the rerunnable units that left their work in it are asked to run again (their
+/// commit() throws db_failure unavailable and rerun() is true). A rerunnable unit joins without
+/// a savepoint only a transaction that holds rerunnable units alone, so running it again (not
+/// rerunnable) never costs anyone else their work.
 class unit {
   public:
-    unit(file_gate& gate, connection& c);
+    unit(file_gate& gate, connection& c, bool rerunnable = false);
     ~unit();
     unit(const unit&) = delete;
     unit& operator=(const unit&) = delete;
     /// Commits what the unit wrote (nothing when it wrote nothing). Throws db_failure, also
-    /// when the COMMIT that the unit shared with others failed.
+    /// when the COMMIT that the unit shared with others failed, or its work was rolled back to
+    /// be run again (rerun()).
     void commit();
+    /// True when the unit's work is gone and running the whole unit again can succeed.
+    bool rerun() const noexcept { return rerun_ || spoiled_; }
 
   private:
     friend class write_scope;
     friend connection* unit_connection(const file_gate& gate);
     void begin();
     void leave() noexcept;  // hands the gate on after the unit's last statement
+    bool wrote() const noexcept;
+    void undo() noexcept;  // rolls back what the unit wrote, and hands the gate on
 
     file_gate& gate_;
     connection& c_;
     sql::thread_unit<unit> slot_;
+    bool rerunnable_ = false;
     bool begun_ = false;
     bool done_ = false;
     bool in_savepoint_ = false;  // joined a transaction that holds other units' work
+    bool spoiled_ = false;       // a store call failed after writing, with no savepoint to undo it
+    bool rerun_ = false;
+    std::int64_t changes_at_begin_ = 0;  // sqlite3_total_changes64 when the unit began
 };
 
 /// The connection of this thread's open unit on the file of `gate`, beginning the unit's
@@ -223,22 +243,27 @@ class unit {
 connection* unit_connection(const file_gate& gate);
 
 /// What a store's write runs in: a savepoint in this thread's unit on the file of `gate` (which
-/// begins the unit's transaction if this is its first write), else `own` in BEGIN IMMEDIATE under
-/// the gate, with `own_mu` (the store's lock of `own`, if any) taken after the gate. Rolled back
-/// on scope exit unless committed. Throws db_failure.
+/// begins the unit's transaction if this is its first write; in a rerunnable unit no savepoint,
+/// and a scope that ends uncommitted after writing spoils the unit), else `own` in BEGIN
+/// IMMEDIATE under the gate, with `own_mu` (the store's lock of `own`, if any) taken after the
+/// gate. Rolled back on scope exit unless committed. Throws db_failure.
 class write_scope {
   public:
     write_scope(file_gate& gate, connection& own, std::mutex* own_mu = nullptr);
+    ~write_scope();
     write_scope(const write_scope&) = delete;
     write_scope& operator=(const write_scope&) = delete;
     connection& conn() noexcept { return *c_; }
-    void commit() { t_->commit(); }
+    void commit();
 
   private:
     std::unique_lock<file_gate> gate_lock_;
     std::unique_lock<std::mutex> own_lock_;
     connection* c_ = nullptr;
     std::optional<transaction> t_;
+    unit* bare_in_ = nullptr;  // the rerunnable unit this scope writes in without a savepoint
+    std::int64_t changes_at_start_ = 0;
+    bool committed_ = false;
 };
 
 /// A store's connection to a file that open_backend() has migrated to at least `min_version`

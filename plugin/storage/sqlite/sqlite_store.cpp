@@ -1208,14 +1208,15 @@ namespace {
 
 class sqlite_unit final : public unit_of_work {
   public:
-    sqlite_unit(sqlite::file_gate& gate, connection& writer) : u_(gate, writer) {}
+    sqlite_unit(sqlite::file_gate& gate, connection& writer, unit_mode mode)
+        : u_(gate, writer, mode == unit_mode::rerunnable) {}
     store_result<void> commit() override {
         return guarded([&]() -> store_result<void> {
             u_.commit();
             return {};
         });
     }
-    bool retry() const override { return false; }  // SQLite has one writer: nothing to retry
+    bool retry() const override { return u_.rerun(); }
 
   private:
     sqlite::unit u_;
@@ -1223,8 +1224,8 @@ class sqlite_unit final : public unit_of_work {
 
 }  // namespace
 
-std::unique_ptr<unit_of_work> sqlite_store::begin_unit() {
-    return std::make_unique<sqlite_unit>(*impl_->write_gate, *impl_->writer);
+std::unique_ptr<unit_of_work> sqlite_store::begin_unit(unit_mode mode) {
+    return std::make_unique<sqlite_unit>(*impl_->write_gate, *impl_->writer, mode);
 }
 
 bool sqlite_store::healthy() {

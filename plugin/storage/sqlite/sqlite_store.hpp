@@ -62,7 +62,7 @@ class sqlite_store final : public backend {
         std::string_view secret_hash) override;
 
     bool healthy() override;
-    std::unique_ptr<unit_of_work> begin_unit() override;
+    std::unique_ptr<unit_of_work> begin_unit(unit_mode mode) override;
 
   private:
     struct impl;

@@ -40,12 +40,13 @@ class file_gate {
     struct batch {
         bool done = false;
         std::optional<scim::store_errc> failed;
+        bool rerun = false;  // rolled back for a rerunnable unit's failure: run the units again
     };
 
     void acquire_for_unit();  // lock() for a unit, which joins open work instead of ending it
     /// Under the gate: commits (or, with no finished unit in it, rolls back) the open
     /// transaction and tells its units. Never throws: a failure goes to the units.
-    void end_batch(bool commit) noexcept;
+    void end_batch(bool commit, bool rerun = false) noexcept;
     /// Under the gate, when a unit is done with it: hands the open transaction to a unit that
     /// waits at the gate, else ends it.
     void pass_on() noexcept;
@@ -58,9 +59,10 @@ class file_gate {
     void wait_for(const std::shared_ptr<batch>& b);
 
     std::recursive_mutex mu_;
-    int depth_ = 0;               // holds of mu_ by its owner
-    connection* open_ = nullptr;  // the connection whose transaction the units share
-    int finished_ = 0;            // units whose work is in it, waiting for its COMMIT
+    int depth_ = 0;                 // holds of mu_ by its owner
+    connection* open_ = nullptr;    // the connection whose transaction the units share
+    int finished_ = 0;              // units whose work is in it, waiting for its COMMIT
+    bool rerunnable_only_ = false;  // every unit in it is rerunnable and has no savepoint
     std::shared_ptr<batch> current_ = std::make_shared<batch>();
     std::atomic<int> units_waiting_{0};
     std::atomic<std::uint64_t> shared_{0};

@@ -18,7 +18,7 @@ class fake_backend final : public backend {
 
     bool healthy() override { return is_healthy.load(); }
     // No transactions in memory: a unit commits nothing and never asks to be run again.
-    std::unique_ptr<unit_of_work> begin_unit() override {
+    std::unique_ptr<unit_of_work> begin_unit(unit_mode /*mode*/) override {
         struct no_unit final : unit_of_work {
             scim::store_result<void> commit() override { return {}; }
             bool retry() const override { return false; }

@@ -21,9 +21,21 @@ class unit_of_work {
     /// Commits what was written (nothing to do when nothing was). Errors: unavailable (then
     /// retry() says whether running the whole unit again can succeed), internal.
     virtual store_result<void> commit() = 0;
-    /// True once a statement inside failed in a way that running the whole unit again can cure
-    /// (PostgreSQL: serialization failure or deadlock); the unit is then only fit to roll back.
+    /// True once the unit's work is lost in a way that running the whole unit again can cure
+    /// (PostgreSQL: serialization failure or deadlock; a rerunnable unit: see unit_mode); the
+    /// unit is then only fit to roll back.
     virtual bool retry() const = 0;
+};
+
+/// How a unit of work may be run.
+enum class unit_mode {
+    /// Each store call inside is a savepoint of its own.
+    once,
+    /// The caller runs the whole unit again, as `once`, while retry() says so. The backend may
+    /// then leave out the per-call savepoints (SQLite: a tenth of a POST's write time). A store
+    /// call that fails after writing then asks for the run again, since its writes cannot be
+    /// undone alone; so may another unit's such failure in a shared commit (SQLite).
+    rerunnable,
 };
 
 class backend : public scim::resource_store, public org_store, public token_store {
@@ -32,7 +44,7 @@ class backend : public scim::resource_store, public org_store, public token_stor
     virtual bool healthy() = 0;
     /// Opens a unit of work on this thread. Inside another one, the new one joins it and its
     /// commit() does nothing. Never fails: the database is first touched at the first write.
-    virtual std::unique_ptr<unit_of_work> begin_unit() = 0;
+    virtual std::unique_ptr<unit_of_work> begin_unit(unit_mode mode) = 0;
 };
 
 /// Process-wide database settings that must come before the first database use, for a program

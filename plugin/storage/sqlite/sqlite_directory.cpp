@@ -35,8 +35,8 @@ org_node read_org(const stmt& s) {
     o.parent_id = s.opt_text(2);
     o.status = s.text(3);
     o.managed_by = s.opt_text(4);
-    o.settings = sql::object_from_json(s.text(5));
-    o.ancestors = sql::ancestors_of_path(s.text(6));
+    o.settings = sql::object_from_json(s.view(5));
+    o.ancestors = sql::ancestors_of_path(s.view(6));
     o.created_ms = s.int64(7);
     o.modified_ms = s.int64(8);
     o.version = static_cast<std::uint64_t>(s.int64(9));
@@ -78,7 +78,10 @@ class sqlite_directory_conn final : public directory_tx {
 
     store_result<org_node> get_org(std::string_view id) override {
         return guarded([&]() -> store_result<org_node> {
-            stmt s(db_, "SELECT " + std::string(org_cols) + " FROM orgs WHERE id = ?1");
+            // Every SCIM write reads its org (admit_scim_request): the text is built once.
+            static const std::string by_id =
+                "SELECT " + std::string(org_cols) + " FROM orgs WHERE id = ?1";
+            stmt s(db_, by_id);
             s.bind(1, id);
             if (!s.step()) return store_errc::not_found;
             return read_org(s);

@@ -398,6 +398,43 @@ class unit_of_work_suite : public directory_store_suite {
         });
     }
 
+    struct two_users {
+        std::string carol, dave;
+    };
+
+    // Inside a unit: carol created, CAROL refused (409), a directory write that writes an
+    // identity (home user "x-1") and then refuses, dave created.
+    two_users calls_some_of_which_fail() {
+        two_users out;
+        auto carol = create_user("carol");
+        EXPECT_EQ(create_user("CAROL").error(), store_errc::conflict);
+        EXPECT_EQ(dir_store_
+                      ->write([&](directory_tx& tx) -> store_result<void> {
+                          auto i = tx.put_identity(
+                              {{}, std::nullopt, std::nullopt, org_.id, "x-1", "X", 0});
+                          if (!i) return i.error();
+                          return store_errc::aborted;
+                      })
+                      .error(),
+                  store_errc::aborted);
+        auto dave = create_user("dave");
+        EXPECT_TRUE(carol && dave);
+        if (carol) out.carol = carol->id;
+        if (dave) out.dave = dave->id;
+        return out;
+    }
+
+    // Once that unit has committed: carol and dave are there, nothing of the refused calls is.
+    void expect_only_the_calls_that_succeeded(const two_users& u) {
+        EXPECT_TRUE(seen_elsewhere(u.carol).first);
+        EXPECT_TRUE(seen_elsewhere(u.dave).first);
+        EXPECT_EQ(dir_store_->find_identity_by_home_user(org_.id, "x-1").error(),
+                  store_errc::not_found);
+        orgscim::scim::list_request all;
+        all.limit = 10;
+        EXPECT_EQ(backend_->list(org_.id, *user_t_, all)->total, 2);
+    }
+
     // {user readable, identity readable} as another thread (another connection) sees them.
     std::pair<bool, bool> seen_elsewhere(const std::string& user_id) {
         std::pair<bool, bool> seen;
@@ -452,30 +489,11 @@ TEST_P(unit_of_work_suite, a_unit_left_uncommitted_leaves_neither_write) {
 
 TEST_P(unit_of_work_suite, a_failed_call_inside_a_unit_takes_only_its_own_writes) {
     auto unit = backend_->begin_unit(unit_mode::once);
-    auto carol = create_user("carol");
-    ASSERT_TRUE(carol);
     // A Bulk operation answered 409, a directory write that refuses halfway: each undone alone.
-    EXPECT_EQ(create_user("CAROL").error(), store_errc::conflict);
-    EXPECT_EQ(
-        dir_store_
-            ->write([&](directory_tx& tx) -> store_result<void> {
-                auto i = tx.put_identity({{}, std::nullopt, std::nullopt, org_.id, "x-1", "X", 0});
-                if (!i) return i.error();
-                return store_errc::aborted;
-            })
-            .error(),
-        store_errc::aborted);
-    auto dave = create_user("dave");
-    ASSERT_TRUE(dave);
+    const auto users = calls_some_of_which_fail();
     ASSERT_TRUE(unit->commit());
     unit.reset();
-    EXPECT_EQ(seen_elsewhere(carol->id).first, true);
-    EXPECT_EQ(seen_elsewhere(dave->id).first, true);
-    EXPECT_EQ(dir_store_->find_identity_by_home_user(org_.id, "x-1").error(),
-              store_errc::not_found);
-    orgscim::scim::list_request all;
-    all.limit = 10;
-    EXPECT_EQ(backend_->list(org_.id, *user_t_, all)->total, 2);
+    expect_only_the_calls_that_succeeded(users);
 }
 
 TEST_P(unit_of_work_suite, a_rerunnable_unit_run_again_while_it_asks_ends_as_a_unit_run_once) {
@@ -483,39 +501,17 @@ TEST_P(unit_of_work_suite, a_rerunnable_unit_run_again_while_it_asks_ends_as_a_u
     // retry() says so (as the server does). A backend that leaves out the savepoints asks once:
     // the directory write that refuses after writing cannot be undone alone.
     int runs = 0;
-    std::string carol_id, dave_id;
+    two_users users;
     for (int attempt = 1; attempt <= 3; ++attempt) {
         ++runs;
         auto unit = backend_->begin_unit(attempt == 1 ? unit_mode::rerunnable : unit_mode::once);
-        auto carol = create_user("carol");
-        ASSERT_TRUE(carol);
-        EXPECT_EQ(create_user("CAROL").error(), store_errc::conflict);
-        EXPECT_EQ(dir_store_
-                      ->write([&](directory_tx& tx) -> store_result<void> {
-                          auto i = tx.put_identity(
-                              {{}, std::nullopt, std::nullopt, org_.id, "x-1", "X", 0});
-                          if (!i) return i.error();
-                          return store_errc::aborted;
-                      })
-                      .error(),
-                  store_errc::aborted);
-        auto dave = create_user("dave");
-        ASSERT_TRUE(dave);
+        users = calls_some_of_which_fail();
         if (unit->retry()) continue;
         ASSERT_TRUE(unit->commit());
-        carol_id = carol->id;
-        dave_id = dave->id;
         break;
     }
     EXPECT_LE(runs, 2);
-    ASSERT_FALSE(carol_id.empty());
-    EXPECT_EQ(seen_elsewhere(carol_id).first, true);
-    EXPECT_EQ(seen_elsewhere(dave_id).first, true);
-    EXPECT_EQ(dir_store_->find_identity_by_home_user(org_.id, "x-1").error(),
-              store_errc::not_found);
-    orgscim::scim::list_request all;
-    all.limit = 10;
-    EXPECT_EQ(backend_->list(org_.id, *user_t_, all)->total, 2);
+    expect_only_the_calls_that_succeeded(users);
 }
 
 TEST_P(unit_of_work_suite, a_unit_that_writes_nothing_commits_and_an_inner_unit_joins) {

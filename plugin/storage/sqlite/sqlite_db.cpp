@@ -377,14 +377,13 @@ bool unit::wrote() const noexcept { return sqlite3_total_changes64(c_.db_) != ch
 void unit::undo() noexcept {
     if (in_savepoint_) {
         sqlite3_exec(c_.db_, "ROLLBACK TO unit; RELEASE unit", nullptr, nullptr, nullptr);
-    } else if (gate_.finished_ > 0 && (spoiled_ || wrote())) {
+    } else if (gate_.finished_ > 0 && wrote()) {  // a spoiled unit has written too
         // No savepoint to go back to: the transaction goes, and with it the work that the
         // (rerunnable) units before this one left in it; they run again.
         gate_.end_batch(false, true);
     }
     // Else this unit began the transaction, so pass_on() rolls back the unit's work alone, or
     // it wrote nothing and the others' work goes on.
-    if (spoiled_) rerun_ = true;
     done_ = true;
     leave();
 }
@@ -445,7 +444,7 @@ void unit::commit() {
         leave();
         gate_.wait_for(mine);
     } catch (const db_failure&) {
-        rerun_ = mine->rerun;  // read after wait_for() saw the batch done
+        batch_rerun_ = mine->rerun;  // read after wait_for() saw the batch done
         throw;
     }
 }

@@ -194,7 +194,7 @@ class transaction {
 ///
 /// A `rerunnable` unit is one whose caller runs it again from the start when rerun() says so
 /// (plugin::unit_of_work::retry()). It goes without savepoints: SQLite copies every page that a
-/// savepoint's writes change first into a sub-journal, a tenth of the writer's time in a POST
+/// savepoint's writes change first into a sub-journal, 12 % of the writer's time in a POST
 /// (docs/performance.md). A store call inside it that fails after writing, or the unit left
 /// uncommitted after writing, cannot be undone alone, so the whole transaction is rolled back:
 /// the unit and the rerunnable units that left their work in it are asked to run again (their
@@ -211,8 +211,9 @@ class unit {
     /// when the COMMIT that the unit shared with others failed, or its work was rolled back to
     /// be run again (rerun()).
     void commit();
-    /// True when the unit's work is gone and running the whole unit again can succeed.
-    bool rerun() const noexcept { return rerun_ || spoiled_; }
+    /// True when the unit's work is gone and running the whole unit again can succeed: one of
+    /// its store calls failed after writing, or another unit's did in their shared transaction.
+    bool rerun() const noexcept { return spoiled_ || batch_rerun_; }
 
   private:
     friend class write_scope;
@@ -230,7 +231,7 @@ class unit {
     bool done_ = false;
     bool in_savepoint_ = false;  // joined a transaction that holds other units' work
     bool spoiled_ = false;       // a store call failed after writing, with no savepoint to undo it
-    bool rerun_ = false;
+    bool batch_rerun_ = false;   // the shared transaction was rolled back for another unit
     std::int64_t changes_at_begin_ = 0;  // sqlite3_total_changes64 when the unit began
 };
 

@@ -141,7 +141,7 @@ TEST_F(sqlite_file, migration_13_keeps_events_and_identities) {
         "INSERT INTO events (id, org_id, time_ms, actor, credential_id, action, target_type, "
         "target_id, detail) VALUES ('e1', 'o1', 7, 'a', 'c', 'user.created', 'User', 'u1', '{}'), "
         "('e2', 'o1', 8, 'a', 'c', 'user.deleted', 'User', 'u1', '{\"x\":1}')");
-    EXPECT_EQ(sq::migrate(c, all, 2), std::vector<int>{13});
+    EXPECT_EQ(sq::migrate(c, all.first(13), 2), std::vector<int>{13});
 
     std::vector<std::string> ids;
     {
@@ -182,6 +182,22 @@ TEST_F(sqlite_file, migration_13_keeps_events_and_identities) {
     sq::stmt last(c, "SELECT max(seq) FROM events");
     ASSERT_TRUE(last.step());
     EXPECT_EQ(last.int64(0), 3);
+}
+
+// A provisioning POST inserts into these tables: an insert that fires a trigger gets a statement
+// journal (migration 14), so the derived rows are the store's to write. A trigger added here
+// again would pass every other test and cost a fifth of W3.
+TEST_F(sqlite_file, the_tables_a_user_post_writes_fire_no_insert_trigger) {
+    namespace sq = plugin::sqlite;
+    sq::connection c(dir_.path() + "/orgscim.db", {.create = true, .wal = true});
+    sq::migrate(c, sq::migrations(), 1);
+    std::vector<std::string> fired;
+    sq::stmt q(c,
+               "SELECT name FROM sqlite_schema WHERE type = 'trigger' AND tbl_name IN "
+               "('resources', 'resource_emails', 'identities', 'memberships', 'events') AND "
+               "sql LIKE '%INSERT ON%' ORDER BY name");
+    while (q.step()) fired.push_back(q.text(0));
+    EXPECT_EQ(fired, std::vector<std::string>{});
 }
 
 TEST_F(sqlite_file, bad_settings_fail_at_startup) {

@@ -11,6 +11,7 @@
 #include <latch>
 #include <mutex>
 #include <numeric>
+#include <orgscim/plugin/orgs/orgs_api.hpp>
 #include <orgscim/plugin/storage/backend.hpp>
 #include <orgscim/plugin/storage/directory_store.hpp>
 #include <orgscim/plugin/storage/invitation_backend.hpp>
@@ -66,6 +67,8 @@ class transfer : public ::testing::Test {
     void SetUp() override {
         if (auto why = postgres_database::skip_reason()) GTEST_SKIP() << *why;
         scim::register_core_schemas(reg_);
+        plugin::orgs::register_membership_extension(
+            reg_);  // a User page lists every kind of member
         user_ = reg_.find_by_id("User");
         group_ = reg_.find_by_id("Group");
         sqlite_.backend = "sqlite";
@@ -126,6 +129,19 @@ class transfer : public ::testing::Test {
             m.override_inherited = true;
             m.roles = {"Administrator", "Billing"};
             must(tx.put_membership(m), "membership");
+            // Bob's roles in the root flow into the managed child (member_flow).
+            plugin::identity_record bob;
+            bob.home_org = ids.root;
+            bob.home_user_id = ids.bob;
+            bob.display = "Bob";
+            plugin::membership_record home;
+            home.org_id = ids.root;
+            home.identity_id = must(tx.put_identity(bob), "identity").id;
+            home.kind = plugin::membership_kind::home;
+            home.home_org = ids.root;
+            home.user_ref = ids.bob;
+            home.roles = {"Administrator"};
+            must(tx.put_membership(home), "home membership");
             plugin::custom_role_record role{ids.root, "", "Auditor", 5};
             auto r = must(tx.put_custom_role(role), "role");
             const std::vector<std::string> roles{r.id};
@@ -243,6 +259,16 @@ class transfer : public ::testing::Test {
             out["scim:" + type->id] = std::move(items);
             out["total:" + type->id] = list.total;  // SQLite: from resource_counts
         }
+        {
+            // The child lists Bob as inherited through member_flow.
+            scim::list_request req;
+            req.limit = 100;
+            const auto list = must(admin->list(ids.child, *user_, req), "child list");
+            json::array items;
+            for (const auto& r : list.items) items.push_back(resource_json(r));
+            out["child:User"] = std::move(items);
+            out["child:total"] = list.total;
+        }
         // An email filter runs on the resource_emails rows.
         auto filter = scim::parse_filter("emails.value eq \"alice@acme.EXAMPLE\"");
         if (!filter || !scim::bind(**filter, *user_)) throw std::runtime_error("email filter");
@@ -348,6 +374,12 @@ TEST_F(transfer, sqlite_to_postgresql_keeps_every_record) {
     ASSERT_EQ(before.at("scim:User").as_array().size(), 2u);
     ASSERT_EQ(before.at("scim:Group").as_array().at(0).at("members").as_array().size(), 2u);
     ASSERT_EQ(before.at("by_email").as_int64(), 1);
+    // Alice's own membership in the child, and Bob's roles flowing from the root.
+    ASSERT_EQ(before.at("child:total").as_int64(), 2);
+    const auto& bob_there = before.at("child:User").as_array().at(1).as_object();
+    ASSERT_EQ(bob_there.at("attrs").at("userName").as_string(), "bob");
+    ASSERT_EQ(bob_there.at("attrs").at(plugin::membership_extension_urn).at("kind").as_string(),
+              "inherited");
     const auto invitation_history = before.at("invitation").as_array().back().as_array().size();
     ASSERT_EQ(invitation_history, 2u);
     ASSERT_EQ(before.at("outbox").as_array().size(), 1u);

@@ -398,7 +398,8 @@ class sqlite_directory_conn final : public directory_tx {
                 if (!found && found.error() == store_errc::not_found) return store_errc::conflict;
                 return found;
             }
-            // A new identity has no membership yet: a plain insert.
+            // A new identity has no membership yet: a plain insert. Its roles ('[]') pass
+            // nothing on, so member_flow does not change.
             stmt m(db_,
                    "INSERT INTO memberships (identity_id, org_id, kind, home_org, user_ref, "
                    "override_inherited, roles, created_ms) VALUES (?1, ?2, ?3, ?2, ?4, 0, '[]', "
@@ -423,6 +424,7 @@ class sqlite_directory_conn final : public directory_tx {
                 e.bind(1, m.identity_id);
                 if (!e.step()) return store_errc::not_found;
             }
+            const std::string roles = sql::strings_to_json(m.roles);
             // An existing membership keeps its created_ms: RETURNING gives it back. (A
             // provisioned User's membership, the frequent one, comes from provision_home.)
             stmt s(db_,
@@ -436,11 +438,21 @@ class sqlite_directory_conn final : public directory_tx {
                 .bind(4, m.home_org)
                 .bind(5, m.user_ref)
                 .bind(6, std::int64_t{m.override_inherited ? 1 : 0})
-                .bind(7, sql::strings_to_json(m.roles))
+                .bind(7, roles)
                 .bind(8, now_());
             if (!s.step()) return store_errc::internal;
             m.created_ms = s.int64(0);
             s.run();  // to SQLITE_DONE: the statement ends here, not when it is reset
+            // An update has set member_flow through memberships_flow_update; an insert sets it
+            // here (migration 14 took the insert trigger away: it cost the provisioning insert
+            // of every User a statement journal).
+            stmt(db_,
+                 "INSERT OR IGNORE INTO member_flow (org_id, identity_id) SELECT ?1, ?2 WHERE ?3 "
+                 "<> '[]' AND instr(?3, '\"inactive\"') = 0")
+                .bind(1, m.org_id)
+                .bind(2, m.identity_id)
+                .bind(3, roles)
+                .run();
             return m;
         });
     }

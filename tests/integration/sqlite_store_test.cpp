@@ -61,6 +61,14 @@ class sqlite_file : public ::testing::Test {
     orgscim::testing::temp_dir dir_;
 };
 
+// The first column of every row of `sql`.
+std::vector<std::string> texts(plugin::sqlite::connection& c, const std::string& sql) {
+    std::vector<std::string> out;
+    plugin::sqlite::stmt q(c, sql);
+    while (q.step()) out.push_back(q.text(0));
+    return out;
+}
+
 TEST_F(sqlite_file, acknowledged_write_survives_kill_9) {
     int fds[2];
     ASSERT_EQ(::pipe(fds), 0);
@@ -143,14 +151,11 @@ TEST_F(sqlite_file, migration_13_keeps_events_and_identities) {
         "('e2', 'o1', 8, 'a', 'c', 'user.deleted', 'User', 'u1', '{\"x\":1}')");
     EXPECT_EQ(sq::migrate(c, all.first(13), 2), std::vector<int>{13});
 
-    std::vector<std::string> ids;
-    {
-        sq::stmt q(c,
-                   "SELECT id || '|' || coalesce(issuer, '-') || '|' || coalesce(subject, '-') || "
-                   "'|' || home_org || '|' || coalesce(home_user_id, '-') || '|' || display || "
-                   "'|' || created_ms FROM identities ORDER BY id");
-        while (q.step()) ids.push_back(q.text(0));
-    }
+    const auto ids =
+        texts(c,
+              "SELECT id || '|' || coalesce(issuer, '-') || '|' || coalesce(subject, '-') || "
+              "'|' || home_org || '|' || coalesce(home_user_id, '-') || '|' || display || "
+              "'|' || created_ms FROM identities ORDER BY id");
     EXPECT_EQ(ids,
               (std::vector<std::string>{"i1|-|-|o1|u1|Ann|5", "i2|https://idp|sub|o1|-|Bo|6"}));
     std::vector<std::string> events;
@@ -186,18 +191,17 @@ TEST_F(sqlite_file, migration_13_keeps_events_and_identities) {
 
 // A provisioning POST inserts into these tables: an insert that fires a trigger gets a statement
 // journal (migration 14), so the derived rows are the store's to write. A trigger added here
-// again would pass every other test and cost a fifth of W3.
+// again would pass every other test and cost a quarter of a provisioned User's SQLite
+// instructions.
 TEST_F(sqlite_file, the_tables_a_user_post_writes_fire_no_insert_trigger) {
     namespace sq = plugin::sqlite;
     sq::connection c(dir_.path() + "/orgscim.db", {.create = true, .wal = true});
     sq::migrate(c, sq::migrations(), 1);
-    std::vector<std::string> fired;
-    sq::stmt q(c,
-               "SELECT name FROM sqlite_schema WHERE type = 'trigger' AND tbl_name IN "
-               "('resources', 'resource_emails', 'identities', 'memberships', 'events') AND "
-               "sql LIKE '%INSERT ON%' ORDER BY name");
-    while (q.step()) fired.push_back(q.text(0));
-    EXPECT_EQ(fired, std::vector<std::string>{});
+    EXPECT_EQ(texts(c,
+                    "SELECT name FROM sqlite_schema WHERE type = 'trigger' AND tbl_name IN "
+                    "('resources', 'resource_emails', 'identities', 'memberships', 'events') "
+                    "AND sql LIKE '%INSERT ON%' ORDER BY name"),
+              std::vector<std::string>{});
 }
 
 TEST_F(sqlite_file, bad_settings_fail_at_startup) {

@@ -13,6 +13,7 @@
 #include "sql/directory_rows.hpp"
 #include "sql/records.hpp"
 #include "sqlite/sqlite_db.hpp"
+#include "sqlite/sqlite_migrations.hpp"
 #include "write_gate.hpp"
 
 namespace orgscim::plugin {
@@ -446,13 +447,10 @@ class sqlite_directory_conn final : public directory_tx {
             // An update has set member_flow through memberships_flow_update; an insert sets it
             // here (migration 14 took the insert trigger away: it cost the provisioning insert
             // of every User a statement journal).
-            stmt(db_,
-                 "INSERT OR IGNORE INTO member_flow (org_id, identity_id) SELECT ?1, ?2 WHERE ?3 "
-                 "<> '[]' AND instr(?3, '\"inactive\"') = 0")
-                .bind(1, m.org_id)
-                .bind(2, m.identity_id)
-                .bind(3, roles)
-                .run();
+            static const std::string add_flow =
+                "INSERT OR IGNORE INTO member_flow (org_id, identity_id) SELECT ?1, ?2 WHERE " +
+                sqlite::member_flow_condition("?3");
+            stmt(db_, add_flow).bind(1, m.org_id).bind(2, m.identity_id).bind(3, roles).run();
             return m;
         });
     }

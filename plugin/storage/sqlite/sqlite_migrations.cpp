@@ -501,4 +501,9 @@ constexpr std::array<sql::migration, 14> all{{
 
 std::span<const sql::migration> migrations() { return all; }
 
+std::string member_flow_condition(std::string_view roles) {
+    const std::string r(roles);
+    return r + " <> '[]' AND instr(" + r + ", '\"inactive\"') = 0";
+}
+
 }  // namespace orgscim::plugin::sqlite

@@ -181,8 +181,8 @@ class sqlite_writer final : public writer {
                 "resource_blocks; INSERT INTO resource_blocks (tenant, type, block, n) SELECT "
                 "tenant, type, seq >> 10, count(*) FROM resources GROUP BY tenant, type, seq >> "
                 "10; INSERT OR IGNORE INTO member_flow (org_id, identity_id) SELECT org_id, "
-                "identity_id FROM memberships WHERE roles <> '[]' AND instr(roles, '\"inactive\"') "
-                "= 0");
+                "identity_id FROM memberships WHERE " +
+                member_flow_condition("roles"));
         });
         in_step("committing the import", [&] { tx_->commit(); });
         tx_.reset();

@@ -211,8 +211,9 @@ class unit {
     /// when the COMMIT that the unit shared with others failed, or its work was rolled back to
     /// be run again (rerun()).
     void commit();
-    /// True when the unit's work is gone and running the whole unit again can succeed: one of
-    /// its store calls failed after writing, or another unit's did in their shared transaction.
+    /// True when the unit must run again from the start, and then can succeed: one of its store
+    /// calls failed after writing (commit() then rolls its work back and throws), or another
+    /// unit's did in their shared transaction.
     bool rerun() const noexcept { return spoiled_ || batch_rerun_; }
 
   private:

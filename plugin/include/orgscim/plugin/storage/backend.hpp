@@ -32,10 +32,10 @@ enum class unit_mode {
     /// Each store call inside is a savepoint of its own.
     once,
     /// The caller runs the whole unit again, as `once`, while retry() says so. The backend may
-    /// then leave out the per-call savepoints (SQLite: 12 % of a POST's time on the writer thread).
-    /// A store
-    /// call that fails after writing then asks for the run again, since its writes cannot be
-    /// undone alone; so may another unit's such failure in a shared commit (SQLite).
+    /// then leave out the per-call savepoints (SQLite: 12 % of a POST's time on the writer
+    /// thread). A store call that fails after writing then asks for the run again, since its
+    /// writes cannot be undone alone; so may another unit's such failure in a shared commit
+    /// (SQLite).
     rerunnable,
 };
 

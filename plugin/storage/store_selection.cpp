@@ -9,6 +9,7 @@
 #include "postgres/postgres_invitation_store.hpp"
 #include "postgres/postgres_oauth_store.hpp"
 #include "postgres/postgres_store.hpp"
+#include "sqlite/page_cache.hpp"
 #include "sqlite/sqlite_db.hpp"
 #include "sqlite/sqlite_directory.hpp"
 #include "sqlite/sqlite_invitation_store.hpp"
@@ -17,7 +18,10 @@
 
 namespace orgscim::plugin {
 
-void configure_storage_for_this_process() { sqlite::disable_memory_statistics(); }
+void configure_storage_for_this_process() {
+    sqlite::disable_memory_statistics();
+    sqlite::install_page_cache();
+}
 
 std::unique_ptr<backend> open_backend(const storage_config& cfg) {
     if (cfg.backend == "sqlite") return std::make_unique<sqlite_store>(cfg.sqlite);

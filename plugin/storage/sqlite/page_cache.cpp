@@ -21,9 +21,9 @@ struct cache {
     unsigned max_key = 0;  // no page is cached at a larger number (the lock page aside)
 };
 
-std::atomic<std::uint64_t> passed{0};
-std::atomic<std::uint64_t> skipped{0};
-std::atomic<std::uint64_t> parked{0};
+// Per thread, not atomics: every read transaction after another connection's commit truncates
+// its cache, and shared counters would bounce between the HTTP threads for the tests' sake.
+thread_local page_cache_counts counts;
 
 cache* self(sqlite3_pcache* p) { return reinterpret_cast<cache*>(p); }
 
@@ -54,7 +54,7 @@ void rekey(sqlite3_pcache* p, sqlite3_pcache_page* page, unsigned old_key, unsig
     cache* c = self(p);
     inner_methods.xRekey(c->inner, page, old_key, new_key);
     if (new_key == c->lock_page) {
-        parked.fetch_add(1, std::memory_order_relaxed);
+        ++counts.parked_on_lock_page;
     } else if (new_key > c->max_key) {
         c->max_key = new_key;
     }
@@ -63,12 +63,12 @@ void rekey(sqlite3_pcache* p, sqlite3_pcache_page* page, unsigned old_key, unsig
 void truncate(sqlite3_pcache* p, unsigned limit) {
     cache* c = self(p);
     if (limit > c->max_key) {
-        skipped.fetch_add(1, std::memory_order_relaxed);
+        ++counts.truncations_skipped;
         return;
     }
     inner_methods.xTruncate(c->inner, limit);
     c->max_key = limit > 0 ? limit - 1 : 0;
-    passed.fetch_add(1, std::memory_order_relaxed);
+    ++counts.truncations_passed;
 }
 
 void destroy(sqlite3_pcache* p) {
@@ -98,6 +98,6 @@ bool install_page_cache() {
     return sqlite3_config(SQLITE_CONFIG_PCACHE2, &methods) == SQLITE_OK;
 }
 
-page_cache_counts page_cache_counts_now() { return {passed.load(), skipped.load(), parked.load()}; }
+page_cache_counts page_cache_counts_now() { return counts; }
 
 }  // namespace orgscim::plugin::sqlite

@@ -523,11 +523,8 @@ std::optional<scim::list_result> list_members(connection& c,
     return out;
 }
 
-// A new row's share of resource_counts and resource_blocks (migration 4 and 9). Inserts keep
-// them here and not in a trigger (migration 14): an insert that fires a trigger writes two
-// tables and may fail halfway, so SQLite gives it a statement journal, a copy of every page the
-// insert changes: with the two triggers a provisioning POST took 289,000 instructions in SQLite,
-// with these two statements 238,000 (docs/storage.md).
+// A new row's share of resource_counts and resource_blocks (migrations 4 and 9), written here
+// because migration 14 took their insert triggers away (why: its comment).
 void count_inserted(connection& c,
                     std::string_view tenant,
                     std::string_view type,

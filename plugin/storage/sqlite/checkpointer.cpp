@@ -30,14 +30,40 @@ checkpointer::~checkpointer() {
     sqlite3_close_v2(db_);
 }
 
+checkpoint_round checkpointer::round() {
+    checkpoint_round r;
+    // Through the pragma, not sqlite3_wal_checkpoint_v2(): a connection that has not read the
+    // schema yet has not opened the WAL, and the C call is then silently a no-op. A busy or
+    // failed checkpoint is simply retried at the next round.
+    sqlite3_stmt* q = nullptr;
+    if (sqlite3_prepare_v2(db_, "PRAGMA wal_checkpoint(PASSIVE)", -1, &q, nullptr) != SQLITE_OK)
+        return r;
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        r.wal_frames = sqlite3_column_int(q, 1);
+        r.copied_frames = sqlite3_column_int(q, 2);
+    }
+    sqlite3_finalize(q);
+    // Other counts than last round's mean frames copied since: more of the same WAL, or the
+    // start of a new one after the writer's backstop restarted it (which may already be longer
+    // than the old one was, so a shorter WAL is no test of that).
+    const bool copied_since = r.copied_frames != copied_frames_ || r.wal_frames < wal_frames_;
+    copied_frames_ = r.copied_frames;
+    wal_frames_ = r.wal_frames;
+    // Even a round that copied every frame it saw: SQLite syncs the file only if no commit came
+    // in the meantime, which the counts do not tell.
+    if (!copied_since || r.copied_frames <= 0) return r;
+    sqlite3_file* f = nullptr;
+    if (sqlite3_file_control(db_, "main", SQLITE_FCNTL_FILE_POINTER, &f) == SQLITE_OK &&
+        f != nullptr && f->pMethods != nullptr)
+        r.synced_database = f->pMethods->xSync(f, SQLITE_SYNC_NORMAL) == SQLITE_OK;
+    return r;
+}
+
 void checkpointer::run() {
     std::unique_lock lk(mu_);
     while (!cv_.wait_for(lk, every_, [this] { return stop_; })) {
         lk.unlock();
-        // Through the pragma, not sqlite3_wal_checkpoint_v2(): a connection that has not read
-        // the schema yet has not opened the WAL, and the C call is then silently a no-op. A
-        // busy or failed checkpoint is simply retried at the next tick.
-        sqlite3_exec(db_, "PRAGMA wal_checkpoint(PASSIVE)", nullptr, nullptr, nullptr);
+        round();
         lk.lock();
     }
 }

@@ -6,6 +6,12 @@
 // and fsyncing while every other writer waits behind it. With 200 ms and 4,000 pages, POSTs
 // filled 4,000 pages faster than this thread came round: 14 % of the process was checkpoints
 // inside commits, under the write gate (docs/performance.md, fifth session).
+//
+// It also syncs the database file after a round that copied frames. SQLite syncs it only in
+// the checkpoint that copies the WAL's last frame, which under continuous writes is the
+// backstop's, so that writer's commit waited for every page copied since the WAL began while
+// every other write waited behind it: about 10 ms four times a second at 10,000 users, up to
+// 90 ms twice a second at 1,000,000 (docs/performance.md, twenty-third session).
 
 #include <chrono>
 #include <condition_variable>
@@ -17,6 +23,13 @@ struct sqlite3;
 
 namespace orgscim::plugin::sqlite {
 
+/// What one round found and did; frame counts are -1 when the file is not in WAL mode.
+struct checkpoint_round {
+    int wal_frames = -1;           ///< frames in the WAL
+    int copied_frames = -1;        ///< of those, frames now in the database file
+    bool synced_database = false;  ///< this round synced the database file itself
+};
+
 class checkpointer {
   public:
     /// Opens its own connection to `path`. Throws std::runtime_error if it cannot.
@@ -25,8 +38,14 @@ class checkpointer {
     checkpointer(const checkpointer&) = delete;
     checkpointer& operator=(const checkpointer&) = delete;
 
+    /// One round on the calling thread, as the thread runs every interval (tests give a long
+    /// interval and call this). Never concurrently with the thread's own rounds.
+    checkpoint_round round();
+
   private:
     void run();
+    int wal_frames_ = -1;  // the counts of the last round
+    int copied_frames_ = -1;
     sqlite3* db_ = nullptr;
     std::chrono::milliseconds every_;
     std::mutex mu_;

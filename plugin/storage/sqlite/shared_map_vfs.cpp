@@ -184,8 +184,11 @@ int x_truncate(sqlite3_file* f, sqlite3_int64 size) {
     s->in_file = std::min<std::int64_t>(s->in_file, size);
     return rc;
 }
+thread_local std::uint64_t database_syncs = 0;  // database_syncs_on_this_thread()
+
 int x_sync(sqlite3_file* f, int flags) {
     if (const int rc = flush(f); rc != SQLITE_OK) return rc;
+    if (shim(f)->map != nullptr) ++database_syncs;
     return real(f)->pMethods->xSync(real(f), flags);
 }
 int x_file_size(sqlite3_file* f, sqlite3_int64* size) {
@@ -369,5 +372,7 @@ std::size_t shared_map_files() noexcept {
     std::lock_guard lk(registry_mu);
     return registry.size();
 }
+
+std::uint64_t database_syncs_on_this_thread() noexcept { return database_syncs; }
 
 }  // namespace orgscim::plugin::sqlite

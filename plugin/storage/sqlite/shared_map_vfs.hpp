@@ -35,4 +35,7 @@ const char* shared_map_vfs() noexcept;
 /// Database files mapped now (for tests: zero once every connection is closed).
 std::size_t shared_map_files() noexcept;
 
+/// Syncs of main database files that this thread has made (for tests).
+std::uint64_t database_syncs_on_this_thread() noexcept;
+
 }  // namespace orgscim::plugin::sqlite

@@ -11,6 +11,7 @@
 #include "sqlite/checkpointer.hpp"
 #include "sqlite/shared_map_vfs.hpp"
 #include "sqlite/sqlite_db.hpp"
+#include "sqlite_scratch_table.hpp"
 
 namespace {
 
@@ -25,19 +26,12 @@ struct database {
 
     database() {
         writer.exec("PRAGMA wal_autocheckpoint=0");
-        writer.exec("CREATE TABLE t (k TEXT NOT NULL, v BLOB NOT NULL); CREATE INDEX t_k ON t (k)");
+        orgscim::testing::create_scratch_table(writer);
     }
-    void insert(int n) {
-        writer.exec("WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < " +
-                    std::to_string(n) +
-                    ") INSERT INTO t (k, v) SELECT hex(randomblob(16)), zeroblob(200) FROM s");
-    }
+    void insert(int n) { writer.exec(orgscim::testing::insert_scratch_rows(n, 200)); }
 };
 
-std::int64_t count_rows(sqlite::connection& c) {
-    sqlite::stmt s(c, "SELECT count(*) FROM t");
-    return s.step() ? s.int64(0) : -1;
-}
+std::int64_t count_rows(sqlite::connection& c) { return orgscim::testing::count_scratch_rows(c); }
 
 TEST(sqlite_checkpointer, a_round_that_copies_part_of_the_wal_syncs_the_database) {
     database db;
@@ -102,7 +96,7 @@ TEST(sqlite_checkpointer, a_file_not_in_wal_mode_is_left_alone) {
     orgscim::testing::temp_dir dir;
     const auto path = dir.path() + "/r.db";
     sqlite::connection c(path, {.create = true});
-    c.exec("CREATE TABLE t (k TEXT)");
+    orgscim::testing::create_scratch_table(c);
     sqlite::checkpointer cp(path, 1h);
     const auto before = sqlite::database_syncs_on_this_thread();
     const auto r = cp.round();

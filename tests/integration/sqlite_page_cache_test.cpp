@@ -8,6 +8,7 @@
 
 #include "sqlite/page_cache.hpp"
 #include "sqlite/sqlite_db.hpp"
+#include "sqlite_scratch_table.hpp"
 
 namespace {
 
@@ -18,17 +19,9 @@ const bool installed_first = sqlite::install_page_cache();
 
 sqlite::connection_options writer_options() { return {.create = true, .wal = true}; }
 
-// `n` rows with random 32-character keys under an index, so that its leaves split all over.
-std::string insert_rows(int n) {
-    return "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < " +
-           std::to_string(n) +
-           ") INSERT INTO t (k, v) SELECT hex(randomblob(16)), zeroblob(100) FROM s";
-}
+std::string insert_rows(int n) { return orgscim::testing::insert_scratch_rows(n, 100); }
 
-std::int64_t count_rows(sqlite::connection& c) {
-    sqlite::stmt s(c, "SELECT count(*) FROM t");
-    return s.step() ? s.int64(0) : -1;
-}
+std::int64_t count_rows(sqlite::connection& c) { return orgscim::testing::count_scratch_rows(c); }
 
 std::string integrity(sqlite::connection& c) {
     sqlite::stmt s(c, "PRAGMA integrity_check");
@@ -43,7 +36,7 @@ TEST(sqlite_page_cache, is_installed_once_before_sqlite_starts) {
 TEST(sqlite_page_cache, a_commit_after_balances_skips_the_walk) {
     orgscim::testing::temp_dir dir;
     sqlite::connection c(dir.path() + "/t.db", writer_options());
-    c.exec("CREATE TABLE t (k TEXT NOT NULL, v BLOB NOT NULL); CREATE INDEX t_k ON t (k)");
+    orgscim::testing::create_scratch_table(c);
     const auto before = sqlite::page_cache_counts_now();
     c.exec("BEGIN IMMEDIATE; " + insert_rows(5000));
     const auto inserted = sqlite::page_cache_counts_now();
@@ -62,7 +55,7 @@ TEST(sqlite_page_cache, a_rollback_that_shrinks_the_file_drops_its_pages) {
     orgscim::testing::temp_dir dir;
     const std::string path = dir.path() + "/t.db";
     sqlite::connection c(path, writer_options());
-    c.exec("CREATE TABLE t (k TEXT NOT NULL, v BLOB NOT NULL); CREATE INDEX t_k ON t (k)");
+    orgscim::testing::create_scratch_table(c);
     c.exec("BEGIN IMMEDIATE; " + insert_rows(2000) + "; SAVEPOINT grown; " + insert_rows(5000));
     const auto before = sqlite::page_cache_counts_now();
 
